@@ -1,0 +1,26 @@
+# make demo: set up .venv and render the demo videos into out/
+# make test: set up .venv and run the tests
+VENV ?= .venv
+PYTHON ?= python3
+BIN := $(VENV)/bin
+SETUP_DONE := $(VENV)/.setup-done
+
+.PHONY: demo test setup clean
+
+demo: $(SETUP_DONE)
+	$(BIN)/mouthpiece demo --out out
+
+test: $(SETUP_DONE)
+	$(BIN)/python -m pytest
+
+setup: $(SETUP_DONE)
+
+# torch goes in first, pinned to the CPU build, so nothing later pulls CUDA wheels.
+$(SETUP_DONE): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet "torch==2.13.0"
+	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	touch $@
+
+clean:
+	rm -rf out .cache

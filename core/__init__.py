@@ -1,0 +1,1 @@
+"""The Mouthpiece agent: config, events, commands, plugins, storage, scheduler, CLI."""

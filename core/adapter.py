@@ -1,0 +1,35 @@
+"""The base class every platform adapter implements (one module per platform in ``adapters/``)."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from typing import TYPE_CHECKING, ClassVar
+
+if TYPE_CHECKING:
+    from core.agent import Agent
+    from core.config import Secrets
+
+
+class Adapter(ABC):
+    """Translates one platform's events into ``core.events`` and ``core.replies`` back.
+
+    An adapter holds no feature logic: it hands every event to the agent and
+    sends whatever the plugins answer in the platform's native form.
+    """
+
+    platform: ClassVar[str]
+
+    def __init__(self, agent: Agent) -> None:
+        self.agent = agent
+
+    @classmethod
+    def missing_settings(cls, secrets: Secrets) -> list[str]:
+        """Environment variables this adapter needs but doesn't have; empty when ready."""
+        return []
+
+    @abstractmethod
+    async def run(self) -> None:
+        """Serve until the platform connection ends or ``stop`` is called."""
+
+    async def stop(self) -> None:
+        """Ask ``run`` to return."""

@@ -1,0 +1,144 @@
+"""The agent: one per process; routes events from adapters to plugins over shared services."""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Iterable
+
+from core.commands import CommandError, CommandRegistry
+from core.config import Config, Secrets
+from core.context import Context
+from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
+from core.plugins import await_all, build_plugin_manager
+from core.replies import Responder
+from core.scheduler import build_scheduler
+from core.storage import RenderRecord, Storage
+from engine.errors import RenderError
+
+if TYPE_CHECKING:
+    from engine.engine import RenderEngine
+    from engine.types import RenderResult
+    from personas.registry import PersonaRegistry
+
+log = logging.getLogger(__name__)
+
+
+class Agent:
+    def __init__(self, config: Config, secrets: Secrets | None = None, extra_plugins: Iterable[object] = ()) -> None:
+        self.config = config
+        self.secrets = secrets or Secrets()
+        self.pm = build_plugin_manager(config.plugins.disabled, extra_plugins)
+        self.commands = CommandRegistry(prefix=config.agent.prefix)
+        self.pm.hook.register_commands(register=self._register_command)
+        self.storage = Storage(config.agent.database)
+        self.personas = self._load_personas()
+        self.engine: RenderEngine = self._build_engine()
+        self.scheduler = build_scheduler(self.storage)
+        self.started = False
+
+    # -- lifecycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        self.engine.start()
+        self.scheduler.start()
+        self.pm.hook.register_jobs(scheduler=self.scheduler, agent=self)
+        await await_all(self.pm.hook.startup(agent=self))
+        self.started = True
+        log.info("agent ready: %d personas, %d commands", len(self.personas.names()), len(self.commands.all()))
+
+    async def stop(self) -> None:
+        if not self.started:
+            return
+        self.started = False
+        await await_all(self.pm.hook.shutdown(agent=self))
+        self.scheduler.shutdown(wait=False)
+        self.engine.close()
+        self.storage.close()
+
+    async def __aenter__(self) -> Agent:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    # -- events -----------------------------------------------------------------------
+
+    async def handle_message(self, event: MessageEvent, responder: Responder) -> None:
+        """Answer one message; never raises, so one bad request can't hurt anyone else."""
+        if event.user.is_bot:
+            return
+        ctx = Context(self, event, responder)
+        try:
+            if self.commands.is_command(event.text):
+                await self._run_command(ctx, event)
+            else:
+                await await_all(self.pm.hook.on_message(event=event, ctx=ctx))
+        except (CommandError, RenderError) as error:
+            await _answer_safely(ctx, str(error))
+        except Exception:
+            log.exception("failed to handle a message on %s from user %s", event.platform, event.user.id)
+            await _answer_safely(ctx, "Sorry, something went wrong on my side. The admins can find the details in the log.")
+        finally:
+            ctx.cleanup()
+
+    async def handle_member_join(self, event: MemberJoinEvent, responder: Responder) -> None:
+        await self._dispatch("on_member_join", event, responder)
+
+    async def handle_vote(self, event: VoteEvent, responder: Responder) -> None:
+        await self._dispatch("on_vote", event, responder)
+
+    async def _dispatch(self, hook_name: str, event: Event, responder: Responder) -> None:
+        ctx = Context(self, event, responder)
+        try:
+            await await_all(getattr(self.pm.hook, hook_name)(event=event, ctx=ctx))
+        except RenderError as error:
+            await _answer_safely(ctx, str(error))
+        except Exception:
+            log.exception("%s failed on %s", hook_name, event.platform)
+        finally:
+            ctx.cleanup()
+
+    async def _run_command(self, ctx: Context, event: MessageEvent) -> None:
+        command, parsed = self.commands.parse(event.text)
+        if command.admin_only and not ctx.is_admin:
+            await ctx.reply(f"Only admins can use {self.commands.prefix}{command.name}.")
+            return
+        await command.handler(ctx, parsed)
+
+    # -- services -----------------------------------------------------------------------
+
+    def is_admin(self, event: Event) -> bool:
+        return event.user.is_admin or f"{event.platform}:{event.user.id}" in self.config.agent.admins
+
+    def record_render(self, event: Event, result: RenderResult) -> None:
+        self.storage.add(RenderRecord(
+            platform=event.platform, server_id=event.channel.server_id, user_id=event.user.id,
+            persona=result.persona, path=str(result.path), duration=result.duration,
+            elapsed=result.elapsed, cached=result.cached,
+        ))
+
+    def _register_command(self, command) -> None:  # type: ignore[no-untyped-def]
+        self.commands.register(command)
+
+    def _load_personas(self) -> PersonaRegistry:
+        from personas.registry import PersonaRegistry
+
+        folders = list(self.config.personas.user_dirs)
+        self.pm.hook.register_personas(register=folders.append)
+        return PersonaRegistry(user_dirs=folders, default=self.config.personas.default)
+
+    def _build_engine(self) -> RenderEngine:
+        from engine.backends import Backends
+        from engine.pipeline import build_engine
+
+        self.engine_backends = Backends.with_defaults()
+        self.pm.hook.register_backends(register=self.engine_backends.register)
+        return build_engine(self.config.engine, self.personas, self.engine_backends)
+
+
+async def _answer_safely(ctx: Context, text: str) -> None:
+    try:
+        await ctx.reply(text)
+    except Exception:
+        log.exception("could not send an answer on %s", ctx.event.platform)

@@ -1,0 +1,140 @@
+"""The ``mouthpiece`` command. Heavy libraries are imported inside commands so ``--help`` is instant."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import shutil
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Optional
+
+import typer
+
+if TYPE_CHECKING:
+    from core.agent import Agent
+    from engine.types import RenderRequest, RenderResult
+
+app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
+                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="config.toml to use (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
+PersonaOption = Annotated[Optional[str], typer.Option("--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
+OutputOption = Annotated[Path, typer.Option("--output", "-o", help="where to write the MP4")]
+
+
+def _fail(message: str) -> typer.Exit:
+    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
+    return typer.Exit(code=1)
+
+
+def _agent(config_path: Path | None) -> Agent:
+    from core.agent import Agent
+    from core.config import ConfigError, Secrets, load_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    logging.basicConfig(level=config.agent.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return Agent(config, Secrets.from_env())
+
+
+def _render(agent: Agent, request: RenderRequest, output: Path | None) -> RenderResult:
+    """Render with a progress bar; copy the result to ``output``; exit 1 on a render error."""
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+
+    from engine.errors import RenderError
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Progress(*columns, transient=True) as bar:
+        task = bar.add_task(f"{request.persona}: starting", total=1)
+
+        def on_progress(progress) -> None:  # type: ignore[no-untyped-def]
+            bar.update(task, description=f"{request.persona}: {progress.stage}", completed=progress.done, total=max(progress.total, 1))
+
+        try:
+            result = agent.engine.render(request, on_progress=on_progress)
+        except RenderError as error:
+            raise _fail(str(error)) from None
+    if output is not None:
+        output.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(result.path, output)
+        result = _moved(result, output)
+    return result
+
+
+def _moved(result: RenderResult, path: Path) -> RenderResult:
+    from dataclasses import replace
+
+    return replace(result, path=path)
+
+
+def _report(result: RenderResult) -> None:
+    how = "from the cache" if result.cached else f"in {result.elapsed:.2f} s ({result.duration / max(result.elapsed, 1e-9):.1f}× real time)"
+    typer.echo(f"{result.path}  {result.duration:.2f} s of video, {result.persona}, made {how}")
+
+
+def _with_engine(config_path: Path | None, work) -> None:  # type: ignore[no-untyped-def]
+    agent = _agent(config_path)
+    agent.engine.start()
+    try:
+        work(agent)
+    finally:
+        agent.engine.close()
+        agent.storage.close()
+
+
+def _request(agent: Agent, persona: str | None, **speech) -> RenderRequest:  # type: ignore[no-untyped-def]
+    from engine.errors import UnknownPersonaError
+    from engine.types import RenderRequest
+
+    try:
+        chosen = agent.personas.get(persona) if persona else agent.personas.default
+    except UnknownPersonaError as error:
+        raise _fail(str(error)) from None
+    video = agent.config.engine
+    return RenderRequest(persona=chosen.name, width=video.width, height=video.height, fps=video.fps, **speech)
+
+
+@app.command()
+def say(text: str, persona: PersonaOption = None, output: OutputOption = Path("out/say.mp4"), config: ConfigOption = None) -> None:
+    """A persona reads TEXT out on video."""
+    _with_engine(config, lambda agent: _report(_render(agent, _request(agent, persona, text=text), output)))
+
+
+@app.command()
+def avatar(clip: Path, persona: PersonaOption = None, output: OutputOption = Path("out/avatar.mp4"), config: ConfigOption = None) -> None:
+    """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
+    _with_engine(config, lambda agent: _report(_render(agent, _request(agent, persona, audio_path=clip), output)))
+
+
+@app.command()
+def personas(config: ConfigOption = None) -> None:
+    """List the personas (built-in and your own)."""
+    agent = _agent(config)
+    for p in agent.personas.all():
+        typer.echo(f"{p.name:<12} {p.style:<10} {p.description}")
+
+
+@app.command()
+def demo(out: Annotated[Path, typer.Option(help="folder for the videos")] = Path("out"),
+         clip: Annotated[Optional[Path], typer.Option(help="a voice clip to use instead of the generated one")] = None,
+         config: ConfigOption = None) -> None:
+    """Render one clip per built-in persona from text, and one from an audio file."""
+    from core.demo import run_demo
+
+    _with_engine(config, lambda agent: run_demo(agent, out, clip, render=_render, report=_report))
+
+
+@app.command()
+def run(config: ConfigOption = None) -> None:
+    """Run the agent on the console (platform adapters start when their tokens are set)."""
+    from adapters import load_adapter
+
+    agent = _agent(config)
+
+    async def serve() -> None:
+        async with agent:
+            await load_adapter("console")(agent).run()
+
+    asyncio.run(serve())

@@ -1,0 +1,120 @@
+"""Chat commands: the registry plugins fill, the parser, and the generated help."""
+
+from __future__ import annotations
+
+import difflib
+import shlex
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+from core.events import ParsedCommand
+
+if TYPE_CHECKING:
+    from core.context import Context
+
+Handler = Callable[["Context", ParsedCommand], Awaitable[None]]
+
+
+class CommandError(ValueError):
+    """A command line the user must fix; the message says how."""
+
+
+@dataclass(frozen=True)
+class Option:
+    name: str
+    help: str
+    takes_value: bool = True
+    choices: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Command:
+    name: str
+    summary: str
+    handler: Handler
+    usage: str = ""  # e.g. "[--persona NAME] <text>"
+    options: tuple[Option, ...] = ()
+    admin_only: bool = False
+    plugin: str = ""
+
+
+@dataclass
+class CommandRegistry:
+    prefix: str = "!"
+    _commands: dict[str, Command] = field(default_factory=dict)
+
+    def register(self, command: Command) -> None:
+        if command.name in self._commands:
+            raise ValueError(f"command {command.name!r} is already registered by {self._commands[command.name].plugin!r}")
+        self._commands[command.name] = command
+
+    def get(self, name: str) -> Command | None:
+        return self._commands.get(name)
+
+    def all(self) -> list[Command]:
+        return sorted(self._commands.values(), key=lambda c: c.name)
+
+    def is_command(self, text: str) -> bool:
+        stripped = text.lstrip()
+        return stripped.startswith(self.prefix) and len(stripped) > len(self.prefix) and not stripped[len(self.prefix)].isspace()
+
+    def parse(self, text: str) -> tuple[Command, ParsedCommand]:
+        """Split ``!name args --opt value`` into its command and parsed arguments."""
+        try:
+            words = shlex.split(text.strip()[len(self.prefix):])
+        except ValueError:
+            raise CommandError("I couldn't read that command: a quote is not closed. Close it, e.g. !say \"hello there\".") from None
+        name, rest = words[0].lower(), words[1:]
+        command = self._commands.get(name)
+        if command is None:
+            raise CommandError(self._unknown(name))
+        return command, ParsedCommand(name, *_split_options(command, rest, self.prefix))
+
+    def _unknown(self, name: str) -> str:
+        close = difflib.get_close_matches(name, list(self._commands), n=1)
+        hint = f" Did you mean {self.prefix}{close[0]}?" if close else ""
+        return f"There is no command {self.prefix}{name}.{hint} Send {self.prefix}help to see them all."
+
+    def help_text(self, is_admin: bool = False) -> str:
+        lines = ["Commands:"]
+        for command in self.all():
+            if command.admin_only and not is_admin:
+                continue
+            lines.append(f"  {self.usage_of(command)} — {command.summary}")
+            lines.extend(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}" for o in command.options)
+        return "\n".join(lines)
+
+    def usage_of(self, command: Command) -> str:
+        return f"{self.prefix}{command.name} {command.usage}".rstrip()
+
+
+def _split_options(command: Command, words: list[str], prefix: str) -> tuple[list[str], dict[str, str | bool]]:
+    known = {o.name: o for o in command.options}
+    args: list[str] = []
+    options: dict[str, str | bool] = {}
+    i = 0
+    while i < len(words):
+        word = words[i]
+        if not word.startswith("--") or word == "--":
+            args.append(word)
+            i += 1
+            continue
+        name, _, inline_value = word[2:].partition("=")
+        option = known.get(name)
+        if option is None:
+            choices = ", ".join(f"--{o}" for o in known) or "none"
+            raise CommandError(f"{prefix}{command.name} has no option --{name}. Its options: {choices}.")
+        if not option.takes_value:
+            options[name] = True
+            i += 1
+            continue
+        if inline_value:
+            value, i = inline_value, i + 1
+        elif i + 1 < len(words) and not words[i + 1].startswith("--"):
+            value, i = words[i + 1], i + 2
+        else:
+            raise CommandError(f"--{name} needs a value, e.g. {prefix}{command.name} --{name} {name.upper()}.")
+        if option.choices and value.lower() not in option.choices:
+            raise CommandError(f"--{name} must be one of: {', '.join(option.choices)} (got {value!r}).")
+        options[name] = value
+    return args, options

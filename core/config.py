@@ -1,0 +1,104 @@
+"""Configuration: ``config.toml`` validated by pydantic; secrets only from the environment."""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+
+from engine.settings import EngineSettings
+
+CONFIG_ENV = "MOUTHPIECE_CONFIG"
+
+
+class ConfigError(ValueError):
+    pass
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class AgentSettings(_Section):
+    name: str = "Mouthpiece"
+    prefix: str = Field("!", min_length=1, max_length=3)
+    database: Path = Path("data/mouthpiece.db")
+    log_level: str = "INFO"
+    #: Users with admin rights everywhere, as "platform:user_id" (e.g. "discord:1234").
+    admins: list[str] = []
+
+
+class PersonaSettings(_Section):
+    default: str = "friendly"
+    #: Folders holding the operator's own persona folders (see personas/README.md).
+    user_dirs: list[Path] = [Path("my-personas")]
+
+
+class PluginSettings(_Section):
+    #: Plugins not to load, by name (e.g. "avatar", or an entry-point name).
+    disabled: list[str] = []
+
+
+class ConsoleSettings(_Section):
+    #: ``!avatar PATH`` in the console only reads files inside this folder.
+    allowed_dir: Path = Path(".")
+
+
+class Config(_Section):
+    agent: AgentSettings = AgentSettings()
+    engine: EngineSettings = EngineSettings()
+    personas: PersonaSettings = PersonaSettings()
+    plugins: PluginSettings = PluginSettings()
+    console: ConsoleSettings = ConsoleSettings()
+    #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
+    plugin: dict[str, dict[str, Any]] = {}
+
+
+class Secrets(BaseModel):
+    """Tokens read from environment variables; ``SecretStr`` keeps them out of logs and reprs."""
+
+    discord_token: SecretStr | None = None
+    telegram_token: SecretStr | None = None
+    slack_bot_token: SecretStr | None = None
+    slack_app_token: SecretStr | None = None
+    slack_signing_secret: SecretStr | None = None
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Secrets:
+        env = os.environ if environ is None else environ
+        values = {name: env.get(f"MOUTHPIECE_{name.upper()}") or None for name in cls.model_fields}
+        return cls(**values)
+
+
+def find_config_file(explicit: Path | None = None) -> Path | None:
+    """``--config`` first, then ``$MOUTHPIECE_CONFIG``, then ``./config.toml``."""
+    if explicit is not None:
+        return explicit
+    if env := os.environ.get(CONFIG_ENV):
+        return Path(env)
+    local = Path("config.toml")
+    return local if local.is_file() else None
+
+
+def load_config(path: Path | None = None) -> Config:
+    """Load and validate the config; with no file at all the built-in defaults apply."""
+    found = find_config_file(path)
+    if found is None:
+        return Config()
+    try:
+        data = tomllib.loads(found.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {found} does not exist") from None
+    except tomllib.TOMLDecodeError as error:
+        raise ConfigError(f"{found} is not valid TOML: {error}") from None
+    try:
+        return Config.model_validate(data)
+    except ValidationError as error:
+        raise ConfigError(f"{found} has invalid settings:\n{_describe(error)}") from None
+
+
+def _describe(error: ValidationError) -> str:
+    return "\n".join(f"  {'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in error.errors())

@@ -1,0 +1,103 @@
+"""What a plugin's handler gets: the event, a way to answer, and the shared services."""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import time
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, AsyncIterator
+
+from core.events import Attachment, Event
+from core.replies import Reply, Responder, StatusMessage, TextReply
+from engine.errors import AudioInputError, RenderError
+
+if TYPE_CHECKING:
+    from core.agent import Agent
+    from engine.engine import Priority, Progress
+    from engine.types import RenderRequest, RenderResult
+
+
+#: Seconds between two edits of a status message (platforms rate-limit edits).
+STATUS_EDIT_INTERVAL = 1.0
+
+
+@dataclass
+class Context:
+    agent: Agent
+    event: Event
+    responder: Responder
+    _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
+
+    @property
+    def is_admin(self) -> bool:
+        return self.agent.is_admin(self.event)
+
+    async def reply(self, reply: Reply | str) -> None:
+        await self.responder.send(TextReply(reply) if isinstance(reply, str) else reply)
+
+    async def status(self, text: str) -> StatusMessage:
+        return await self.responder.status(text)
+
+    async def download(self, attachment: Attachment) -> Path:
+        """Fetch an attachment into this request's scratch folder, enforcing the size cap."""
+        cap = self.agent.config.engine.max_audio_bytes
+        if attachment.size is not None and attachment.size > cap:
+            raise AudioInputError(
+                f"{attachment.filename} is {attachment.size / 1e6:.1f} MB; the limit is {cap / 1e6:.0f} MB. "
+                "Send a shorter or more compressed clip."
+            )
+        if self._workdir is None:
+            self._workdir = tempfile.TemporaryDirectory(prefix="mouthpiece-")
+        return await attachment.download(Path(self._workdir.name))
+
+    async def render(self, request: RenderRequest, *, priority: Priority | None = None,
+                     status: StatusMessage | None = None, label: str = "") -> RenderResult:
+        """Render on the shared engine, showing progress on ``status``, and record the result."""
+        from engine.engine import Priority
+
+        loop = asyncio.get_running_loop()
+        last_sent = {"text": "", "at": 0.0}
+
+        def on_progress(progress: Progress) -> None:
+            # Called from a render thread for every frame: forward at most one edit a second.
+            text = _progress_text(progress, label)
+            now = time.monotonic()
+            if status is None or text == last_sent["text"] or now - last_sent["at"] < STATUS_EDIT_INTERVAL:
+                return
+            last_sent.update(text=text, at=now)
+            asyncio.run_coroutine_threadsafe(status.update(text), loop)
+
+        job = self.agent.engine.submit(request, priority=priority or Priority.INTERACTIVE, on_progress=on_progress)
+        result = await job
+        self.agent.record_render(self.event, result)
+        return result
+
+    @asynccontextmanager
+    async def working(self, text: str) -> AsyncIterator[StatusMessage]:
+        """A status message for long work: a render error replaces it with its message,
+        anything else removes it before the error travels on."""
+        status = await self.status(text)
+        try:
+            yield status
+        except RenderError as error:
+            await status.finish(TextReply(str(error)))
+        except BaseException:
+            await status.finish(None)
+            raise
+
+    def cleanup(self) -> None:
+        if self._workdir is not None:
+            self._workdir.cleanup()
+            self._workdir = None
+
+
+def _progress_text(progress: Progress, label: str) -> str:
+    prefix = f"{label} · " if label else ""
+    if progress.stage == "queued":
+        return f"{prefix}waiting in the queue ({progress.done} ahead)"
+    percent = 100 * progress.done // max(progress.total, 1)
+    eta = f" · ~{progress.eta_seconds:.0f} s left" if progress.eta_seconds is not None else ""
+    return f"{prefix}{progress.stage} {percent}%{eta}"

@@ -1,0 +1,49 @@
+"""``mouthpiece demo``: every built-in persona speaks from text, and one from a voice clip."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+from typing import TYPE_CHECKING, Callable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from core.agent import Agent
+    from engine.types import RenderRequest, RenderResult
+
+DEMO_LINE = "Hello! I'm {name}. Send me a voice clip or some text, and I'll say it on video for your community."
+CLIP_LINE = "This clip was recorded as an audio file. The mouth follows the sound itself, not a script."
+
+
+def run_demo(agent: Agent, out: Path, clip: Path | None,
+             render: Callable[[Agent, RenderRequest, Path], RenderResult],
+             report: Callable[[RenderResult], None]) -> None:
+    from engine.types import RenderRequest
+
+    video = agent.config.engine
+    size = {"width": video.width, "height": video.height, "fps": video.fps}
+    for persona in agent.personas.builtin():
+        request = RenderRequest(persona=persona.name, text=DEMO_LINE.format(name=persona.display_name), **size)
+        report(render(agent, request, out / f"demo-{persona.name}.mp4"))
+    if clip is None:
+        clip = write_voice_clip(out / "demo-voice.wav", CLIP_LINE)
+        print(f"{clip}  a voice clip to animate (your own: mouthpiece demo --clip FILE)")
+    request = RenderRequest(persona=agent.personas.default.name, audio_path=clip, **size)
+    report(render(agent, request, out / "demo-from-audio.mp4"))
+
+
+def write_voice_clip(path: Path, text: str) -> Path:
+    """Speak ``text`` with a voice none of the personas uses, into a 16-bit WAV file."""
+    from engine.tts import synthesize
+    from engine.types import VoiceSettings
+
+    speech = synthesize(text, VoiceSettings(language="en-gb", variant="m1", pitch=40, rate=160))
+    path.parent.mkdir(parents=True, exist_ok=True)
+    pcm = (np.clip(speech.samples, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(speech.sample_rate)
+        out.writeframes(pcm.tobytes())
+    return path

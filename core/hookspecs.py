@@ -1,0 +1,81 @@
+"""The hooks a Mouthpiece plugin may implement.
+
+A plugin is a module (or object) with functions decorated by
+``pluggy.HookimplMarker("mouthpiece")`` (re-exported as ``core.plugins.hookimpl``)
+whose names match the specs below. Third-party plugins are found through the
+``mouthpiece.plugins`` entry-point group.
+
+Hooks named ``on_*`` and ``startup``/``shutdown`` may return an awaitable: the
+agent awaits whatever they return.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any, Callable
+
+import pluggy
+
+if TYPE_CHECKING:
+    from apscheduler.schedulers.base import BaseScheduler
+
+    from core.agent import Agent
+    from core.commands import Command
+    from core.context import Context
+    from core.events import MemberJoinEvent, MessageEvent, VoteEvent
+
+hookspec = pluggy.HookspecMarker("mouthpiece")
+
+
+@hookspec
+def startup(agent: Agent) -> Any:
+    """Called once when the agent has started, before any event is handled.
+
+    Open resources here; ``agent`` gives the config, storage, engine and personas.
+    """
+
+
+@hookspec
+def shutdown(agent: Agent) -> Any:
+    """Called once when the agent stops; release what ``startup`` opened."""
+
+
+@hookspec
+def register_commands(register: Callable[[Command], None]) -> None:
+    """Register chat commands: call ``register(Command(...))`` once per command."""
+
+
+@hookspec
+def on_message(event: MessageEvent, ctx: Context) -> Any:
+    """A message that is not a command (a mention, a reply, a direct message).
+
+    Return True (or an awaitable of True) when the plugin handled it.
+    """
+
+
+@hookspec
+def on_member_join(event: MemberJoinEvent, ctx: Context) -> Any:
+    """A member joined a server or channel the bot is in."""
+
+
+@hookspec
+def on_vote(event: VoteEvent, ctx: Context) -> Any:
+    """A member voted (reaction or button) on a poll the bot posted."""
+
+
+@hookspec
+def register_jobs(scheduler: BaseScheduler, agent: Agent) -> None:
+    """Add recurring jobs to the agent's APScheduler (jobs persist in SQLite)."""
+
+
+@hookspec
+def register_personas(register: Callable[..., None]) -> None:
+    """Contribute persona folders: call ``register(path)`` for each folder of personas."""
+
+
+@hookspec
+def register_backends(register: Callable[..., None]) -> None:
+    """Contribute engine backends: ``register(kind, name, factory)``.
+
+    ``kind`` is ``"tts"`` (factory: ``(text, VoiceSettings) -> Speech``) or
+    ``"renderer"`` (factory: ``(persona, width, height) -> FrameRenderer``).
+    """

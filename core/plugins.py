@@ -1,0 +1,49 @@
+"""The pluggy plugin manager: built-in plugins plus the ``mouthpiece.plugins`` entry points."""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+import logging
+from typing import Any, Iterable
+
+import pluggy
+
+from core import hookspecs
+
+hookimpl = pluggy.HookimplMarker("mouthpiece")
+
+log = logging.getLogger(__name__)
+
+BUILTIN_PLUGINS = ("plugins.avatar", "plugins.help")
+
+
+def build_plugin_manager(disabled: Iterable[str] = (), extra: Iterable[object] = ()) -> pluggy.PluginManager:
+    """Register the built-in plugins, installed entry-point plugins and ``extra`` ones.
+
+    ``disabled`` names plugins (the module's last dotted part, or the entry-point
+    name) that are not loaded at all.
+    """
+    pm = pluggy.PluginManager("mouthpiece")
+    pm.add_hookspecs(hookspecs)
+    blocked = set(disabled)
+    for name in blocked:
+        pm.set_blocked(name)
+    for module_name in BUILTIN_PLUGINS:
+        short = module_name.rsplit(".", 1)[-1]
+        if short not in blocked:
+            pm.register(importlib.import_module(module_name), name=short)
+    pm.load_setuptools_entrypoints("mouthpiece.plugins")
+    for plugin in extra:
+        pm.register(plugin)
+    log.info("plugins loaded: %s", ", ".join(sorted(plugin_names(pm))))
+    return pm
+
+
+def plugin_names(pm: pluggy.PluginManager) -> list[str]:
+    return [name for name, plugin in pm.list_name_plugin() if plugin is not None]
+
+
+async def await_all(results: list[Any]) -> list[Any]:
+    """Await the awaitables among hook results, in order (datasette's ``await_me_maybe``)."""
+    return [await r if inspect.isawaitable(r) else r for r in results]

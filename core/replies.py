@@ -1,0 +1,65 @@
+"""Platform-neutral replies a plugin answers with, and the responder that sends them."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class TextReply:
+    text: str
+
+
+@dataclass(frozen=True)
+class VideoReply:
+    path: Path
+    caption: str = ""
+    duration: float = 0.0
+
+
+@dataclass(frozen=True)
+class FileReply:
+    path: Path
+    caption: str = ""
+
+
+@dataclass(frozen=True)
+class VoteOption:
+    id: str
+    label: str
+
+
+@dataclass(frozen=True)
+class PollReply:
+    """A message members vote on (buttons or reactions, as the platform does it)."""
+
+    poll_id: str
+    text: str
+    options: tuple[VoteOption, ...]
+    video: Path | None = None
+
+
+Reply = TextReply | VideoReply | FileReply | PollReply
+
+
+class StatusMessage(ABC):
+    """A message that is edited as long work goes on, then replaced by the result."""
+
+    @abstractmethod
+    async def update(self, text: str) -> None: ...
+
+    @abstractmethod
+    async def finish(self, reply: Reply | None = None) -> None:
+        """Replace the status with ``reply`` (or just remove it)."""
+
+
+class Responder(ABC):
+    """Sends replies to where an event came from; each adapter implements one."""
+
+    @abstractmethod
+    async def send(self, reply: Reply) -> None: ...
+
+    @abstractmethod
+    async def status(self, text: str) -> StatusMessage: ...

@@ -1,0 +1,24 @@
+"""Engine settings: the ``[engine]`` table of config.toml."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class EngineSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    width: int = Field(512, ge=64, le=1920, multiple_of=2)
+    height: int = Field(512, ge=64, le=1920, multiple_of=2)
+    fps: int = Field(25, ge=5, le=60)
+    max_audio_bytes: int = Field(50 * 1024 * 1024, gt=0)
+    max_audio_seconds: float = Field(300.0, gt=0)
+    max_text_chars: int = Field(1000, gt=0)
+    workers: int = Field(1, ge=1, le=16)
+    queue_size: int = Field(32, ge=1)
+    output_dir: Path = Path("out")
+    cache_dir: Path = Path(".cache/renders")
+    crf: int = Field(23, ge=0, le=51)
+    preset: str = "veryfast"

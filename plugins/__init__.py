@@ -1,0 +1,1 @@
+"""Built-in feature plugins; each module implements hooks from ``core.hookspecs``."""

@@ -1,0 +1,85 @@
+"""``!avatar`` (a voice clip) and ``!say`` (text): a persona says it on video."""
+
+from __future__ import annotations
+
+from core.commands import Command, CommandError, Option
+from core.context import Context
+from core.events import MessageEvent, ParsedCommand
+from core.plugins import hookimpl
+from core.replies import VideoReply
+from engine.engine import Priority
+from engine.types import RenderRequest
+from personas.model import Persona
+
+PERSONA_OPTIONS = (
+    Option("persona", "who says it (see !personas)"),
+    Option("style", "pick a persona by style, e.g. anime or cyberpunk"),
+    Option("batch", "render it once with every persona", choices=("all",)),
+)
+
+
+async def avatar(ctx: Context, command: ParsedCommand) -> None:
+    assert isinstance(ctx.event, MessageEvent)
+    personas = _choose_personas(ctx, command)
+    if not ctx.event.attachments:
+        raise CommandError(
+            "Attach a voice clip (wav, mp3, ogg, opus, m4a, flac or webm) to !avatar, "
+            "or use !say TEXT to have the persona read text."
+        )
+    async with ctx.working("downloading your clip…") as status:
+        clip = await ctx.download(ctx.event.attachments[0])
+        await _render_all(ctx, status, personas, lambda p: _request(ctx, p, audio_path=clip))
+
+
+async def say(ctx: Context, command: ParsedCommand) -> None:
+    personas = _choose_personas(ctx, command)
+    if not command.text.strip():
+        raise CommandError("Tell me what to say, e.g. !say \"Hello everyone!\"")
+    async with ctx.working("rendering…") as status:
+        await _render_all(ctx, status, personas, lambda p: _request(ctx, p, text=command.text))
+
+
+async def list_personas(ctx: Context, command: ParsedCommand) -> None:
+    lines = [f"• {p.name} ({p.style}) — {p.description}" for p in ctx.agent.personas.all()]
+    await ctx.reply("Personas:\n" + "\n".join(lines))
+
+
+async def _render_all(ctx, status, personas: list[Persona], make_request) -> None:  # type: ignore[no-untyped-def]
+    batch = len(personas) > 1
+    for number, persona in enumerate(personas, 1):
+        label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name
+        result = await ctx.render(make_request(persona), status=status, label=f"rendering {label}",
+                                  priority=Priority.BATCH if batch else Priority.INTERACTIVE)
+        video = VideoReply(result.path, caption=persona.display_name, duration=result.duration)
+        if batch:
+            await ctx.reply(video)
+        else:
+            await status.finish(video)
+    if batch:
+        await status.finish(None)
+
+
+def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
+    registry = ctx.agent.personas
+    if command.options.get("batch") == "all":
+        return registry.all()
+    if "persona" in command.options and "style" in command.options:
+        raise CommandError("Use --persona or --style, not both.")
+    wanted = command.options.get("persona") or command.options.get("style")
+    return [registry.get(str(wanted)) if wanted else registry.default]
+
+
+def _request(ctx: Context, persona: Persona, **speech) -> RenderRequest:  # type: ignore[no-untyped-def]
+    video = ctx.agent.config.engine
+    return RenderRequest(persona=persona.name, width=video.width, height=video.height, fps=video.fps, **speech)
+
+
+@hookimpl
+def register_commands(register) -> None:  # type: ignore[no-untyped-def]
+    register(Command("avatar", "a persona says your voice clip on video", avatar,
+                     usage="[--persona NAME | --style NAME] [--batch all] + a voice clip",
+                     options=PERSONA_OPTIONS, plugin="avatar"))
+    register(Command("say", "a persona reads your text out on video", say,
+                     usage="[--persona NAME | --style NAME] [--batch all] TEXT",
+                     options=PERSONA_OPTIONS, plugin="avatar"))
+    register(Command("personas", "list the personas", list_personas, plugin="avatar"))

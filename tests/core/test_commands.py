@@ -1,0 +1,68 @@
+from __future__ import annotations
+
+import pytest
+
+from core.commands import Command, CommandError, CommandRegistry, Option
+
+
+async def _noop(ctx, command) -> None:  # type: ignore[no-untyped-def]
+    return None
+
+
+@pytest.fixture
+def registry() -> CommandRegistry:
+    registry = CommandRegistry(prefix="!")
+    options = (Option("style", "a style"), Option("batch", "all of them", choices=("all",)), Option("note", "round", takes_value=False))
+    registry.register(Command("say", "read text", _noop, usage="TEXT", options=options))
+    registry.register(Command("avatar", "voice clip", _noop, options=options))
+    registry.register(Command("announce", "admins only", _noop, admin_only=True))
+    return registry
+
+
+def test_quoted_text_and_options(registry: CommandRegistry) -> None:
+    command, parsed = registry.parse('!say --style anime "hello there, friends" --batch all')
+    assert command.name == "say"
+    assert parsed.args == ["hello there, friends"]
+    assert parsed.options == {"style": "anime", "batch": "all"}
+
+
+def test_inline_value_flag_and_case(registry: CommandRegistry) -> None:
+    _, parsed = registry.parse("!SAY --style=cyberpunk --note hi there")
+    assert parsed.options == {"style": "cyberpunk", "note": True}
+    assert parsed.text == "hi there"
+
+
+def test_is_command(registry: CommandRegistry) -> None:
+    assert registry.is_command("  !say hi")
+    assert not registry.is_command("say hi")
+    assert not registry.is_command("! not a command")
+    assert not registry.is_command("!")
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("!sya hi", r"no command !sya\. Did you mean !say\?"),
+        ("!xyzzy", r"no command !xyzzy\. Send !help"),
+        ('!say "unclosed', "quote is not closed"),
+        ("!say --colour red hi", r"!say has no option --colour\. Its options: --style, --batch, --note"),
+        ("!say hi --style", "--style needs a value"),
+        ("!say --batch some hi", r"--batch must be one of: all"),
+    ],
+)
+def test_mistakes_get_specific_messages(registry: CommandRegistry, line: str, message: str) -> None:
+    with pytest.raises(CommandError, match=message):
+        registry.parse(line)
+
+
+def test_help_is_generated_and_hides_admin_commands(registry: CommandRegistry) -> None:
+    member_help = registry.help_text(is_admin=False)
+    assert "!say TEXT — read text" in member_help
+    assert "--style STYLE: a style" in member_help
+    assert "!announce" not in member_help
+    assert "!announce — admins only" in registry.help_text(is_admin=True)
+
+
+def test_duplicate_registration_is_refused(registry: CommandRegistry) -> None:
+    with pytest.raises(ValueError, match="already registered"):
+        registry.register(Command("say", "again", _noop))

@@ -1,0 +1,160 @@
+"""Every hook in core.hookspecs, exercised through a real agent."""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from core import hookspecs
+from core.agent import Agent
+from core.commands import Command
+from core.config import Config
+from core.plugins import hookimpl
+from core.replies import TextReply
+from engine.types import SAMPLE_RATE, Speech
+from tests.testbot import ADMIN, MEMBER, TestBot
+
+BUILTIN_PERSONAS = Path(__file__).resolve().parents[2] / "personas" / "builtin"
+
+
+class RecorderPlugin:
+    """Implements every hook and records what it was given."""
+
+    def __init__(self, persona_dir: Path) -> None:
+        self.calls: list[str] = []
+        self.persona_dir = persona_dir
+
+    @hookimpl
+    def startup(self, agent: Agent) -> None:
+        self.calls.append("startup")
+
+    @hookimpl
+    async def shutdown(self, agent: Agent) -> None:
+        self.calls.append("shutdown")
+
+    @hookimpl
+    def register_commands(self, register) -> None:  # type: ignore[no-untyped-def]
+        async def ping(ctx, command) -> None:  # type: ignore[no-untyped-def]
+            await ctx.reply(f"pong {command.text}")
+
+        register(Command("ping", "answers pong", ping, plugin="recorder"))
+
+    @hookimpl
+    async def on_message(self, event, ctx) -> bool:  # type: ignore[no-untyped-def]
+        await ctx.reply(f"heard: {event.text}")
+        return True
+
+    @hookimpl
+    async def on_member_join(self, event, ctx) -> None:  # type: ignore[no-untyped-def]
+        await ctx.reply(f"welcome {event.user.name}")
+
+    @hookimpl
+    def on_vote(self, event, ctx) -> None:  # type: ignore[no-untyped-def]
+        self.calls.append(f"vote {event.poll_id}:{event.option}:{event.user.id}")
+
+    @hookimpl
+    def register_jobs(self, scheduler, agent) -> None:  # type: ignore[no-untyped-def]
+        self.calls.append(f"jobs:{type(scheduler).__name__}")
+
+    @hookimpl
+    def register_personas(self, register) -> None:  # type: ignore[no-untyped-def]
+        register(self.persona_dir)
+
+    @hookimpl
+    def register_backends(self, register) -> None:  # type: ignore[no-untyped-def]
+        register("tts", "silence", lambda text, voice: Speech(np.zeros(SAMPLE_RATE, np.float32)))
+
+
+@pytest.fixture
+def plugin_personas(tmp_path: Path) -> Path:
+    folder = tmp_path / "plugin-personas"
+    shutil.copytree(BUILTIN_PERSONAS / "friendly", folder / "robo")
+    toml = folder / "robo" / "persona.toml"
+    toml.write_text(toml.read_text().replace('name = "friendly"', 'name = "robo"').replace('style = "friendly"', 'style = "robot"'))
+    return folder
+
+
+def test_every_hookspec_is_implemented_by_the_recorder() -> None:
+    specs = {name for name in dir(hookspecs) if getattr(getattr(hookspecs, name), "mouthpiece_spec", None)}
+    implemented = {name for name in dir(RecorderPlugin) if hasattr(getattr(RecorderPlugin, name), "mouthpiece_impl")}
+    assert specs and specs == implemented
+
+
+async def test_hooks_reach_the_plugin(bot_config: Config, plugin_personas: Path) -> None:
+    recorder = RecorderPlugin(plugin_personas)
+    agent = Agent(bot_config, extra_plugins=[recorder])
+    async with agent:
+        bot = TestBot(agent)
+        assert bot.texts(await bot.send("!ping one")) == ["pong one"]
+        assert bot.texts(await bot.send("just chatting")) == ["heard: just chatting"]
+        assert bot.texts(await bot.join(MEMBER)) == ["welcome Ada"]
+        await bot.vote("poll-7", "2", user=ADMIN)
+        assert agent.personas.get("robot").name == "robo"
+        assert "silence" in agent.engine_backends.tts
+    assert recorder.calls == ["jobs:AsyncIOScheduler", "startup", "vote poll-7:2:a1", "shutdown"]
+
+
+async def test_a_failing_plugin_does_not_break_the_agent(testbot: TestBot) -> None:
+    class Broken:
+        @hookimpl
+        def on_message(self, event, ctx) -> None:  # type: ignore[no-untyped-def]
+            raise RuntimeError("boom")
+
+    testbot.agent.pm.register(Broken())
+    replies = await testbot.send("hello")
+    assert "something went wrong" in testbot.texts(replies)[0]
+    assert "Commands:" in testbot.texts(await testbot.send("!help"))[0]
+
+
+def test_disabled_plugins_are_not_loaded(bot_config: Config) -> None:
+    bot_config.plugins.disabled = ["avatar"]
+    agent = Agent(bot_config)
+    assert agent.commands.get("say") is None and agent.commands.get("help") is not None
+
+
+def test_entry_point_plugins_are_found(bot_config: Config, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    site = tmp_path / "site"
+    (site / "mp_hello-1.0.dist-info").mkdir(parents=True)
+    (site / "mp_hello-1.0.dist-info" / "METADATA").write_text("Metadata-Version: 2.1\nName: mp-hello\nVersion: 1.0\n")
+    (site / "mp_hello-1.0.dist-info" / "entry_points.txt").write_text("[mouthpiece.plugins]\nhello = mp_hello\n")
+    (site / "mp_hello.py").write_text(textwrap.dedent("""
+        import pluggy
+        from core.commands import Command
+        hookimpl = pluggy.HookimplMarker("mouthpiece")
+
+        async def hello(ctx, command):
+            await ctx.reply("hi from a third-party plugin")
+
+        @hookimpl
+        def register_commands(register):
+            register(Command("hello", "says hi", hello, plugin="hello"))
+    """))
+    monkeypatch.syspath_prepend(str(site))
+    agent = Agent(bot_config)
+    assert agent.commands.get("hello") is not None
+    assert "hello" in dict(agent.pm.list_name_plugin())
+    sys.modules.pop("mp_hello", None)
+
+
+async def test_admin_only_commands_are_refused_to_members(bot_config: Config) -> None:
+    class AdminPlugin:
+        @hookimpl
+        def register_commands(self, register) -> None:  # type: ignore[no-untyped-def]
+            async def secret(ctx, command) -> None:  # type: ignore[no-untyped-def]
+                await ctx.reply("done")
+
+            register(Command("secret", "admins only", secret, admin_only=True))
+
+    bot_config.agent.admins = ["test:u2"]
+    async with Agent(bot_config, extra_plugins=[AdminPlugin()]) as agent:
+        bot = TestBot(agent)
+        assert bot.texts(await bot.send("!secret")) == ["Only admins can use !secret."]
+        assert bot.texts(await bot.send("!secret", user=ADMIN)) == ["done"]
+        configured = type(MEMBER)(id="u2", name="Configured admin")
+        assert bot.texts(await bot.send("!secret", user=configured)) == ["done"]
+        assert isinstance((await bot.send("!secret", user=ADMIN))[0], TextReply)

@@ -1,0 +1,128 @@
+"""``testbot``: drive a real agent from a test, as Errbot's fixture of the same name does.
+
+Plugin authors use it like this::
+
+    async def test_hello(testbot):
+        replies = await testbot.send("!hello")
+        assert testbot.texts(replies) == ["Hello!"]
+
+``send`` takes file paths as attachments, ``join`` and ``vote`` raise the other
+events; every reply and every status-message edit is recorded. The agent runs on a
+temporary database and output folders, with the built-in personas.
+"""
+
+from __future__ import annotations
+
+import mimetypes
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from core.agent import Agent
+from core.config import Config
+from core.events import Attachment, Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
+from core.replies import Reply, Responder, StatusMessage, TextReply, VideoReply
+
+MEMBER = User(id="u1", name="Ada")
+ADMIN = User(id="a1", name="Grace", is_admin=True)
+CHANNEL = Channel(id="c1", server_id="s1", name="general", server_name="Test Server")
+
+
+class RecordingStatus(StatusMessage):
+    def __init__(self, responder: RecordingResponder, text: str) -> None:
+        self.responder = responder
+        self.edits = [text]
+        self.finished = False
+
+    async def update(self, text: str) -> None:
+        self.edits.append(text)
+
+    async def finish(self, reply: Reply | None = None) -> None:
+        self.finished = True
+        if reply is not None:
+            await self.responder.send(reply)
+
+
+@dataclass
+class RecordingResponder(Responder):
+    replies: list[Reply] = field(default_factory=list)
+    statuses: list[RecordingStatus] = field(default_factory=list)
+
+    async def send(self, reply: Reply) -> None:
+        self.replies.append(reply)
+
+    async def status(self, text: str) -> StatusMessage:
+        status = RecordingStatus(self, text)
+        self.statuses.append(status)
+        return status
+
+
+def local_attachment(path: Path) -> Attachment:
+    async def download(folder: Path) -> Path:
+        return Path(shutil.copy(path, folder / path.name))
+
+    return Attachment(path.name, path.stat().st_size, mimetypes.guess_type(path.name)[0], download)
+
+
+class TestBot:
+    __test__ = False  # not a test class, despite the name
+
+    def __init__(self, agent: Agent, platform: str = "test") -> None:
+        self.agent = agent
+        self.platform = platform
+        self.last: RecordingResponder | None = None
+
+    async def send(self, text: str, *, user: User = MEMBER, channel: Channel = CHANNEL,
+                   attachments: tuple[Path, ...] = ()) -> list[Reply]:
+        event = MessageEvent(self.platform, user, channel, text=text,
+                             attachments=tuple(local_attachment(p) for p in attachments))
+        self.last = RecordingResponder()
+        await self.agent.handle_message(event, self.last)
+        return self.last.replies
+
+    async def join(self, user: User = MEMBER, channel: Channel = CHANNEL) -> list[Reply]:
+        self.last = RecordingResponder()
+        await self.agent.handle_member_join(MemberJoinEvent(self.platform, user, channel), self.last)
+        return self.last.replies
+
+    async def vote(self, poll_id: str, option: str, *, user: User = MEMBER, channel: Channel = CHANNEL,
+                   added: bool = True) -> list[Reply]:
+        self.last = RecordingResponder()
+        event = VoteEvent(self.platform, user, channel, poll_id=poll_id, option=option, added=added)
+        await self.agent.handle_vote(event, self.last)
+        return self.last.replies
+
+    @staticmethod
+    def texts(replies: list[Reply]) -> list[str]:
+        return [r.text for r in replies if isinstance(r, TextReply)]
+
+    @staticmethod
+    def videos(replies: list[Reply]) -> list[VideoReply]:
+        return [r for r in replies if isinstance(r, VideoReply)]
+
+
+def test_config(tmp_path: Path) -> Config:
+    """A working config whose every file lives under ``tmp_path``."""
+    config = Config()
+    config.agent.database = tmp_path / "mouthpiece.db"
+    config.engine.output_dir = tmp_path / "out"
+    config.engine.cache_dir = tmp_path / "cache"
+    config.personas.user_dirs = [tmp_path / "personas"]
+    config.console.allowed_dir = tmp_path
+    return config
+
+
+test_config.__test__ = False  # type: ignore[attr-defined]
+
+
+@pytest.fixture
+def bot_config(tmp_path: Path) -> Config:
+    return test_config(tmp_path)
+
+
+@pytest.fixture
+async def testbot(bot_config: Config):  # type: ignore[no-untyped-def]
+    async with Agent(bot_config) as agent:
+        yield TestBot(agent)
