@@ -1,0 +1,390 @@
+"""The ``sprite`` frame renderer: PNGTuber-style layered persona art, composited per frame.
+
+Layers (see personas/README.md) are RGBA PNGs of one square size, drawn in place on a
+transparent canvas, so a frame is a plain alpha-over in this order: background, base,
+eyes, brows, mouth, front.  Only eyes, brows and mouth change between frames, so the
+renderer composes each distinct state of the eyes and of the mouth once (small patches)
+and a frame is a window copy of a pre-composited canvas plus those patches.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from engine.types import Expression, MotionFrame, Viseme
+
+BACKGROUND_FILE = "background.png"
+REQUIRED_LAYERS = ("base", "eyes_open", "eyes_closed", "mouth_rest")
+OPTIONAL_LAYERS = (
+    "eyes_half",
+    *(f"brows_{e.value}" for e in Expression),
+    *(f"mouth_{v.value}" for v in Viseme if v is not Viseme.REST),
+    "front",
+)
+#: A missing mouth falls back along this chart until a drawn one is found (rest always is).
+MOUTH_FALLBACK: dict[Viseme, Viseme] = {
+    Viseme.MBP: Viseme.REST,
+    Viseme.FV: Viseme.MBP,
+    Viseme.AI: Viseme.REST,
+    Viseme.E: Viseme.AI,
+    Viseme.O: Viseme.AI,
+    Viseme.U: Viseme.O,
+    Viseme.WQ: Viseme.U,
+    Viseme.ETC: Viseme.E,
+    Viseme.L: Viseme.ETC,
+}
+BLEND_STEPS = 3  # mouth_blend is quantised to 0, 1/3, 2/3, 1 so face states repeat and cache
+CACHE_BYTES = 48 * 1024 * 1024  # composed patches kept per renderer
+MARGIN = 0.04  # of the frame's short side: room for head sway, and the most it may move
+_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
+_CONVERTIBLE = frozenset({"1", "L", "LA", "P", "PA", "RGB", "RGBA", "I", "I;16", "I;16B"})
+
+Box = tuple[int, int, int, int]  # top, left, bottom, right
+State = tuple[str, str, str, str, int]  # eyes, brows, mouth, mouth blended towards, blend step
+Spans = tuple[slice, slice]
+
+
+def is_hex_colour(value: str) -> bool:
+    return bool(_HEX.match(value))
+
+
+def check_sprite_dir(sprite_dir: Path) -> None:
+    """Raise ``ValueError`` naming the file if ``sprite_dir`` is not a usable sprite set."""
+    if not sprite_dir.is_dir():
+        raise ValueError(f"{sprite_dir}: the sprite folder is missing")
+    missing = [f"{n}.png" for n in REQUIRED_LAYERS if not (sprite_dir / f"{n}.png").is_file()]
+    if missing:
+        raise ValueError(f"{sprite_dir}: missing required layer(s): {', '.join(missing)}")
+    size = _probe(sprite_dir / "base.png")
+    if size[0] != size[1] or size[0] < 64:
+        raise ValueError(f"{sprite_dir / 'base.png'}: layers must be square and at least 64×64, got {size[0]}×{size[1]}")
+    for name in (*REQUIRED_LAYERS[1:], *OPTIONAL_LAYERS):
+        path = sprite_dir / f"{name}.png"
+        if path.is_file() and (got := _probe(path)) != size:
+            raise ValueError(
+                f"{path}: is {got[0]}×{got[1]} but base.png is {size[0]}×{size[1]}; all layers must be the same size"
+            )
+    if (sprite_dir / BACKGROUND_FILE).is_file():
+        _probe(sprite_dir / BACKGROUND_FILE)
+
+
+def _probe(path: Path) -> tuple[int, int]:
+    """Size of a layer, after checking it is an intact PNG that converts to RGBA (no decoding)."""
+    try:
+        with Image.open(path) as image:
+            if image.format != "PNG":
+                raise ValueError(f"{path}: is {image.format}, not a PNG")
+            if image.mode not in _CONVERTIBLE:
+                raise ValueError(f"{path}: has pixel mode {image.mode}, which does not convert to RGBA")
+            image.verify()  # chunk checksums: catches truncated or corrupted files cheaply
+            return image.size
+    except ValueError:
+        raise
+    except Exception as error:  # Pillow raises many types for broken or exotic files
+        raise ValueError(f"{path}: cannot be read as a PNG ({error})") from error
+
+
+def _open_layer(path: Path) -> Image.Image:
+    try:
+        with Image.open(path) as image:
+            return image.convert("RGBA")
+    except Exception as error:
+        raise ValueError(f"{path}: cannot be read as an RGBA PNG ({error})") from error
+
+
+def mouth_layer(viseme: Viseme, available: set[str]) -> str:
+    """The layer drawn for ``viseme``: its own, or the first one drawn along ``MOUTH_FALLBACK``."""
+    while f"mouth_{viseme.value}" not in available and viseme is not Viseme.REST:
+        viseme = MOUTH_FALLBACK[viseme]
+    return f"mouth_{viseme.value}"
+
+
+@dataclass(frozen=True)
+class _Layer:
+    """Premultiplied float32 RGBA cropped to its content; (y, x) is its place on the character."""
+
+    y: int
+    x: int
+    rgba: np.ndarray
+
+    @property
+    def box(self) -> Box:
+        return self.y, self.x, self.y + self.rgba.shape[0], self.x + self.rgba.shape[1]
+
+
+@dataclass(frozen=True)
+class _Region:
+    """A box of the character that changes with the eyes and brows, the mouth, or both."""
+
+    box: Box
+    eyes: bool
+    mouth: bool
+
+    def key(self, state: State) -> tuple[object, ...]:
+        return self.box, *(state[:2] if self.eyes else ()), *(state[2:] if self.mouth else ())
+
+
+class _Cutout:
+    """Premultiplied RGBA, split so that drawing it copies opaque pixels and blends only edges."""
+
+    def __init__(self, rgba: np.ndarray, out_width: int) -> None:
+        self.rgb = np.ascontiguousarray(rgba[..., :3])
+        alpha = rgba[..., 3]
+        self.opaque = alpha == 255
+        self.ey, self.ex = np.nonzero((alpha > 0) & (alpha < 255))  # row-major: ey is sorted
+        self.flat = self.ey * out_width + self.ex
+        self.edge_rgb = self.rgb[self.ey, self.ex].astype(np.uint16)
+        self.edge_inv = (255 - alpha[self.ey, self.ex]).astype(np.uint16)[:, None]
+        self.nbytes = self.rgb.nbytes + self.opaque.nbytes + 28 * len(self.ey)
+
+    def draw(self, out: np.ndarray, y: int, x: int) -> None:
+        if not (spans := _overlap(out.shape, self.rgb.shape, y, x)):
+            return
+        dst, src = out[spans[0]], self.rgb[spans[1]]
+        # Viewed as 3-byte items, a masked copy is one fast pass instead of three.
+        np.copyto(dst.view("V3")[..., 0], src.view("V3")[..., 0], where=self.opaque[spans[1]])
+        lo, hi = np.searchsorted(self.ey, (-y, out.shape[0] - y))
+        index = self.flat[lo:hi] + (y * out.shape[1] + x)
+        keep = slice(lo, hi)
+        if x < 0 or x + self.rgb.shape[1] > out.shape[1]:  # only then can an edge fall off a side
+            cols = self.ex[lo:hi] + x
+            keep = np.flatnonzero((cols >= 0) & (cols < out.shape[1])) + lo
+            index = self.flat[keep] + (y * out.shape[1] + x)
+        mixed = np.take(out.reshape(-1, 3), index, axis=0).astype(np.uint16)
+        mixed *= self.edge_inv[keep]
+        mixed += 127  # with the shifts below: a rounded division by 255
+        mixed += mixed >> 8
+        mixed >>= 8
+        mixed += self.edge_rgb[keep]
+        blended = np.minimum(mixed, 255).astype(np.uint8)
+        out.view("V3").reshape(-1)[index] = blended.view("V3")[:, 0]
+
+
+class SpriteRenderer:
+    """Renders ``MotionFrame``s of one sprite set at one output size."""
+
+    def __init__(self, persona_sprite_dir: Path, width: int, height: int, background: str) -> None:
+        check_sprite_dir(persona_sprite_dir)
+        self.width, self.height = width, height
+        short = min(width, height)
+        self.pad = max(2, round(short * MARGIN))
+        # The character fills the short side, centred and bottom-anchored, overhanging the
+        # bottom by `pad`: swaying up never shows where the drawing cuts off the body, and
+        # the head, which sits below the top of the drawing, never leaves the frame.
+        self.size = short
+        self.origin = (height - short + self.pad, (width - short) // 2)
+        self.layers = self._load_layers(persona_sprite_dir)
+        self.regions = self._regions()
+        self._mouths = {v: mouth_layer(v, set(self.layers)) for v in Viseme}
+        self._patches: OrderedDict[tuple[object, ...], np.ndarray | _Cutout] = OrderedDict()
+        self._patch_bytes = 0
+        self._lock = threading.Lock()  # the engine may share one renderer between worker threads
+        self._bg_colour = _bg_colour(background)
+        if self._bg_colour is None:
+            self._bg_image = _cover(_open_layer(persona_sprite_dir / BACKGROUND_FILE), width, height)
+            self._static = _Cutout(_to_u8(self._static_rgba(cut_regions=True)), width)
+        else:
+            self._canvas = self._flat_canvas(self._bg_colour)
+
+    def render(self, frame: MotionFrame) -> np.ndarray:
+        """One (height, width, 3) uint8 C-contiguous RGB frame."""
+        dx = _clamp(round(frame.head_x), self.pad)
+        dy = _clamp(round(frame.head_y), self.pad)
+        state = self._state(frame)
+        if self._bg_colour is not None:
+            p = self.pad
+            out = self._canvas[p - dy : p - dy + self.height, p - dx : p - dx + self.width].copy()
+        else:
+            out = self._bg_image.copy()
+            self._static.draw(out, self.origin[0] + dy, self.origin[1] + dx)
+        for region in self.regions:
+            y, x = self.origin[0] + region.box[0] + dy, self.origin[1] + region.box[1] + dx
+            patch = self._patch(region, state)
+            if isinstance(patch, _Cutout):
+                patch.draw(out, y, x)
+            elif spans := _overlap(out.shape, patch.shape, y, x):
+                out[spans[0]] = patch[spans[1]]
+        return out
+
+    # -- state and its cached patches -----------------------------------------------------
+
+    def _state(self, frame: MotionFrame) -> State:
+        if frame.eyes_closed >= 0.66:
+            eyes = "eyes_closed"
+        elif frame.eyes_closed >= 0.33:
+            eyes = "eyes_half" if "eyes_half" in self.layers else "eyes_closed"
+        else:
+            eyes = "eyes_open"
+        brows = next((b for b in (f"brows_{frame.expression.value}", "brows_neutral") if b in self.layers), "")
+        step = round(min(max(frame.mouth_blend, 0.0), 1.0) * BLEND_STEPS)
+        mouth, target = self._mouths[frame.mouth], self._mouths[frame.mouth_next]
+        if step == BLEND_STEPS:
+            mouth, step = target, 0
+        if step == 0 or mouth == target:
+            target, step = mouth, 0
+        return eyes, brows, mouth, target, step
+
+    def _patch(self, region: _Region, state: State) -> np.ndarray | _Cutout:
+        key = region.key(state)
+        with self._lock:
+            patch = self._patches.get(key)
+            if patch is not None:
+                self._patches.move_to_end(key)
+                return patch
+        patch = self._compose(region, state)
+        with self._lock:
+            if key not in self._patches:
+                self._patches[key] = patch
+                self._patch_bytes += patch.nbytes
+            while self._patch_bytes > CACHE_BYTES and len(self._patches) > len(self.regions):
+                self._patch_bytes -= self._patches.popitem(last=False)[1].nbytes
+        return patch
+
+    def _compose(self, region: _Region, state: State) -> np.ndarray | _Cutout:
+        """The region fully composited: RGB over a flat background, else a premultiplied cutout."""
+        eyes, brows, mouth, target, step = state
+        acc = np.zeros((*_box_size(region.box), 4), np.float32)
+        top = region.box[:2]
+        _over(acc, self.layers["base"], top)
+        if region.eyes:
+            _over(acc, self.layers[eyes], top)
+            if brows:
+                _over(acc, self.layers[brows], top)
+        if region.mouth:
+            _over(acc, _mix(self.layers[mouth], self.layers[target], step / BLEND_STEPS), top)
+        if "front" in self.layers:
+            _over(acc, self.layers["front"], top)
+        if self._bg_colour is None:
+            return _Cutout(_to_u8(acc), self.width)
+        return _to_u8(_flatten(acc, self._bg_colour))
+
+    # -- one-time preparation -------------------------------------------------------------
+
+    def _load_layers(self, sprite_dir: Path) -> dict[str, _Layer]:
+        layers = {}
+        for name in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS):
+            path = sprite_dir / f"{name}.png"
+            if path.is_file():
+                image = _open_layer(path)
+                if image.size != (self.size, self.size):
+                    image = image.resize((self.size, self.size), Image.Resampling.LANCZOS)
+                layers[name] = _premultiplied_layer(image)
+        return layers
+
+    def _regions(self) -> tuple[_Region, ...]:
+        """Eyes and mouth get separate patches (far fewer states to cache) unless they overlap."""
+        eyes = _union_box([layer.box for name, layer in self.layers.items() if name.startswith(("eyes_", "brows_"))])
+        mouth = _union_box([layer.box for name, layer in self.layers.items() if name.startswith("mouth_")])
+        if eyes[0] < mouth[2] and mouth[0] < eyes[2] and eyes[1] < mouth[3] and mouth[1] < eyes[3]:
+            return (_Region(_union_box([eyes, mouth]), eyes=True, mouth=True),)
+        return _Region(eyes, eyes=True, mouth=False), _Region(mouth, eyes=False, mouth=True)
+
+    def _static_rgba(self, cut_regions: bool) -> np.ndarray:
+        """Base and front over the whole character, premultiplied RGBA."""
+        acc = np.zeros((self.size, self.size, 4), np.float32)
+        _over(acc, self.layers["base"], (0, 0))
+        if "front" in self.layers:
+            _over(acc, self.layers["front"], (0, 0))
+        if cut_regions:  # their patches are drawn over the bare background instead
+            for y0, x0, y1, x1 in (region.box for region in self.regions):
+                acc[y0:y1, x0:x1] = 0.0
+        return acc
+
+    def _flat_canvas(self, colour: np.ndarray) -> np.ndarray:
+        """Background colour plus the static character, padded by ``pad`` on every side."""
+        p = self.pad
+        canvas = np.empty((self.height + 2 * p, self.width + 2 * p, 3), np.uint8)
+        canvas[:] = np.round(colour * 255).astype(np.uint8)
+        character = _to_u8(_flatten(self._static_rgba(cut_regions=False), colour))
+        if spans := _overlap(canvas.shape, character.shape, p + self.origin[0], p + self.origin[1]):
+            canvas[spans[0]] = character[spans[1]]
+        return canvas
+
+
+# -- pixel helpers ------------------------------------------------------------------------
+
+
+def _bg_colour(background: str) -> np.ndarray | None:
+    if is_hex_colour(background):
+        return np.array([int(background[i : i + 2], 16) for i in (1, 3, 5)], np.float32) / 255
+    if background == BACKGROUND_FILE:
+        return None
+    raise ValueError(f"background must be a colour like '#336699' or '{BACKGROUND_FILE}', got {background!r}")
+
+
+def _premultiplied_layer(image: Image.Image) -> _Layer:
+    """The layer cropped to its visible content, as premultiplied float32 RGBA."""
+    left, top, right, bottom = image.getchannel("A").getbbox() or (0, 0, 1, 1)
+    rgba = np.asarray(image.crop((left, top, right, bottom)), np.float32) / 255
+    rgba[..., :3] *= rgba[..., 3:]
+    return _Layer(top, left, rgba)
+
+
+def _union_box(boxes: list[Box]) -> Box:
+    return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
+def _box_size(box: Box) -> tuple[int, int]:
+    return box[2] - box[0], box[3] - box[1]
+
+
+def _mix(a: _Layer, b: _Layer, t: float) -> _Layer:
+    """Cross-fade of two mouth layers (premultiplied, so a plain lerp is right)."""
+    if t == 0.0 or a is b:
+        return a
+    box = _union_box([a.box, b.box])
+    mixed = _Layer(box[0], box[1], np.zeros((*_box_size(box), 4), np.float32))
+    mixed.rgba[a.y - box[0] : a.box[2] - box[0], a.x - box[1] : a.box[3] - box[1]] += a.rgba * (1 - t)
+    mixed.rgba[b.y - box[0] : b.box[2] - box[0], b.x - box[1] : b.box[3] - box[1]] += b.rgba * t
+    return mixed
+
+
+def _over(acc: np.ndarray, layer: _Layer, top: tuple[int, int]) -> None:
+    """Premultiplied alpha-over of ``layer`` onto ``acc``, whose (0, 0) is ``top`` on the character."""
+    y0, x0 = max(layer.y - top[0], 0), max(layer.x - top[1], 0)
+    y1 = min(layer.box[2] - top[0], acc.shape[0])
+    x1 = min(layer.box[3] - top[1], acc.shape[1])
+    if y1 <= y0 or x1 <= x0:
+        return
+    src = layer.rgba[y0 + top[0] - layer.y : y1 + top[0] - layer.y, x0 + top[1] - layer.x : x1 + top[1] - layer.x]
+    dst = acc[y0:y1, x0:x1]
+    dst *= 1 - src[..., 3:]
+    dst += src
+
+
+def _flatten(rgba: np.ndarray, colour: np.ndarray) -> np.ndarray:
+    return rgba[..., :3] + colour * (1 - rgba[..., 3:])
+
+
+def _to_u8(values: np.ndarray) -> np.ndarray:
+    return np.ascontiguousarray(np.clip(np.round(values * 255), 0, 255).astype(np.uint8))
+
+
+def _cover(image: Image.Image, width: int, height: int) -> np.ndarray:
+    """Scale to cover width×height and crop the centre (the background may be any shape)."""
+    scale = max(width / image.width, height / image.height)
+    size = (max(width, round(image.width * scale)), max(height, round(image.height * scale)))
+    image = image.resize(size, Image.Resampling.LANCZOS)
+    left, top = (size[0] - width) // 2, (size[1] - height) // 2
+    rgb = image.crop((left, top, left + width, top + height)).convert("RGB")
+    return np.ascontiguousarray(np.asarray(rgb, np.uint8))
+
+
+def _clamp(value: int, limit: int) -> int:
+    return min(max(value, -limit), limit)
+
+
+def _overlap(out_shape: tuple[int, ...], src_shape: tuple[int, ...], y: int, x: int) -> tuple[Spans, Spans] | None:
+    """Index spans of ``out`` and ``src`` where ``src`` placed at (y, x) overlaps ``out``."""
+    y0, x0 = max(y, 0), max(x, 0)
+    y1, x1 = min(y + src_shape[0], out_shape[0]), min(x + src_shape[1], out_shape[1])
+    if y1 <= y0 or x1 <= x0:
+        return None
+    return (slice(y0, y1), slice(x0, x1)), (slice(y0 - y, y1 - y), slice(x0 - x, x1 - x))

@@ -1,0 +1,1 @@
+"""Personas: their format, registry, memory and the built-in sprite sets."""

@@ -1,0 +1,171 @@
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+import engine.sprite as sprite
+from engine.sprite import SpriteRenderer, mouth_layer
+from engine.types import Expression, MotionFrame, Viseme
+from personas.registry import BUILTIN_DIR
+
+FRIENDLY = BUILTIN_DIR / "friendly" / "sprite"
+BACKGROUND = "#CDEBDF"
+
+
+def frame(mouth: Viseme = Viseme.REST, **kw: object) -> MotionFrame:
+    values: dict[str, object] = dict(mouth=mouth, mouth_next=mouth, mouth_blend=0.0, eyes_closed=0.0, head_x=0.0, head_y=0.0)
+    values.update(kw)
+    return MotionFrame(**values)  # type: ignore[arg-type]
+
+
+@pytest.fixture(scope="module")
+def renderer() -> SpriteRenderer:
+    return SpriteRenderer(FRIENDLY, 512, 512, BACKGROUND)
+
+
+def layer_box(renderer: SpriteRenderer, *names: str) -> tuple[slice, slice]:
+    """Where the drawn parts of these layers land in a frame with the head at rest."""
+    boxes = [Image.open(FRIENDLY / f"{name}.png").getchannel("A").getbbox() for name in names]
+    scale = renderer.size / 512
+    left, top = min(b[0] for b in boxes), min(b[1] for b in boxes)
+    right, bottom = max(b[2] for b in boxes), max(b[3] for b in boxes)
+    y0, x0 = renderer.origin
+    return (slice(y0 + int(top * scale) - 2, y0 + int(bottom * scale) + 3),
+            slice(x0 + int(left * scale) - 2, x0 + int(right * scale) + 3))
+
+
+def changed(a: np.ndarray, b: np.ndarray) -> np.ndarray:
+    return np.any(a != b, axis=2)
+
+
+def test_frames_are_contiguous_rgb(renderer: SpriteRenderer) -> None:
+    out = renderer.render(frame())
+    assert out.shape == (512, 512, 3) and out.dtype == np.uint8 and out.flags.c_contiguous
+    assert tuple(out[2, 2]) == (0xCD, 0xEB, 0xDF)  # the corner shows the background colour
+
+
+def test_mouth_shapes_change_only_the_mouth(renderer: SpriteRenderer) -> None:
+    rest, ai = renderer.render(frame(Viseme.REST)), renderer.render(frame(Viseme.AI))
+    diff = changed(rest, ai)
+    box = layer_box(renderer, "mouth_rest", "mouth_ai")
+    assert diff[box].sum() > 500
+    diff[box] = False
+    assert not diff.any()
+
+
+def test_the_same_state_renders_identically(renderer: SpriteRenderer) -> None:
+    first = renderer.render(frame(Viseme.MBP))
+    renderer.render(frame(Viseme.O, eyes_closed=1.0))
+    assert np.array_equal(first, renderer.render(frame(Viseme.MBP)))
+    assert not np.array_equal(first, renderer.render(frame(Viseme.REST)))
+
+
+def test_every_viseme_has_its_own_mouth(renderer: SpriteRenderer) -> None:
+    frames = {v: renderer.render(frame(v)).tobytes() for v in Viseme}
+    assert len(set(frames.values())) == len(Viseme)
+
+
+def test_closed_eyes_change_only_the_eyes(renderer: SpriteRenderer) -> None:
+    opened, closed = renderer.render(frame()), renderer.render(frame(eyes_closed=0.9))
+    half = renderer.render(frame(eyes_closed=0.5))
+    diff = changed(opened, closed)
+    box = layer_box(renderer, "eyes_open", "eyes_closed")
+    assert diff[box].sum() > 500
+    diff[box] = False
+    assert not diff.any()
+    assert not np.array_equal(half, opened) and not np.array_equal(half, closed)
+    assert np.array_equal(renderer.render(frame(eyes_closed=0.2)), opened)
+
+
+def test_expressions_change_the_brows(renderer: SpriteRenderer) -> None:
+    looks = {e: renderer.render(frame(expression=e)).tobytes() for e in Expression}
+    assert len(set(looks.values())) == len(Expression)
+
+
+def test_head_offset_shifts_the_character(renderer: SpriteRenderer) -> None:
+    still = renderer.render(frame(Viseme.AI))
+    moved = renderer.render(frame(Viseme.AI, head_x=6.4, head_y=-3.6))  # rounds to (6, -4)
+    assert np.array_equal(moved[100:400, 106:406], still[104:404, 100:400])
+    assert not np.array_equal(moved, still)
+
+
+def test_head_offset_is_clamped_to_the_margin(renderer: SpriteRenderer) -> None:
+    far = renderer.render(frame(head_x=10_000, head_y=-10_000))
+    assert np.array_equal(far, renderer.render(frame(head_x=renderer.pad, head_y=-renderer.pad)))
+
+
+def test_mouth_blend_is_quantised(renderer: SpriteRenderer) -> None:
+    def blend(t: float) -> np.ndarray:
+        return renderer.render(frame(Viseme.AI, mouth_next=Viseme.O, mouth_blend=t))
+
+    assert np.array_equal(blend(0.0), renderer.render(frame(Viseme.AI)))
+    assert np.array_equal(blend(1.0), renderer.render(frame(Viseme.O)))
+    assert np.array_equal(blend(0.3), blend(0.36))
+    steps = {blend(t).tobytes() for t in (0.0, 0.34, 0.67, 1.0)}
+    assert len(steps) == 4
+
+
+@pytest.mark.parametrize(("width", "height"), [(640, 360), (360, 640), (256, 256)])
+def test_other_frame_sizes(width: int, height: int) -> None:
+    renderer = SpriteRenderer(FRIENDLY, width, height, BACKGROUND)
+    out = renderer.render(frame(Viseme.E, head_x=5, head_y=5))
+    assert out.shape == (height, width, 3) and out.flags.c_contiguous
+    assert (out[:, :2] == (0xCD, 0xEB, 0xDF)).all()  # the character is centred with room around it
+    assert not np.array_equal(out, renderer.render(frame(Viseme.REST, head_x=5, head_y=5)))
+
+
+def test_missing_optional_layers_fall_back(tmp_path: Path) -> None:
+    minimal = tmp_path / "sprite"
+    minimal.mkdir()
+    for name in sprite.REQUIRED_LAYERS:
+        shutil.copy(FRIENDLY / f"{name}.png", minimal)
+    renderer = SpriteRenderer(minimal, 256, 256, "#000000")
+    rest = renderer.render(frame())
+    assert np.array_equal(renderer.render(frame(Viseme.WQ, expression=Expression.ANGRY)), rest)
+    assert np.array_equal(renderer.render(frame(eyes_closed=0.5)), renderer.render(frame(eyes_closed=1.0)))
+
+
+def test_mouth_fallback_chart() -> None:
+    assert mouth_layer(Viseme.WQ, {"mouth_rest", "mouth_o"}) == "mouth_o"
+    assert mouth_layer(Viseme.L, {"mouth_rest", "mouth_ai"}) == "mouth_ai"  # l → etc → e → ai
+    assert mouth_layer(Viseme.FV, {"mouth_rest", "mouth_mbp"}) == "mouth_mbp"
+    assert mouth_layer(Viseme.U, {"mouth_rest"}) == "mouth_rest"
+
+
+def test_image_background_matches_a_flat_one(tmp_path: Path) -> None:
+    shutil.copytree(FRIENDLY, tmp_path / "sprite")
+    Image.new("RGB", (300, 200), BACKGROUND).save(tmp_path / "sprite" / "background.png")
+    flat = SpriteRenderer(FRIENDLY, 640, 360, BACKGROUND)
+    image = SpriteRenderer(tmp_path / "sprite", 640, 360, "background.png")
+    for f in (frame(Viseme.AI), frame(Viseme.O, head_x=-14, head_y=14, eyes_closed=1), frame(head_x=9, head_y=-14)):
+        assert np.abs(flat.render(f).astype(int) - image.render(f)).max() <= 1
+
+
+def test_background_image_stays_put_while_the_head_moves(tmp_path: Path) -> None:
+    shutil.copytree(FRIENDLY, tmp_path / "sprite")
+    stripes = np.zeros((512, 512, 3), np.uint8)
+    stripes[:, ::8] = 255
+    Image.fromarray(stripes).save(tmp_path / "sprite" / "background.png")
+    renderer = SpriteRenderer(tmp_path / "sprite", 512, 512, "background.png")
+    a, b = renderer.render(frame()), renderer.render(frame(head_x=7))
+    assert np.array_equal(a[:40], b[:40])  # above the head: only background
+    assert not np.array_equal(a, b)
+
+
+def test_an_evicting_cache_still_renders_correctly(monkeypatch: pytest.MonkeyPatch, renderer: SpriteRenderer) -> None:
+    expected = [renderer.render(frame(v, eyes_closed=i % 2)) for i, v in enumerate(Viseme)]
+    monkeypatch.setattr(sprite, "CACHE_BYTES", 1)
+    tiny = SpriteRenderer(FRIENDLY, 512, 512, BACKGROUND)
+    for _ in range(2):
+        for i, v in enumerate(Viseme):
+            assert np.array_equal(tiny.render(frame(v, eyes_closed=i % 2)), expected[i])
+    assert len(tiny._patches) == len(tiny.regions)
+
+
+def test_bad_background_is_rejected() -> None:
+    with pytest.raises(ValueError, match="background must be"):
+        SpriteRenderer(FRIENDLY, 64, 64, "blue")
