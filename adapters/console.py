@@ -104,7 +104,7 @@ class ConsoleResponder(Responder):
         self.console = console
 
     async def send(self, reply: Reply) -> None:
-        self.console.print(describe(reply), highlight=False)
+        self.console.print(describe(reply), markup=False, highlight=False)
 
     async def status(self, text: str) -> StatusMessage:
         return ConsoleStatus(self, text)

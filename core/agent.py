@@ -130,11 +130,13 @@ class Agent:
 
     def _build_engine(self) -> RenderEngine:
         from engine.backends import Backends
-        from engine.pipeline import build_engine
+        from engine.engine import RenderEngine
+        from engine.pipeline import Pipeline
 
         self.engine_backends = Backends.with_defaults()
         self.pm.hook.register_backends(register=self.engine_backends.register)
-        return build_engine(self.config.engine, self.personas, self.engine_backends)
+        self.pipeline = Pipeline(self.config.engine, self.personas, self.engine_backends)
+        return RenderEngine(self.config.engine, self.pipeline, self.pipeline.cache_key)
 
 
 async def _answer_safely(ctx: Context, text: str) -> None:

@@ -46,7 +46,7 @@ class Context:
         cap = self.agent.config.engine.max_audio_bytes
         if attachment.size is not None and attachment.size > cap:
             raise AudioInputError(
-                f"{attachment.filename} is {attachment.size / 1e6:.1f} MB; the limit is {cap / 1e6:.0f} MB. "
+                f"{attachment.filename} is {attachment.size / 2**20:.1f} MB; the limit is {cap / 2**20:.0f} MB. "
                 "Send a shorter or more compressed clip."
             )
         if self._workdir is None:
@@ -59,18 +59,21 @@ class Context:
         from engine.engine import Priority
 
         loop = asyncio.get_running_loop()
-        last_sent = {"text": "", "at": 0.0}
+        last_sent: dict[str, object] = {"stage": None, "at": 0.0}
 
         def on_progress(progress: Progress) -> None:
-            # Called from a render thread for every frame: forward at most one edit a second.
-            text = _progress_text(progress, label)
+            # Called from a render thread for every frame: a new stage is shown at once,
+            # progress within a stage at most once a second.
             now = time.monotonic()
-            if status is None or text == last_sent["text"] or now - last_sent["at"] < STATUS_EDIT_INTERVAL:
+            if status is None:
                 return
-            last_sent.update(text=text, at=now)
-            asyncio.run_coroutine_threadsafe(status.update(text), loop)
+            if progress.stage == last_sent["stage"] and now - float(last_sent["at"]) < STATUS_EDIT_INTERVAL:  # type: ignore[arg-type]
+                return
+            last_sent.update(stage=progress.stage, at=now)
+            asyncio.run_coroutine_threadsafe(status.update(_progress_text(progress, label)), loop)
 
-        job = self.agent.engine.submit(request, priority=priority or Priority.INTERACTIVE, on_progress=on_progress)
+        # submit() hashes the audio for the cache key: keep that off the event loop.
+        job = await asyncio.to_thread(self.agent.engine.submit, request, priority or Priority.INTERACTIVE, on_progress)
         result = await job
         self.agent.record_render(self.event, result)
         return result
@@ -97,7 +100,7 @@ class Context:
 def _progress_text(progress: Progress, label: str) -> str:
     prefix = f"{label} · " if label else ""
     if progress.stage == "queued":
-        return f"{prefix}waiting in the queue ({progress.done} ahead)"
+        return f"{prefix}waiting in the queue (position {progress.position})"
     percent = 100 * progress.done // max(progress.total, 1)
     eta = f" · ~{progress.eta_seconds:.0f} s left" if progress.eta_seconds is not None else ""
     return f"{prefix}{progress.stage} {percent}%{eta}"

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import wave
 from pathlib import Path
 from typing import TYPE_CHECKING, Callable
-
-import numpy as np
 
 if TYPE_CHECKING:
     from core.agent import Agent
@@ -35,15 +32,10 @@ def run_demo(agent: Agent, out: Path, clip: Path | None,
 
 def write_voice_clip(path: Path, text: str) -> Path:
     """Speak ``text`` with a voice none of the personas uses, into a 16-bit WAV file."""
+    from engine.audio import write_wav
     from engine.tts import synthesize
     from engine.types import VoiceSettings
 
     speech = synthesize(text, VoiceSettings(language="en-gb", variant="m1", pitch=40, rate=160))
     path.parent.mkdir(parents=True, exist_ok=True)
-    pcm = (np.clip(speech.samples, -1, 1) * 32767).astype("<i2")
-    with wave.open(str(path), "wb") as out:
-        out.setnchannels(1)
-        out.setsampwidth(2)
-        out.setframerate(speech.sample_rate)
-        out.writeframes(pcm.tobytes())
-    return path
+    return write_wav(path, speech.samples, speech.sample_rate)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -240,3 +241,14 @@ def _megabytes(size: int) -> str:
 
 def _to_db(level: float) -> float:
     return 20.0 * float(np.log10(max(level, 1e-12)))
+
+
+def write_wav(path: Path, samples: np.ndarray, rate: int = SAMPLE_RATE) -> Path:
+    """Save mono float samples in [-1, 1] as a 16-bit PCM WAV file."""
+    pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2")
+    with wave.open(str(path), "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(pcm.tobytes())
+    return path

@@ -1,0 +1,115 @@
+"""The default render pipeline: speech → timeline → motion track → frames → MP4.
+
+``Pipeline`` is the ``render_fn`` the ``RenderEngine`` runs in its worker threads.
+"""
+
+from __future__ import annotations
+
+import time
+import zlib
+from collections import OrderedDict
+from dataclasses import dataclass
+from pathlib import Path
+from threading import Lock
+from typing import TYPE_CHECKING
+
+from engine.engine import CancelToken, ProgressFn, default_cache_key
+from engine.types import MotionFrame, RenderRequest, RenderResult, Speech, Timeline
+
+if TYPE_CHECKING:
+    from engine.backends import Backends, FrameRenderer
+    from engine.settings import EngineSettings
+    from personas.model import Persona
+    from personas.registry import PersonaRegistry
+
+#: Part of every cache key: bump it when a change alters the videos we make.
+ENGINE_VERSION = "1"
+#: Frame renderers kept ready (each holds its persona's scaled layers and composites).
+RENDERERS_KEPT = 6
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Everything decided before the first frame is drawn."""
+
+    persona: Persona
+    speech: Speech
+    timeline: Timeline
+    track: list[MotionFrame]
+
+
+class Pipeline:
+    def __init__(self, settings: EngineSettings, personas: PersonaRegistry, backends: Backends) -> None:
+        self.settings = settings
+        self.personas = personas
+        self.backends = backends
+        self._renderers: OrderedDict[tuple[str, str, int, int], FrameRenderer] = OrderedDict()
+        self._renderers_lock = Lock()
+
+    def cache_key(self, request: RenderRequest) -> str:
+        persona = self.personas.get(request.persona)
+        return default_cache_key(request, persona.fingerprint, ENGINE_VERSION)
+
+    def plan(self, request: RenderRequest) -> Plan:
+        """Speech, its timeline and the motion track; raises ``InputError`` for bad input."""
+        from engine.motion import build_track
+        from engine.timeline import from_speech
+
+        persona = self.personas.get(request.persona)
+        speech = self._speech(request, persona)
+        timeline = from_speech(speech, request.fps)
+        seed = zlib.crc32(f"{persona.name}:{len(speech.samples)}".encode())
+        track = build_track(timeline, request.fps, width=request.width, expression=request.expression, seed=seed)
+        return Plan(persona, speech, timeline, track)
+
+    def __call__(self, request: RenderRequest, out_path: Path, report: ProgressFn, cancel: CancelToken) -> RenderResult:
+        from engine.encode import encode_mp4
+
+        started = time.perf_counter()
+        report("preparing speech", 0, 1)
+        plan = self.plan(request)
+        cancel.raise_if_cancelled()
+        renderer = self.renderer(plan.persona, request.width, request.height)
+        total = len(plan.track)
+
+        def on_frame(done: int) -> None:
+            cancel.raise_if_cancelled()
+            report("rendering", done, total)
+
+        frames = encode_mp4(
+            (renderer.render(frame) for frame in plan.track),
+            plan.speech.samples, plan.speech.sample_rate,
+            fps=request.fps, width=request.width, height=request.height, out_path=out_path,
+            crf=self.settings.crf, preset=self.settings.preset, on_frame=on_frame,
+        )
+        return RenderResult(
+            path=out_path, persona=plan.persona.name, duration=plan.speech.duration, frames=frames,
+            width=request.width, height=request.height, fps=request.fps,
+            timeline_source=plan.timeline.source, elapsed=time.perf_counter() - started,
+        )
+
+    def renderer(self, persona: Persona, width: int, height: int) -> FrameRenderer:
+        key = (persona.name, persona.fingerprint, width, height)
+        with self._renderers_lock:
+            if key in self._renderers:
+                self._renderers.move_to_end(key)
+                return self._renderers[key]
+        made = self.backends.get("renderer", persona.renderer)(persona, width, height)
+        with self._renderers_lock:
+            self._renderers[key] = made
+            while len(self._renderers) > RENDERERS_KEPT:
+                self._renderers.popitem(last=False)
+        return made
+
+    def _speech(self, request: RenderRequest, persona: Persona) -> Speech:
+        from engine.audio import decode_audio
+        from engine.text import clean_text
+
+        if (request.text is None) == (request.audio_path is None):
+            raise ValueError("a RenderRequest needs exactly one of text and audio_path")
+        if request.audio_path is not None:
+            return decode_audio(request.audio_path, max_bytes=self.settings.max_audio_bytes,
+                                max_seconds=self.settings.max_audio_seconds)
+        text = clean_text(request.text or "", max_chars=self.settings.max_text_chars)
+        return self.backends.get("tts", persona.voice.backend)(text, persona.voice_settings())
+

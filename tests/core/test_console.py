@@ -1,0 +1,56 @@
+"""The console adapter: lines in, replies printed, file paths as attachments."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+from rich.console import Console
+
+from adapters.console import ConsoleAdapter
+from core.agent import Agent
+from core.config import Config
+from tests.media import speech_clip
+
+
+def console_adapter(agent: Agent, lines: str = "") -> tuple[ConsoleAdapter, io.StringIO]:
+    output = io.StringIO()
+    return ConsoleAdapter(agent, stdin=io.StringIO(lines), console=Console(file=output, width=200)), output
+
+
+async def test_a_clip_path_is_the_attachment(bot_config: Config, tmp_path: Path) -> None:
+    clip = speech_clip(tmp_path / "hello.wav", "Hello from a file.")
+    async with Agent(bot_config) as agent:
+        adapter, output = console_adapter(agent)
+        await adapter.handle_line(f"!avatar {clip} --style anime")
+    printed = output.getvalue()
+    assert ".mp4" in printed and "🎬" in printed, printed
+
+
+async def test_paths_outside_the_allowed_folder_are_refused(bot_config: Config, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    outside = tmp_path.parent / f"{tmp_path.name}-elsewhere.wav"
+    speech_clip(outside, "Secret.")
+    bot_config.console.allowed_dir = tmp_path / "inbox"
+    bot_config.console.allowed_dir.mkdir()
+    try:
+        async with Agent(bot_config) as agent:
+            adapter, output = console_adapter(agent)
+            await adapter.handle_line(f"!avatar {outside}")
+            await adapter.handle_line("!avatar /etc/passwd")
+            await adapter.handle_line("!avatar inbox/missing.ogg")
+    finally:
+        outside.unlink()
+    printed = output.getvalue()
+    assert printed.count("is outside the folder I may read") == 2, printed
+    assert "There is no file inbox/missing.ogg" in printed
+    assert ".mp4" not in printed
+
+
+async def test_run_reads_lines_until_quit(bot_config: Config) -> None:
+    async with Agent(bot_config) as agent:
+        adapter, output = console_adapter(agent, "!help\n\n!nope\nquit\n!help\n")
+        await adapter.run()
+    printed = output.getvalue()
+    assert printed.count("Commands:") == 1
+    assert "There is no command !nope" in printed

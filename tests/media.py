@@ -1,0 +1,55 @@
+"""Real media made inside the tests: speech clips, and checks of the MP4s we render."""
+
+from __future__ import annotations
+
+import wave
+from pathlib import Path
+
+import av
+import numpy as np
+
+from engine.audio import write_wav
+from engine.tts import synthesize
+from engine.types import SAMPLE_RATE, VoiceSettings
+
+
+def speech(text: str) -> np.ndarray:
+    return synthesize(text, VoiceSettings(language="en-gb", variant="m1")).samples
+
+
+def speech_clip(path: Path, *parts: str, pause: float = 1.5) -> Path:
+    """Spoken ``parts`` with ``pause`` seconds of silence between them, as a WAV file."""
+    gap = np.zeros(int(pause * SAMPLE_RATE), np.float32)
+    pieces: list[np.ndarray] = []
+    for i, text in enumerate(parts):
+        if i:
+            pieces.append(gap)
+        pieces.append(speech(text))
+    return write_wav(path, np.concatenate(pieces))
+
+
+def wav_duration(path: Path) -> float:
+    with wave.open(str(path)) as clip:
+        return clip.getnframes() / clip.getframerate()
+
+
+def assert_valid_mp4(path: Path, *, width: int, height: int, fps: int, duration: float | None = None) -> None:
+    """An H.264 and an AAC stream, the size and rate asked for, and video as long as audio."""
+    with av.open(str(path)) as container:
+        video, audio = container.streams.video[0], container.streams.audio[0]
+        assert video.codec_context.name == "h264"
+        assert audio.codec_context.name == "aac"
+        assert (video.codec_context.width, video.codec_context.height) == (width, height)
+        assert video.average_rate == fps
+        frames = sum(1 for _ in container.decode(video=0))
+        container.seek(0)
+        audio_seconds = sum(f.samples for f in container.decode(audio=0)) / audio.codec_context.sample_rate
+    video_seconds = frames / fps
+    assert abs(video_seconds - audio_seconds) <= 1 / fps + 0.025, (video_seconds, audio_seconds)
+    if duration is not None:
+        assert abs(video_seconds - duration) <= 1 / fps, (video_seconds, duration)
+
+
+def decode_frames(path: Path) -> list[np.ndarray]:
+    with av.open(str(path)) as container:
+        return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
