@@ -1,0 +1,137 @@
+"""Render-engine figures, measured side by side in one run on this machine.
+
+    .venv/bin/python benchmarks/render.py [--repeats 3]
+
+Prints:
+  * end-to-end real-time factor for 30 s of speech at 512×512, 25 fps (target ≥ 15×);
+  * that speed as a ratio to bare H.264 encoding of the same frames (target ≥ 0.8);
+  * peak RSS of a fresh process rendering a 10-minute clip (target ≤ 500 MB);
+  * wall time of ``mouthpiece --help`` (target ≤ 0.3 s).
+"""
+
+from __future__ import annotations
+
+import argparse
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(REPO))
+
+TEXT = (
+    "Good evening, everyone, and welcome to the community stream. Tonight we have a packed schedule. "
+    "First, the winners of last week's voice contest, then a look at the new personas, and finally "
+    "your questions. Remember to be kind in the chat, keep spoilers behind tags, and drink some water. "
+    "If you are new here, say hello: the bot will greet you by name. Now, let's get started, shall we? "
+    "The first entry comes from a member who recorded it on a train, and you can hear every bump."
+)
+
+
+def pipeline():  # type: ignore[no-untyped-def]
+    from engine.backends import Backends
+    from engine.pipeline import Pipeline
+    from engine.settings import EngineSettings
+    from personas.registry import PersonaRegistry
+
+    return Pipeline(EngineSettings(), PersonaRegistry(), Backends.with_defaults())
+
+
+def render_once(pipe, request, out: Path) -> float:  # type: ignore[no-untyped-def]
+    from engine.engine import CancelToken
+
+    started = time.perf_counter()
+    pipe(request, out, lambda stage, done, total: None, CancelToken())
+    return time.perf_counter() - started
+
+
+def bare_encode_once(frames, speech, out: Path) -> float:  # type: ignore[no-untyped-def]
+    from engine.encode import encode_mp4
+    from engine.settings import EngineSettings
+
+    settings = EngineSettings()
+    started = time.perf_counter()
+    encode_mp4(iter(frames), speech.samples, speech.sample_rate, fps=25, width=512, height=512,
+               out_path=out, crf=settings.crf, preset=settings.preset)
+    return time.perf_counter() - started
+
+
+def speed(repeats: int) -> None:
+    from engine.types import RenderRequest
+
+    pipe = pipeline()
+    request = RenderRequest(persona="friendly", text=TEXT, width=512, height=512, fps=25)
+    plan = pipe.plan(request)
+    renderer = pipe.renderer(plan.persona, 512, 512)
+    frames = [renderer.render(f) for f in plan.track]  # the very frames the pipeline encodes
+    duration = plan.speech.duration
+    full, bare = [], []
+    with tempfile.TemporaryDirectory() as tmp:
+        for _ in range(repeats):  # alternate, so drift in the machine's speed hits both alike
+            full.append(render_once(pipe, request, Path(tmp) / "full.mp4"))
+            bare.append(bare_encode_once(frames, plan.speech, Path(tmp) / "bare.mp4"))
+    ratios = [b / f for b, f in zip(bare, full)]
+    print(f"speech: {duration:.1f} s, {len(frames)} frames at 512x512, 25 fps, {repeats} runs each (median)")
+    print(f"end-to-end render:        {statistics.median(full):.2f} s  -> {duration / statistics.median(full):.1f}x real time (target >= 15x)")
+    print(f"bare H.264 of the frames: {statistics.median(bare):.2f} s  -> {duration / statistics.median(bare):.1f}x real time")
+    print(f"render speed / bare encoding speed: {statistics.median(ratios):.2f} (target >= 0.8; per run {', '.join(f'{r:.2f}' for r in ratios)})")
+
+
+def long_clip_child(minutes: float) -> None:
+    """Runs in a fresh process: render a long voice clip and exit."""
+    import numpy as np
+
+    from engine.audio import write_wav
+    from engine.tts import synthesize
+    from engine.types import RenderRequest, VoiceSettings
+
+    pipe = pipeline()
+    voice = synthesize(TEXT, VoiceSettings()).samples
+    repeats = int(np.ceil(minutes * 60 * 16000 / len(voice)))
+    samples = np.tile(voice, repeats)[: int(minutes * 60 * 16000)]
+    with tempfile.TemporaryDirectory() as tmp:
+        clip = write_wav(Path(tmp) / "long.wav", samples)
+        del samples, voice
+        request = RenderRequest(persona="neon", audio_path=clip, width=512, height=512, fps=25)
+        seconds = render_once(pipe, request, Path(tmp) / "long.mp4")
+    print(f"{seconds:.1f}")
+
+
+def peak_rss(minutes: float) -> None:
+    done = subprocess.run([sys.executable, __file__, "--long-clip-child", str(minutes)],
+                          check=True, capture_output=True, text=True)
+    peak_mb = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    print(f"{minutes:g}-minute clip: peak RSS {peak_mb:.0f} MB (target <= 500 MB), rendered in {float(done.stdout):.1f} s")
+
+
+def help_time(repeats: int) -> None:
+    command = [str(Path(sys.executable).with_name("mouthpiece")), "--help"]
+    subprocess.run(command, check=True, capture_output=True)  # warm the file cache
+    times = []
+    for _ in range(max(repeats, 5)):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        times.append(time.perf_counter() - started)
+    print(f"mouthpiece --help: {statistics.median(times):.3f} s median of {len(times)} (target <= 0.3 s)")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--minutes", type=float, default=10.0, help="length of the clip for the memory figure")
+    parser.add_argument("--long-clip-child", type=float, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.long_clip_child:
+        long_clip_child(args.long_clip_child)
+        return
+    speed(args.repeats)
+    peak_rss(args.minutes)
+    help_time(args.repeats)
+
+
+if __name__ == "__main__":
+    main()
