@@ -38,7 +38,8 @@ def pipeline():  # type: ignore[no-untyped-def]
     from engine.settings import EngineSettings
     from personas.registry import PersonaRegistry
 
-    return Pipeline(EngineSettings(), PersonaRegistry(), Backends.with_defaults())
+    # The 10-minute clip is over the default 5-minute cap on uploads.
+    return Pipeline(EngineSettings(max_audio_seconds=3600), PersonaRegistry(), Backends.with_defaults())
 
 
 def render_once(pipe, request, out: Path) -> float:  # type: ignore[no-untyped-def]
@@ -47,6 +48,14 @@ def render_once(pipe, request, out: Path) -> float:  # type: ignore[no-untyped-d
     started = time.perf_counter()
     pipe(request, out, lambda stage, done, total: None, CancelToken())
     return time.perf_counter() - started
+
+
+def as_yuv420p(frame):  # type: ignore[no-untyped-def]
+    import av
+
+    if frame.ndim == 2:  # already yuv420p
+        return frame
+    return av.VideoFrame.from_ndarray(frame, format="rgb24").reformat(format="yuv420p").to_ndarray()
 
 
 def bare_encode_once(frames, speech, out: Path) -> float:  # type: ignore[no-untyped-def]
@@ -67,7 +76,9 @@ def speed(repeats: int) -> None:
     request = RenderRequest(persona="friendly", text=TEXT, width=512, height=512, fps=25)
     plan = pipe.plan(request)
     renderer = pipe.renderer(plan.persona, 512, 512)
-    frames = [renderer.render(f) for f in plan.track]  # the very frames the pipeline encodes
+    # The very frames the pipeline encodes, already in the encoder's pixel format, so the
+    # baseline is H.264 encoding alone.
+    frames = [as_yuv420p(renderer.render(f)) for f in plan.track]
     duration = plan.speech.duration
     full, bare = [], []
     with tempfile.TemporaryDirectory() as tmp:
@@ -77,7 +88,7 @@ def speed(repeats: int) -> None:
     ratios = [b / f for b, f in zip(bare, full)]
     print(f"speech: {duration:.1f} s, {len(frames)} frames at 512x512, 25 fps, {repeats} runs each (median)")
     print(f"end-to-end render:        {statistics.median(full):.2f} s  -> {duration / statistics.median(full):.1f}x real time (target >= 15x)")
-    print(f"bare H.264 of the frames: {statistics.median(bare):.2f} s  -> {duration / statistics.median(bare):.1f}x real time")
+    print(f"bare H.264 of the frames (yuv420p in): {statistics.median(bare):.2f} s  -> {duration / statistics.median(bare):.1f}x real time")
     print(f"render speed / bare encoding speed: {statistics.median(ratios):.2f} (target >= 0.8; per run {', '.join(f'{r:.2f}' for r in ratios)})")
 
 

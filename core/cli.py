@@ -27,7 +27,8 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _agent(config_path: Path | None) -> Agent:
+def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
+    """The agent on the chosen config; one-shot commands log only warnings and errors."""
     from core.agent import Agent
     from core.config import ConfigError, Secrets, load_config
 
@@ -35,18 +36,21 @@ def _agent(config_path: Path | None) -> Agent:
         config = load_config(config_path)
     except ConfigError as error:
         raise _fail(str(error)) from None
-    logging.basicConfig(level=config.agent.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    level = logging.getLevelName(config.agent.log_level.upper())
+    logging.basicConfig(level=level if serving else max(level, logging.WARNING),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     return Agent(config, Secrets.from_env())
 
 
 def _render(agent: Agent, request: RenderRequest, output: Path | None) -> RenderResult:
     """Render with a progress bar; copy the result to ``output``; exit 1 on a render error."""
+    from rich.console import Console
     from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
     from engine.errors import RenderError
 
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True) as bar:
+    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
         task = bar.add_task(f"{request.persona}: starting", total=1)
 
         def on_progress(progress) -> None:  # type: ignore[no-untyped-def]
@@ -131,7 +135,7 @@ def run(config: ConfigOption = None) -> None:
     """Run the agent on the console (platform adapters start when their tokens are set)."""
     from adapters import load_adapter
 
-    agent = _agent(config)
+    agent = _agent(config, serving=True)
 
     async def serve() -> None:
         async with agent:

@@ -34,6 +34,7 @@ _SIBILANT_SHARE = 0.3  # share of power above 4 kHz
 _ROUNDED_SHARE = 0.8  # share of power below 1 kHz
 _U_CENTROID_HZ = 450.0
 _E_CENTROID_HZ = 1500.0
+_CLASSIFY_BLOCK = 1024  # frames whose spectra are computed at once: bounds memory on long clips
 
 #: Frame classes of the audio analysis are indices into this tuple; 0 (REST) is silence.
 _AUDIO_VISEMES = (Viseme.REST, Viseme.ETC, Viseme.U, Viseme.O, Viseme.AI, Viseme.E)
@@ -93,8 +94,10 @@ def _audio_cues(samples: np.ndarray, rate: int, fps: int) -> tuple[Cue, ...]:
     level = 10.0 * np.log10(power + 1e-20)
     loud, floor = _levels(level)
     codes = np.full(count, _REST)
-    voiced = level > floor
-    codes[voiced] = _classify(frames[voiced], rate)
+    voiced = np.flatnonzero(level > floor)
+    for block in range(0, len(voiced), _CLASSIFY_BLOCK):  # bounded memory for long clips
+        rows = voiced[block : block + _CLASSIFY_BLOCK]
+        codes[rows] = _classify(frames[rows], rate)
     strength = np.where(codes != _REST, np.clip((level - floor) / max(loud - floor, 1e-9), 0.0, 1.0), 1.0)
     return _runs(codes, strength, fps, duration)
 

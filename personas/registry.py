@@ -25,6 +25,7 @@ class PersonaRegistry:
         builtin_dir: Path = BUILTIN_DIR,
     ) -> None:
         self._personas: dict[str, Persona] = {}
+        self._builtin_dir = builtin_dir
         builtins = [load_persona(folder) for folder in _persona_folders(builtin_dir)]
         for persona in builtins:
             self._personas[persona.name] = persona
@@ -53,6 +54,10 @@ class PersonaRegistry:
 
     def all(self) -> list[Persona]:
         return list(self._personas.values())
+
+    def builtin(self) -> list[Persona]:
+        """The personas that ship with Mouthpiece (unless a user persona replaced one)."""
+        return [p for p in self._personas.values() if p.root.parent == self._builtin_dir]
 
     def __contains__(self, name: str) -> bool:
         return name.lower() in self._personas

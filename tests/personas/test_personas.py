@@ -180,3 +180,13 @@ def test_name_and_style_default_and_normalise(tmp_path: Path) -> None:
     (folder / "persona.toml").write_text(text, encoding="utf-8")
     persona = load_persona(folder)
     assert (persona.name, persona.style) == ("my-bot", "robot")
+
+
+def test_builtin_lists_only_shipped_personas(tmp_path: Path) -> None:
+    mine = tmp_path / "mine"
+    shutil.copytree(BUILTIN_DIR / "neon", mine / "glitch")
+    toml = mine / "glitch" / "persona.toml"
+    toml.write_text(toml.read_text().replace('name = "neon"', 'name = "glitch"'))
+    registry = PersonaRegistry(user_dirs=[mine])
+    assert "glitch" in registry.names()
+    assert sorted(p.name for p in registry.builtin()) == ["friendly", "neon", "sakura"]
