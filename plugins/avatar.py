@@ -48,7 +48,7 @@ async def _render_all(ctx, status, personas: list[Persona], make_request) -> Non
     batch = len(personas) > 1
     for number, persona in enumerate(personas, 1):
         label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name
-        result = await ctx.render(make_request(persona), status=status, label=f"rendering {label}",
+        result = await ctx.render(make_request(persona), status=status, label=label,
                                   priority=Priority.BATCH if batch else Priority.INTERACTIVE)
         video = VideoReply(result.path, caption=persona.display_name, duration=result.duration)
         if batch:
