@@ -50,7 +50,8 @@ def _render(agent: Agent, request: RenderRequest, output: Path | None) -> Render
     from engine.errors import RenderError
 
     columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
-    with Progress(*columns, transient=True, console=Console(stderr=True)) as bar:
+    stderr = Console(stderr=True)
+    with Progress(*columns, transient=True, console=stderr, disable=not stderr.is_terminal) as bar:
         task = bar.add_task(f"{request.persona}: starting", total=1)
 
         def on_progress(progress) -> None:  # type: ignore[no-untyped-def]
