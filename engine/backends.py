@@ -20,7 +20,8 @@ TtsBackend = Callable[[str, "VoiceSettings"], "Speech"]
 
 class FrameRenderer(Protocol):
     def render(self, frame: MotionFrame) -> np.ndarray:
-        """One RGB frame, (height, width, 3) uint8."""
+        """One uint8 frame: RGB (height, width, 3), or yuv420p planes stacked as
+        (height * 3 // 2, width), which the encoder takes without converting."""
 
 
 RendererFactory = Callable[["Persona", int, int], FrameRenderer]
@@ -61,4 +62,4 @@ def _espeak(text: str, voice: VoiceSettings) -> Speech:
 def _sprite(persona: Persona, width: int, height: int) -> FrameRenderer:
     from engine.sprite import SpriteRenderer
 
-    return SpriteRenderer(persona.sprite_dir, width, height, persona.background)
+    return SpriteRenderer(persona.sprite_dir, width, height, persona.background, pixel_format="yuv420p")

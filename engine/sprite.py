@@ -4,7 +4,8 @@ Layers (see personas/README.md) are RGBA PNGs of one square size, drawn in place
 transparent canvas, so a frame is a plain alpha-over in this order: background, base,
 eyes, brows, mouth, front.  Only eyes, brows and mouth change between frames, so the
 renderer composes each distinct state of the eyes and of the mouth once (small patches)
-and a frame is a window copy of a pre-composited canvas plus those patches.
+and a frame is a window copy of a pre-composited canvas plus those patches.  In yuv420p
+mode the canvas and patches are kept as planes, so the encoder needs no conversion.
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from engine import yuv
 from engine.types import Expression, MotionFrame, Viseme
 
 BACKGROUND_FILE = "background.png"
@@ -43,6 +45,10 @@ MOUTH_FALLBACK: dict[Viseme, Viseme] = {
 BLEND_STEPS = 3  # mouth_blend is quantised to 0, 1/3, 2/3, 1 so face states repeat and cache
 CACHE_BYTES = 48 * 1024 * 1024  # composed patches kept per renderer
 MARGIN = 0.04  # of the frame's short side: room for head sway, and the most it may move
+PIXEL_FORMATS = ("rgb24", "yuv420p")
+# yuv420p patches reach this far past what they change, so each chroma cell whose filter
+# (four rows tall) sees a change comes whole from the patch: see ``yuv.Planes``.
+PLANES_MARGIN = 4
 _HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
 _CONVERTIBLE = frozenset({"1", "L", "LA", "P", "PA", "RGB", "RGBA", "I", "I;16", "I;16B"})
 
@@ -167,12 +173,22 @@ class _Cutout:
         out.view("V3").reshape(-1)[index] = blended.view("V3")[:, 0]
 
 
+Patch = np.ndarray | _Cutout | yuv.Planes  # RGB, a cutout for background.png, or planes
+
+
 class SpriteRenderer:
     """Renders ``MotionFrame``s of one sprite set at one output size."""
 
-    def __init__(self, persona_sprite_dir: Path, width: int, height: int, background: str) -> None:
+    def __init__(
+        self, persona_sprite_dir: Path, width: int, height: int, background: str, pixel_format: str = "rgb24"
+    ) -> None:
+        if pixel_format not in PIXEL_FORMATS:
+            raise ValueError(f"pixel_format must be one of {', '.join(PIXEL_FORMATS)}, got {pixel_format!r}")
         check_sprite_dir(persona_sprite_dir)
         self.width, self.height = width, height
+        self.pixel_format = pixel_format
+        self._bg_colour = _bg_colour(background)
+        self._planes = pixel_format == "yuv420p" and self._bg_colour is not None
         short = min(width, height)
         self.pad = max(2, round(short * MARGIN))
         # The character fills the short side, centred and bottom-anchored, overhanging the
@@ -181,36 +197,42 @@ class SpriteRenderer:
         self.size = short
         self.origin = (height - short + self.pad, (width - short) // 2)
         self.layers = self._load_layers(persona_sprite_dir)
-        self.regions = self._regions()
+        self.regions = self._regions(PLANES_MARGIN if self._planes else 0)
         self._mouths = {v: mouth_layer(v, set(self.layers)) for v in Viseme}
-        self._patches: OrderedDict[tuple[object, ...], np.ndarray | _Cutout] = OrderedDict()
+        self._patches: OrderedDict[tuple[object, ...], Patch] = OrderedDict()
         self._patch_bytes = 0
         self._lock = threading.Lock()  # the engine may share one renderer between worker threads
-        self._bg_colour = _bg_colour(background)
         if self._bg_colour is None:
             self._bg_image = _cover(_open_layer(persona_sprite_dir / BACKGROUND_FILE), width, height)
             self._static = _Cutout(_to_u8(self._static_rgba(cut_regions=True)), width)
         else:
-            self._canvas = self._flat_canvas(self._bg_colour)
+            canvas = self._flat_canvas(self._bg_colour)
+            self._canvas: np.ndarray | yuv.Planes = yuv.Planes.of(canvas) if self._planes else canvas
 
     def render(self, frame: MotionFrame) -> np.ndarray:
-        """One (height, width, 3) uint8 C-contiguous RGB frame."""
+        """One uint8 C-contiguous frame: (height, width, 3) RGB, or yuv420p planes stacked
+        as ``(height * 3 // 2, width)`` (see ``engine.yuv``)."""
         dx = _clamp(round(frame.head_x), self.pad)
         dy = _clamp(round(frame.head_y), self.pad)
         state = self._state(frame)
-        if self._bg_colour is not None:
-            p = self.pad
-            out = self._canvas[p - dy : p - dy + self.height, p - dx : p - dx + self.width].copy()
-        else:
+        p = self.pad
+        if self._bg_colour is None:
             out = self._bg_image.copy()
             self._static.draw(out, self.origin[0] + dy, self.origin[1] + dx)
+        elif isinstance(self._canvas, yuv.Planes):
+            out = np.empty((self.height * 3 // 2, self.width), np.uint8)
+            self._canvas.draw(out, dy - p, dx - p)
+        else:
+            out = self._canvas[p - dy : p - dy + self.height, p - dx : p - dx + self.width].copy()
         for region in self.regions:
             y, x = self.origin[0] + region.box[0] + dy, self.origin[1] + region.box[1] + dx
             patch = self._patch(region, state)
-            if isinstance(patch, _Cutout):
+            if not isinstance(patch, np.ndarray):
                 patch.draw(out, y, x)
             elif spans := _overlap(out.shape, patch.shape, y, x):
                 out[spans[0]] = patch[spans[1]]
+        if self.pixel_format == "yuv420p" and not self._planes:
+            return yuv.from_rgb(out)
         return out
 
     # -- state and its cached patches -----------------------------------------------------
@@ -231,7 +253,7 @@ class SpriteRenderer:
             target, step = mouth, 0
         return eyes, brows, mouth, target, step
 
-    def _patch(self, region: _Region, state: State) -> np.ndarray | _Cutout:
+    def _patch(self, region: _Region, state: State) -> Patch:
         key = region.key(state)
         with self._lock:
             patch = self._patches.get(key)
@@ -247,8 +269,8 @@ class SpriteRenderer:
                 self._patch_bytes -= self._patches.popitem(last=False)[1].nbytes
         return patch
 
-    def _compose(self, region: _Region, state: State) -> np.ndarray | _Cutout:
-        """The region fully composited: RGB over a flat background, else a premultiplied cutout."""
+    def _compose(self, region: _Region, state: State) -> Patch:
+        """The region fully composited: over a flat background RGB or its planes, else a premultiplied cutout."""
         eyes, brows, mouth, target, step = state
         acc = np.zeros((*_box_size(region.box), 4), np.float32)
         top = region.box[:2]
@@ -263,7 +285,12 @@ class SpriteRenderer:
             _over(acc, self.layers["front"], top)
         if self._bg_colour is None:
             return _Cutout(_to_u8(acc), self.width)
-        return _to_u8(_flatten(acc, self._bg_colour))
+        rgb = _to_u8(_flatten(acc, self._bg_colour))
+        if not self._planes:
+            return rgb
+        # Rows for a frame edge only where the head's sway can take the region to one.
+        highest, lowest = self.origin[0] + region.box[0] - self.pad, self.origin[0] + region.box[2] + self.pad
+        return yuv.Planes.of(rgb, inset=1, edges=highest < 3 or lowest > self.height - 3)
 
     # -- one-time preparation -------------------------------------------------------------
 
@@ -278,10 +305,15 @@ class SpriteRenderer:
                 layers[name] = _premultiplied_layer(image)
         return layers
 
-    def _regions(self) -> tuple[_Region, ...]:
-        """Eyes and mouth get separate patches (far fewer states to cache) unless they overlap."""
+    def _regions(self, margin: int) -> tuple[_Region, ...]:
+        """Eyes and mouth get separate patches (far fewer states to cache) unless they overlap.
+
+        Each region reaches ``margin`` pixels past what its layers draw, and the grown
+        boxes must not overlap: a patch would paint over what the other one draws.
+        """
         eyes = _union_box([layer.box for name, layer in self.layers.items() if name.startswith(("eyes_", "brows_"))])
         mouth = _union_box([layer.box for name, layer in self.layers.items() if name.startswith("mouth_")])
+        eyes, mouth = _grow(eyes, margin), _grow(mouth, margin)
         if eyes[0] < mouth[2] and mouth[0] < eyes[2] and eyes[1] < mouth[3] and mouth[1] < eyes[3]:
             return (_Region(_union_box([eyes, mouth]), eyes=True, mouth=True),)
         return _Region(eyes, eyes=True, mouth=False), _Region(mouth, eyes=False, mouth=True)
@@ -329,6 +361,10 @@ def _premultiplied_layer(image: Image.Image) -> _Layer:
 
 def _union_box(boxes: list[Box]) -> Box:
     return min(b[0] for b in boxes), min(b[1] for b in boxes), max(b[2] for b in boxes), max(b[3] for b in boxes)
+
+
+def _grow(box: Box, margin: int) -> Box:
+    return box[0] - margin, box[1] - margin, box[2] + margin, box[3] + margin
 
 
 def _box_size(box: Box) -> tuple[int, int]:

@@ -8,6 +8,7 @@ nearer to the mouth the speech calls for.
 from __future__ import annotations
 
 from dataclasses import replace
+from functools import cache
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,7 @@ from engine.backends import Backends
 from engine.engine import CancelToken
 from engine.pipeline import Pipeline
 from engine.settings import EngineSettings
+from engine.sprite import SpriteRenderer
 from engine.timeline import viseme_for
 from engine.types import SAMPLE_RATE, MotionFrame, RenderRequest, Viseme
 from personas.registry import PersonaRegistry
@@ -40,9 +42,16 @@ def with_mouth(motion: MotionFrame, shape: Viseme) -> MotionFrame:
     return replace(motion, mouth=shape, mouth_next=shape, mouth_blend=0.0)
 
 
+@cache
+def rgb_renderer(sprite_dir: Path, background: str) -> SpriteRenderer:
+    """The pipeline's renderer draws yuv420p; the references are RGB, like the decoded frames."""
+    return SpriteRenderer(sprite_dir, SIZE, SIZE, background)
+
+
 def nearer_to(frame: np.ndarray, pipeline: Pipeline, wanted: MotionFrame, other: MotionFrame) -> bool:
     """Is the decoded ``frame`` nearer to ``wanted``'s mouth than to ``other``'s?"""
-    renderer = pipeline.renderer(pipeline.personas.get("friendly"), SIZE, SIZE)
+    persona = pipeline.personas.get("friendly")
+    renderer = rgb_renderer(persona.sprite_dir, persona.background)
     wanted_image, other_image = (renderer.render(m).astype(int) for m in (wanted, other))
     mouth = np.abs(wanted_image - other_image).sum(axis=2) > 30  # the pixels where the two mouths differ
     assert mouth.sum() > 50, "the two mouth shapes should look different"

@@ -3,14 +3,16 @@ from __future__ import annotations
 import shutil
 from pathlib import Path
 
+import av
 import numpy as np
 import pytest
 from PIL import Image
 
 import engine.sprite as sprite
+from engine import yuv
 from engine.sprite import SpriteRenderer, mouth_layer
 from engine.types import Expression, MotionFrame, Viseme
-from personas.registry import BUILTIN_DIR
+from personas.registry import BUILTIN_DIR, PersonaRegistry
 
 FRIENDLY = BUILTIN_DIR / "friendly" / "sprite"
 BACKGROUND = "#CDEBDF"
@@ -169,3 +171,97 @@ def test_an_evicting_cache_still_renders_correctly(monkeypatch: pytest.MonkeyPat
 def test_bad_background_is_rejected() -> None:
     with pytest.raises(ValueError, match="background must be"):
         SpriteRenderer(FRIENDLY, 64, 64, "blue")
+
+
+# -- yuv420p output ------------------------------------------------------------------------
+
+YUV_FRAMES = (
+    frame(),
+    frame(Viseme.AI, head_x=3, head_y=-5),  # odd offsets
+    frame(Viseme.O, head_x=-6, head_y=4, eyes_closed=1.0),  # even ones
+    frame(Viseme.E, mouth_next=Viseme.MBP, mouth_blend=0.4, head_x=-1, head_y=7, eyes_closed=0.5),
+    frame(Viseme.U, mouth_next=Viseme.AI, mouth_blend=0.7, head_x=8, head_y=-9, expression=Expression.ANGRY),
+    frame(Viseme.MBP, head_x=10_000, head_y=10_000),  # clamped to the margin
+    frame(Viseme.FV, head_x=-10_000, head_y=-10_000, eyes_closed=0.9),
+)
+
+
+def encoder_yuv(rgb: np.ndarray) -> np.ndarray:
+    """What the encoder made of an RGB frame: swscale's conversion, via PyAV."""
+    return av.VideoFrame.from_ndarray(rgb, format="rgb24").reformat(format="yuv420p").to_ndarray()
+
+
+def assert_close_planes(got: np.ndarray, want: np.ndarray) -> None:
+    assert got.shape == want.shape and got.dtype == np.uint8 and got.flags.c_contiguous
+    for name, a, b in zip("YUV", yuv.split(got.astype(int)), yuv.split(want.astype(int))):
+        diff = np.abs(a - b)
+        assert diff.mean() < 1 and diff.max() <= 3, (name, diff.mean(), diff.max())
+
+
+@pytest.mark.parametrize(("width", "height"), [(512, 512), (640, 360)])
+@pytest.mark.parametrize("persona", ["friendly", "neon", "sakura"])
+def test_yuv420p_frames_are_the_rgb_ones_converted(persona: str, width: int, height: int) -> None:
+    found = PersonaRegistry().get(persona)
+    rgb = SpriteRenderer(found.sprite_dir, width, height, found.background)
+    planes = SpriteRenderer(found.sprite_dir, width, height, found.background, pixel_format="yuv420p")
+    for f in YUV_FRAMES:
+        expected = rgb.render(f)
+        got = planes.render(f)
+        assert got.shape == (height * 3 // 2, width)
+        assert_close_planes(got, encoder_yuv(expected))
+        # Patches and canvas pieces add up to exactly the whole frame converted in one go.
+        whole = np.empty_like(got)
+        yuv.Planes.of(expected).draw(whole, 0, 0)
+        assert np.array_equal(got, whole)
+
+
+def test_yuv420p_with_a_background_image(tmp_path: Path) -> None:
+    shutil.copytree(FRIENDLY, tmp_path / "sprite")
+    stripes = np.zeros((360, 640, 3), np.uint8)
+    stripes[::6] = (240, 30, 90)
+    Image.fromarray(stripes).save(tmp_path / "sprite" / "background.png")
+    rgb = SpriteRenderer(tmp_path / "sprite", 640, 360, "background.png")
+    planes = SpriteRenderer(tmp_path / "sprite", 640, 360, "background.png", pixel_format="yuv420p")
+    for f in YUV_FRAMES:
+        assert_close_planes(planes.render(f), encoder_yuv(rgb.render(f)))
+
+
+def test_yuv420p_patches_at_the_frame_edges(tmp_path: Path) -> None:
+    """Eyes at the very top of the drawing and a mouth at its bottom, where the chroma
+    filter is clamped to the frame's first and last rows."""
+    rng = np.random.default_rng(5)
+
+    def save(name: str, rows: slice, cols: slice = slice(10, 50)) -> None:
+        rgba = np.zeros((64, 64, 4), np.uint8)
+        rgba[rows, cols, :3] = rng.integers(0, 256, rgba[rows, cols, :3].shape)
+        rgba[rows, cols, 3] = 255
+        Image.fromarray(rgba, "RGBA").save(tmp_path / f"{name}.png")
+
+    save("base", slice(0, 64), slice(0, 64))
+    save("eyes_open", slice(0, 5))
+    save("eyes_closed", slice(1, 4))
+    save("mouth_rest", slice(58, 64))
+    save("mouth_ai", slice(60, 64))
+    for width, height in ((64, 64), (96, 64)):
+        rgb = SpriteRenderer(tmp_path, width, height, BACKGROUND)
+        planes = SpriteRenderer(tmp_path, width, height, BACKGROUND, pixel_format="yuv420p")
+        for dx, dy in ((-3, -3), (2, 3), (-1, 0), (1, 1)):
+            for f in (frame(head_x=dx, head_y=dy), frame(Viseme.AI, head_x=dx, head_y=dy, eyes_closed=1.0)):
+                whole = np.empty((height * 3 // 2, width), np.uint8)
+                yuv.Planes.of(rgb.render(f)).draw(whole, 0, 0)
+                assert np.array_equal(planes.render(f), whole)
+
+
+def test_yuv420p_patches_survive_eviction(monkeypatch: pytest.MonkeyPatch) -> None:
+    planes = SpriteRenderer(FRIENDLY, 256, 256, BACKGROUND, pixel_format="yuv420p")
+    expected = [planes.render(f) for f in YUV_FRAMES]
+    monkeypatch.setattr(sprite, "CACHE_BYTES", 1)
+    tiny = SpriteRenderer(FRIENDLY, 256, 256, BACKGROUND, pixel_format="yuv420p")
+    for _ in range(2):
+        for f, want in zip(YUV_FRAMES, expected):
+            assert np.array_equal(tiny.render(f), want)
+
+
+def test_unknown_pixel_format_is_rejected() -> None:
+    with pytest.raises(ValueError, match="pixel_format"):
+        SpriteRenderer(FRIENDLY, 64, 64, BACKGROUND, pixel_format="nv12")
