@@ -29,7 +29,7 @@ class Agent:
         self.secrets = secrets or Secrets()
         self.pm = build_plugin_manager(config.plugins.disabled, extra_plugins)
         self.commands = CommandRegistry(prefix=config.agent.prefix)
-        self.pm.hook.register_commands(register=self._register_command)
+        self.pm.hook.register_commands(register=self.commands.register)
         self.storage = Storage(config.agent.database)
         self.personas = self._load_personas()
         self.engine: RenderEngine = self._build_engine()
@@ -117,9 +117,6 @@ class Agent:
             persona=result.persona, path=str(result.path), duration=result.duration,
             elapsed=result.elapsed, cached=result.cached,
         ))
-
-    def _register_command(self, command) -> None:  # type: ignore[no-untyped-def]
-        self.commands.register(command)
 
     def _load_personas(self) -> PersonaRegistry:
         from personas.registry import PersonaRegistry

@@ -89,28 +89,25 @@ def _with_engine(config_path: Path | None, work) -> None:  # type: ignore[no-unt
         agent.storage.close()
 
 
-def _request(agent: Agent, persona: str | None, **speech) -> RenderRequest:  # type: ignore[no-untyped-def]
+def _persona(agent: Agent, wanted: str | None) -> str:
     from engine.errors import UnknownPersonaError
-    from engine.types import RenderRequest
 
     try:
-        chosen = agent.personas.get(persona) if persona else agent.personas.default
+        return (agent.personas.get(wanted) if wanted else agent.personas.default).name
     except UnknownPersonaError as error:
         raise _fail(str(error)) from None
-    video = agent.config.engine
-    return RenderRequest(persona=chosen.name, width=video.width, height=video.height, fps=video.fps, **speech)
 
 
 @app.command()
 def say(text: str, persona: PersonaOption = None, output: OutputOption = Path("out/say.mp4"), config: ConfigOption = None) -> None:
     """A persona reads TEXT out on video."""
-    _with_engine(config, lambda agent: _report(_render(agent, _request(agent, persona, text=text), output)))
+    _with_engine(config, lambda agent: _report(_render(agent, agent.config.engine.request(_persona(agent, persona), text=text), output)))
 
 
 @app.command()
 def avatar(clip: Path, persona: PersonaOption = None, output: OutputOption = Path("out/avatar.mp4"), config: ConfigOption = None) -> None:
     """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
-    _with_engine(config, lambda agent: _report(_render(agent, _request(agent, persona, audio_path=clip), output)))
+    _with_engine(config, lambda agent: _report(_render(agent, agent.config.engine.request(_persona(agent, persona), audio_path=clip), output)))
 
 
 @app.command()

@@ -16,17 +16,14 @@ CLIP_LINE = "This clip was recorded as an audio file. The mouth follows the soun
 def run_demo(agent: Agent, out: Path, clip: Path | None,
              render: Callable[[Agent, RenderRequest, Path], RenderResult],
              report: Callable[[RenderResult], None]) -> None:
-    from engine.types import RenderRequest
-
-    video = agent.config.engine
-    size = {"width": video.width, "height": video.height, "fps": video.fps}
+    settings = agent.config.engine
     for persona in agent.personas.builtin():
-        request = RenderRequest(persona=persona.name, text=DEMO_LINE.format(name=persona.display_name), **size)
+        request = settings.request(persona.name, text=DEMO_LINE.format(name=persona.display_name))
         report(render(agent, request, out / f"demo-{persona.name}.mp4"))
     if clip is None:
         clip = write_voice_clip(out / "demo-voice.wav", CLIP_LINE)
         print(f"{clip}  a voice clip to animate (your own: mouthpiece demo --clip FILE)")
-    request = RenderRequest(persona=agent.personas.default.name, audio_path=clip, **size)
+    request = settings.request(agent.personas.default.name, audio_path=clip)
     report(render(agent, request, out / "demo-from-audio.mp4"))
 
 

@@ -73,6 +73,3 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 def _import_table_modules() -> None:
     """Tables defined outside this module register with SQLModel's metadata on import."""
     import personas.memory  # noqa: F401
-
-
-__all__ = ["RenderRecord", "Storage", "utcnow"]

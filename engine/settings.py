@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field
+
+if TYPE_CHECKING:
+    from engine.types import RenderRequest
 
 
 class EngineSettings(BaseModel):
@@ -22,3 +26,10 @@ class EngineSettings(BaseModel):
     cache_dir: Path = Path(".cache/renders")
     crf: int = Field(23, ge=0, le=51)
     preset: str = "veryfast"
+
+    def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None) -> RenderRequest:
+        """A request for ``persona`` to say ``text`` or ``audio_path`` at the configured size and rate."""
+        from engine.types import RenderRequest
+
+        return RenderRequest(persona=persona, text=text, audio_path=audio_path,
+                             width=self.width, height=self.height, fps=self.fps)

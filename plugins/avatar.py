@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from core.commands import Command, CommandError, Option
 from core.context import Context
 from core.events import MessageEvent, ParsedCommand
 from core.plugins import hookimpl
-from core.replies import VideoReply
+from core.replies import StatusMessage, VideoReply
 from engine.engine import Priority
 from engine.types import RenderRequest
 from personas.model import Persona
@@ -28,7 +30,7 @@ async def avatar(ctx: Context, command: ParsedCommand) -> None:
         )
     async with ctx.working("downloading your clip…") as status:
         clip = await ctx.download(ctx.event.attachments[0])
-        await _render_all(ctx, status, personas, lambda p: _request(ctx, p, audio_path=clip))
+        await _render_all(ctx, status, personas, lambda p: ctx.agent.config.engine.request(p.name, audio_path=clip))
 
 
 async def say(ctx: Context, command: ParsedCommand) -> None:
@@ -36,7 +38,7 @@ async def say(ctx: Context, command: ParsedCommand) -> None:
     if not command.text.strip():
         raise CommandError("Tell me what to say, e.g. !say \"Hello everyone!\"")
     async with ctx.working("rendering…") as status:
-        await _render_all(ctx, status, personas, lambda p: _request(ctx, p, text=command.text))
+        await _render_all(ctx, status, personas, lambda p: ctx.agent.config.engine.request(p.name, text=command.text))
 
 
 async def list_personas(ctx: Context, command: ParsedCommand) -> None:
@@ -44,7 +46,8 @@ async def list_personas(ctx: Context, command: ParsedCommand) -> None:
     await ctx.reply("Personas:\n" + "\n".join(lines))
 
 
-async def _render_all(ctx, status, personas: list[Persona], make_request) -> None:  # type: ignore[no-untyped-def]
+async def _render_all(ctx: Context, status: StatusMessage, personas: list[Persona],
+                      make_request: Callable[[Persona], RenderRequest]) -> None:
     batch = len(personas) > 1
     for number, persona in enumerate(personas, 1):
         label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name
@@ -69,13 +72,8 @@ def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
     return [registry.get(str(wanted)) if wanted else registry.default]
 
 
-def _request(ctx: Context, persona: Persona, **speech) -> RenderRequest:  # type: ignore[no-untyped-def]
-    video = ctx.agent.config.engine
-    return RenderRequest(persona=persona.name, width=video.width, height=video.height, fps=video.fps, **speech)
-
-
 @hookimpl
-def register_commands(register) -> None:  # type: ignore[no-untyped-def]
+def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("avatar", "a persona says your voice clip on video", avatar,
                      usage="[--persona NAME | --style NAME] [--batch all] + a voice clip",
                      options=PERSONA_OPTIONS, plugin="avatar"))

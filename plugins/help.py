@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Callable
+
 from core.commands import Command
 from core.context import Context
 from core.events import ParsedCommand
@@ -13,5 +15,5 @@ async def show_help(ctx: Context, command: ParsedCommand) -> None:
 
 
 @hookimpl
-def register_commands(register) -> None:  # type: ignore[no-untyped-def]
+def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("help", "list the commands", show_help, plugin="help"))
