@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import tempfile
 import time
 from contextlib import asynccontextmanager
@@ -58,23 +59,13 @@ class Context:
         """Render on the shared engine, showing progress on ``status``, and record the result."""
         from engine.engine import Priority
 
-        loop = asyncio.get_running_loop()
-        last_sent: dict[str, object] = {"stage": None, "at": 0.0}
-
-        def on_progress(progress: Progress) -> None:
-            # Called from a render thread for every frame: a new stage is shown at once,
-            # progress within a stage at most once a second.
-            now = time.monotonic()
-            if status is None:
-                return
-            if progress.stage == last_sent["stage"] and now - float(last_sent["at"]) < STATUS_EDIT_INTERVAL:  # type: ignore[arg-type]
-                return
-            last_sent.update(stage=progress.stage, at=now)
-            asyncio.run_coroutine_threadsafe(status.update(_progress_text(progress, label)), loop)
-
+        edits = _StatusEdits(status, label, asyncio.get_running_loop())
         # submit() hashes the audio for the cache key: keep that off the event loop.
-        job = await asyncio.to_thread(self.agent.engine.submit, request, priority or Priority.INTERACTIVE, on_progress)
-        result = await job
+        job = await asyncio.to_thread(self.agent.engine.submit, request, priority or Priority.INTERACTIVE, edits.on_progress)
+        try:
+            result = await job
+        finally:
+            await edits.settle()  # no edit may land after the caller replaces the status
         self.agent.record_render(self.event, result)
         return result
 
@@ -95,6 +86,28 @@ class Context:
         if self._workdir is not None:
             self._workdir.cleanup()
             self._workdir = None
+
+
+class _StatusEdits:
+    """Turns the engine's progress reports (from its threads, one per frame) into status edits:
+    a new stage is shown at once, progress within a stage at most once a second."""
+
+    def __init__(self, status: StatusMessage | None, label: str, loop: asyncio.AbstractEventLoop) -> None:
+        self.status, self.label, self.loop = status, label, loop
+        self.stage: str | None = None
+        self.sent_at = 0.0
+        self.pending: list[concurrent.futures.Future[None]] = []
+
+    def on_progress(self, progress: Progress) -> None:
+        now = time.monotonic()
+        if self.status is None or (progress.stage == self.stage and now - self.sent_at < STATUS_EDIT_INTERVAL):
+            return
+        self.stage, self.sent_at = progress.stage, now
+        edit = self.status.update(_progress_text(progress, self.label))
+        self.pending.append(asyncio.run_coroutine_threadsafe(edit, self.loop))
+
+    async def settle(self) -> None:
+        await asyncio.gather(*(asyncio.wrap_future(f) for f in self.pending), return_exceptions=True)
 
 
 def _progress_text(progress: Progress, label: str) -> str:

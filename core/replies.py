@@ -48,7 +48,8 @@ class StatusMessage(ABC):
     """A message that is edited as long work goes on, then replaced by the result."""
 
     @abstractmethod
-    async def update(self, text: str) -> None: ...
+    async def update(self, text: str) -> None:
+        """Show ``text`` instead; never called after ``finish``."""
 
     @abstractmethod
     async def finish(self, reply: Reply | None = None) -> None:

@@ -37,6 +37,7 @@ class RecordingStatus(StatusMessage):
         self.finished = False
 
     async def update(self, text: str) -> None:
+        assert not self.finished, f"status edited after it was replaced: {text!r}"
         self.edits.append(text)
 
     async def finish(self, reply: Reply | None = None) -> None:
