@@ -55,6 +55,7 @@ async def test_batch_renders_every_persona_with_progress(testbot: TestBot) -> No
     assert testbot.last is not None
     edits = " | ".join(testbot.last.statuses[0].edits)
     assert all(f"{n}/3" in edits for n in (1, 2, 3)), edits
+    assert testbot.last.statuses[0].finished and not testbot.last.statuses[0].late_edits
 
 
 async def test_the_same_request_is_served_from_the_cache(testbot: TestBot) -> None:
