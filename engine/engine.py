@@ -9,15 +9,10 @@ shares the render already under way.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
-import hashlib
 import heapq
 import itertools
-import json
 import logging
 import math
-import os
-import re
 import threading
 import time
 import uuid
@@ -28,13 +23,13 @@ from enum import Enum, IntEnum
 from pathlib import Path
 from typing import Any
 
-from engine.errors import AudioInputError, EngineBusyError, RenderCancelled
+from engine.cache import RenderCache
+from engine.errors import EngineBusyError, RenderCancelled
 from engine.settings import EngineSettings
 from engine.types import RenderRequest, RenderResult
 
 log = logging.getLogger(__name__)
 
-_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
 _ETA_SMOOTHING = 0.3  # weight of the newest render in the average render time
 
 
@@ -159,6 +154,7 @@ class RenderEngine:
         self.settings = settings
         self._render_fn = render_fn
         self._cache_key_fn = cache_key_fn
+        self.cache = RenderCache(settings.cache_dir)
         self._clock = clock
         self._cond = threading.Condition()
         self._heap: list[tuple[int, int, _Task]] = []
@@ -216,9 +212,8 @@ class RenderEngine:
     ) -> RenderJob:
         """Queue ``request``; raises ``EngineBusyError`` when the queue is full."""
         key = self._cache_key_fn(request)
-        if not _KEY.match(key):
-            raise ValueError(f"cache key {key!r} is not a safe file name")
-        cached = self._lookup(key)
+        self.cache.check_key(key)
+        cached = self.cache.lookup(key)
         if cached is not None:
             job = RenderJob(self, None, on_progress)
             job.future.set_result(cached)
@@ -295,15 +290,15 @@ class RenderEngine:
             self._run(task)
 
     def _run(self, task: _Task) -> None:
-        part = self.settings.cache_dir / f"{task.key}.{uuid.uuid4().hex[:8]}.part.mp4"
+        part = self.cache.part_path(task.key)
         started = self._clock()
         try:
-            result = self._lookup(task.key)
+            result = self.cache.lookup(task.key)
             if result is None:
                 task.token.raise_if_cancelled()
                 rendered = self._render_fn(task.request, part, lambda *a: self._report(task, *a), task.token)
                 task.token.raise_if_cancelled()
-                result = self._store(task.key, part, rendered)
+                result = self.cache.store(task.key, part, rendered)
                 with self._cond:
                     elapsed, average = self._clock() - started, self._average_render
                     self._average_render = (
@@ -355,32 +350,6 @@ class RenderEngine:
         self._send(updates)
         return True
 
-    # -- cache -----------------------------------------------------------------
-
-    def _lookup(self, key: str) -> RenderResult | None:
-        video, meta = self._cache_paths(key)
-        try:
-            fields = json.loads(meta.read_text(encoding="utf-8"))
-            if not video.is_file():
-                return None
-            return RenderResult(**{**fields, "path": video, "elapsed": 0.0, "cached": True})
-        except (OSError, ValueError, TypeError):
-            return None
-
-    def _store(self, key: str, part: Path, result: RenderResult) -> RenderResult:
-        """Move the rendered file into the cache, with its metadata beside it."""
-        video, meta = self._cache_paths(key)
-        os.replace(part, video)
-        stored = dataclasses.replace(result, path=video, cached=False)
-        fields = {**dataclasses.asdict(stored), "path": video.name}
-        meta_part = meta.with_name(f"{meta.name}.{uuid.uuid4().hex[:8]}.part")
-        meta_part.write_text(json.dumps(fields), encoding="utf-8")
-        os.replace(meta_part, meta)
-        return stored
-
-    def _cache_paths(self, key: str) -> tuple[Path, Path]:
-        return self.settings.cache_dir / f"{key}.mp4", self.settings.cache_dir / f"{key}.json"
-
 
 def _resolve(future: Future[RenderResult], result: RenderResult | None, error: BaseException | None) -> None:
     try:
@@ -390,27 +359,3 @@ def _resolve(future: Future[RenderResult], result: RenderResult | None, error: B
             future.set_result(result)  # type: ignore[arg-type]
     except InvalidStateError:  # the caller cancelled the future itself
         pass
-
-
-def default_cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str) -> str:
-    """sha256 of everything that shapes the video: request fields, audio bytes, persona, engine."""
-    digest = hashlib.sha256()
-    fields = {
-        "persona": request.persona,
-        "text": request.text,
-        "audio": request.audio_path is not None,
-        "size": [request.width, request.height],
-        "fps": request.fps,
-        "expression": request.expression.value,
-        "persona_fingerprint": persona_fingerprint,
-        "engine_version": engine_version,
-    }
-    digest.update(json.dumps(fields, sort_keys=True).encode())
-    if request.audio_path is not None:
-        try:
-            with open(request.audio_path, "rb") as audio:
-                while chunk := audio.read(1 << 20):
-                    digest.update(chunk)
-        except OSError as exc:
-            raise AudioInputError(f"I couldn't read the audio file ({exc.strerror or exc}).") from exc
-    return digest.hexdigest()

@@ -13,7 +13,8 @@ from pathlib import Path
 from threading import Lock
 from typing import TYPE_CHECKING
 
-from engine.engine import CancelToken, ProgressFn, default_cache_key
+from engine.cache import cache_key
+from engine.engine import CancelToken, ProgressFn
 from engine.types import MotionFrame, RenderRequest, RenderResult, Speech, Timeline
 
 if TYPE_CHECKING:
@@ -48,7 +49,7 @@ class Pipeline:
 
     def cache_key(self, request: RenderRequest) -> str:
         persona = self.personas.get(request.persona)
-        return default_cache_key(request, persona.fingerprint, ENGINE_VERSION)
+        return cache_key(request, persona.fingerprint, ENGINE_VERSION)
 
     def plan(self, request: RenderRequest) -> Plan:
         """Speech, its timeline and the motion track; raises ``InputError`` for bad input."""

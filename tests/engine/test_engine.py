@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from engine.cache import cache_key
 from engine.engine import (
     CancelToken,
     JobStatus,
@@ -15,7 +16,6 @@ from engine.engine import (
     Progress,
     ProgressFn,
     RenderEngine,
-    default_cache_key,
 )
 from engine.errors import AudioInputError, EngineBusyError, RenderCancelled, TextInputError
 from engine.settings import EngineSettings
@@ -54,7 +54,7 @@ class FakeRender:
 
 
 def key(request: RenderRequest) -> str:
-    return default_cache_key(request, "persona-v1", "engine-test")
+    return cache_key(request, "persona-v1", "engine-test")
 
 
 def req(text: str) -> RenderRequest:
@@ -306,7 +306,7 @@ def test_default_cache_key_hashes_audio_content(tmp_path: Path) -> None:
     a.write_bytes(b"voice" * 1000)
     b.write_bytes(b"voice" * 1000)
     c.write_bytes(b"other" * 1000)
-    keyed = lambda path, fingerprint="p1": default_cache_key(  # noqa: E731
+    keyed = lambda path, fingerprint="p1": cache_key(  # noqa: E731
         RenderRequest(persona="ada", audio_path=path), fingerprint, "1"
     )
     assert keyed(a) == keyed(b)  # same bytes, different name

@@ -1,0 +1,83 @@
+"""Finished renders kept by content: an identical request is answered from here.
+
+Each entry is ``<key>.mp4`` plus ``<key>.json`` (the ``RenderResult``'s fields), so a
+hit returns a full result without rendering; the key is a hash of everything that
+shapes the video.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import hashlib
+import json
+import os
+import re
+import uuid
+from pathlib import Path
+
+from engine.errors import AudioInputError
+from engine.types import RenderRequest, RenderResult
+
+_KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+
+
+class RenderCache:
+    def __init__(self, folder: Path) -> None:
+        self.folder = folder
+
+    @staticmethod
+    def check_key(key: str) -> None:
+        if not _KEY.match(key):
+            raise ValueError(f"cache key {key!r} is not a safe file name")
+
+    def lookup(self, key: str) -> RenderResult | None:
+        video, meta = self._paths(key)
+        try:
+            fields = json.loads(meta.read_text(encoding="utf-8"))
+            if not video.is_file():
+                return None
+            return RenderResult(**{**fields, "path": video, "elapsed": 0.0, "cached": True})
+        except (OSError, ValueError, TypeError):
+            return None
+
+    def part_path(self, key: str) -> Path:
+        """Where a render in progress writes; ``store`` moves it into place."""
+        return self.folder / f"{key}.{uuid.uuid4().hex[:8]}.part.mp4"
+
+    def store(self, key: str, part: Path, result: RenderResult) -> RenderResult:
+        """Move the rendered file into the cache, with its metadata beside it."""
+        video, meta = self._paths(key)
+        os.replace(part, video)
+        stored = dataclasses.replace(result, path=video, cached=False)
+        fields = {**dataclasses.asdict(stored), "path": video.name}
+        meta_part = meta.with_name(f"{meta.name}.{uuid.uuid4().hex[:8]}.part")
+        meta_part.write_text(json.dumps(fields), encoding="utf-8")
+        os.replace(meta_part, meta)
+        return stored
+
+    def _paths(self, key: str) -> tuple[Path, Path]:
+        return self.folder / f"{key}.mp4", self.folder / f"{key}.json"
+
+
+def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str) -> str:
+    """sha256 of everything that shapes the video: request fields, audio bytes, persona, engine."""
+    digest = hashlib.sha256()
+    fields = {
+        "persona": request.persona,
+        "text": request.text,
+        "audio": request.audio_path is not None,
+        "size": [request.width, request.height],
+        "fps": request.fps,
+        "expression": request.expression.value,
+        "persona_fingerprint": persona_fingerprint,
+        "engine_version": engine_version,
+    }
+    digest.update(json.dumps(fields, sort_keys=True).encode())
+    if request.audio_path is not None:
+        try:
+            with open(request.audio_path, "rb") as audio:
+                while chunk := audio.read(1 << 20):
+                    digest.update(chunk)
+        except OSError as exc:
+            raise AudioInputError(f"I couldn't read the audio file ({exc.strerror or exc}).") from exc
+    return digest.hexdigest()
