@@ -10,7 +10,6 @@ mode the canvas and patches are kept as planes, so the encoder needs no conversi
 
 from __future__ import annotations
 
-import re
 import threading
 from collections import OrderedDict
 from dataclasses import dataclass
@@ -20,28 +19,17 @@ import numpy as np
 from PIL import Image
 
 from engine import yuv
-from engine.types import Expression, MotionFrame, Viseme
-
-BACKGROUND_FILE = "background.png"
-REQUIRED_LAYERS = ("base", "eyes_open", "eyes_closed", "mouth_rest")
-OPTIONAL_LAYERS = (
-    "eyes_half",
-    *(f"brows_{e.value}" for e in Expression),
-    *(f"mouth_{v.value}" for v in Viseme if v is not Viseme.REST),
-    "front",
+from engine.sprite_set import (
+    BACKGROUND_FILE,
+    OPTIONAL_LAYERS,
+    REQUIRED_LAYERS,
+    check_sprite_dir,
+    is_hex_colour,
+    mouth_layer,
+    open_layer,
 )
-#: A missing mouth falls back along this chart until a drawn one is found (rest always is).
-MOUTH_FALLBACK: dict[Viseme, Viseme] = {
-    Viseme.MBP: Viseme.REST,
-    Viseme.FV: Viseme.MBP,
-    Viseme.AI: Viseme.REST,
-    Viseme.E: Viseme.AI,
-    Viseme.O: Viseme.AI,
-    Viseme.U: Viseme.O,
-    Viseme.WQ: Viseme.U,
-    Viseme.ETC: Viseme.E,
-    Viseme.L: Viseme.ETC,
-}
+from engine.types import MotionFrame, Viseme
+
 BLEND_STEPS = 3  # mouth_blend is quantised to 0, 1/3, 2/3, 1 so face states repeat and cache
 CACHE_BYTES = 48 * 1024 * 1024  # composed patches kept per renderer
 MARGIN = 0.04  # of the frame's short side: room for head sway, and the most it may move
@@ -49,67 +37,10 @@ PIXEL_FORMATS = ("rgb24", "yuv420p")
 # yuv420p patches reach this far past what they change, so each chroma cell whose filter
 # (four rows tall) sees a change comes whole from the patch: see ``yuv.Planes``.
 PLANES_MARGIN = 4
-_HEX = re.compile(r"^#[0-9a-fA-F]{6}$")
-_CONVERTIBLE = frozenset({"1", "L", "LA", "P", "PA", "RGB", "RGBA", "I", "I;16", "I;16B"})
 
 Box = tuple[int, int, int, int]  # top, left, bottom, right
 State = tuple[str, str, str, str, int]  # eyes, brows, mouth, mouth blended towards, blend step
 Spans = tuple[slice, slice]
-
-
-def is_hex_colour(value: str) -> bool:
-    return bool(_HEX.match(value))
-
-
-def check_sprite_dir(sprite_dir: Path) -> None:
-    """Raise ``ValueError`` naming the file if ``sprite_dir`` is not a usable sprite set."""
-    if not sprite_dir.is_dir():
-        raise ValueError(f"{sprite_dir}: the sprite folder is missing")
-    missing = [f"{n}.png" for n in REQUIRED_LAYERS if not (sprite_dir / f"{n}.png").is_file()]
-    if missing:
-        raise ValueError(f"{sprite_dir}: missing required layer(s): {', '.join(missing)}")
-    size = _probe(sprite_dir / "base.png")
-    if size[0] != size[1] or size[0] < 64:
-        raise ValueError(f"{sprite_dir / 'base.png'}: layers must be square and at least 64×64, got {size[0]}×{size[1]}")
-    for name in (*REQUIRED_LAYERS[1:], *OPTIONAL_LAYERS):
-        path = sprite_dir / f"{name}.png"
-        if path.is_file() and (got := _probe(path)) != size:
-            raise ValueError(
-                f"{path}: is {got[0]}×{got[1]} but base.png is {size[0]}×{size[1]}; all layers must be the same size"
-            )
-    if (sprite_dir / BACKGROUND_FILE).is_file():
-        _probe(sprite_dir / BACKGROUND_FILE)
-
-
-def _probe(path: Path) -> tuple[int, int]:
-    """Size of a layer, after checking it is an intact PNG that converts to RGBA (no decoding)."""
-    try:
-        with Image.open(path) as image:
-            if image.format != "PNG":
-                raise ValueError(f"{path}: is {image.format}, not a PNG")
-            if image.mode not in _CONVERTIBLE:
-                raise ValueError(f"{path}: has pixel mode {image.mode}, which does not convert to RGBA")
-            image.verify()  # chunk checksums: catches truncated or corrupted files cheaply
-            return image.size
-    except ValueError:
-        raise
-    except Exception as error:  # Pillow raises many types for broken or exotic files
-        raise ValueError(f"{path}: cannot be read as a PNG ({error})") from error
-
-
-def _open_layer(path: Path) -> Image.Image:
-    try:
-        with Image.open(path) as image:
-            return image.convert("RGBA")
-    except Exception as error:
-        raise ValueError(f"{path}: cannot be read as an RGBA PNG ({error})") from error
-
-
-def mouth_layer(viseme: Viseme, available: set[str]) -> str:
-    """The layer drawn for ``viseme``: its own, or the first one drawn along ``MOUTH_FALLBACK``."""
-    while f"mouth_{viseme.value}" not in available and viseme is not Viseme.REST:
-        viseme = MOUTH_FALLBACK[viseme]
-    return f"mouth_{viseme.value}"
 
 
 @dataclass(frozen=True)
@@ -203,7 +134,7 @@ class SpriteRenderer:
         self._patch_bytes = 0
         self._lock = threading.Lock()  # the engine may share one renderer between worker threads
         if self._bg_colour is None:
-            self._bg_image = _cover(_open_layer(persona_sprite_dir / BACKGROUND_FILE), width, height)
+            self._bg_image = _cover(open_layer(persona_sprite_dir / BACKGROUND_FILE), width, height)
             self._static = _Cutout(_to_u8(self._static_rgba(cut_regions=True)), width)
         else:
             canvas = self._flat_canvas(self._bg_colour)
@@ -299,7 +230,7 @@ class SpriteRenderer:
         for name in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS):
             path = sprite_dir / f"{name}.png"
             if path.is_file():
-                image = _open_layer(path)
+                image = open_layer(path)
                 if image.size != (self.size, self.size):
                     image = image.resize((self.size, self.size), Image.Resampling.LANCZOS)
                 layers[name] = _premultiplied_layer(image)

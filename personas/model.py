@@ -9,7 +9,7 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from engine.sprite import BACKGROUND_FILE, check_sprite_dir, is_hex_colour
+from engine.sprite_set import BACKGROUND_FILE, check_sprite_dir, is_hex_colour
 from engine.types import VoiceSettings
 
 PERSONA_FILE = "persona.toml"

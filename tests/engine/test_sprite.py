@@ -10,7 +10,8 @@ from PIL import Image
 
 import engine.sprite as sprite
 from engine import yuv
-from engine.sprite import SpriteRenderer, mouth_layer
+from engine.sprite import SpriteRenderer
+from engine.sprite_set import REQUIRED_LAYERS, mouth_layer
 from engine.types import Expression, MotionFrame, Viseme
 from personas.registry import BUILTIN_DIR, PersonaRegistry
 
@@ -123,7 +124,7 @@ def test_other_frame_sizes(width: int, height: int) -> None:
 def test_missing_optional_layers_fall_back(tmp_path: Path) -> None:
     minimal = tmp_path / "sprite"
     minimal.mkdir()
-    for name in sprite.REQUIRED_LAYERS:
+    for name in REQUIRED_LAYERS:
         shutil.copy(FRIENDLY / f"{name}.png", minimal)
     renderer = SpriteRenderer(minimal, 256, 256, "#000000")
     rest = renderer.render(frame())

@@ -9,7 +9,7 @@ import pytest
 from PIL import Image
 
 from engine.errors import UnknownPersonaError
-from engine.sprite import OPTIONAL_LAYERS, REQUIRED_LAYERS
+from engine.sprite_set import OPTIONAL_LAYERS, REQUIRED_LAYERS
 from engine.types import VoiceSettings
 from personas.model import load_persona
 from personas.registry import BUILTIN_DIR, PersonaRegistry
