@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import shutil
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
 
@@ -17,8 +18,19 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 
+class Mood(str, Enum):
+    """The persona's expression (kept here, not imported from the engine, so --help stays fast)."""
+
+    neutral = "neutral"
+    happy = "happy"
+    sad = "sad"
+    surprised = "surprised"
+    angry = "angry"
+
+
 ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="config.toml to use (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
 PersonaOption = Annotated[Optional[str], typer.Option("--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
+MoodOption = Annotated[Mood, typer.Option("--mood", "-m", help="the face the persona makes")]
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="where to write the MP4")]
 
 
@@ -99,15 +111,19 @@ def _persona(agent: Agent, wanted: str | None) -> str:
 
 
 @app.command()
-def say(text: str, persona: PersonaOption = None, output: OutputOption = Path("out/say.mp4"), config: ConfigOption = None) -> None:
+def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
+        output: OutputOption = Path("out/say.mp4"), config: ConfigOption = None) -> None:
     """A persona reads TEXT out on video."""
-    _with_engine(config, lambda agent: _report(_render(agent, agent.config.engine.request(_persona(agent, persona), text=text), output)))
+    _with_engine(config, lambda agent: _report(_render(
+        agent, agent.config.engine.request(_persona(agent, persona), text=text, expression=mood.value), output)))
 
 
 @app.command()
-def avatar(clip: Path, persona: PersonaOption = None, output: OutputOption = Path("out/avatar.mp4"), config: ConfigOption = None) -> None:
+def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
+           output: OutputOption = Path("out/avatar.mp4"), config: ConfigOption = None) -> None:
     """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
-    _with_engine(config, lambda agent: _report(_render(agent, agent.config.engine.request(_persona(agent, persona), audio_path=clip), output)))
+    _with_engine(config, lambda agent: _report(_render(
+        agent, agent.config.engine.request(_persona(agent, persona), audio_path=clip, expression=mood.value), output)))
 
 
 @app.command()

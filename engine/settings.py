@@ -27,9 +27,10 @@ class EngineSettings(BaseModel):
     crf: int = Field(23, ge=0, le=51)
     preset: str = "veryfast"
 
-    def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None) -> RenderRequest:
+    def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None,
+                expression: str = "neutral") -> RenderRequest:
         """A request for ``persona`` to say ``text`` or ``audio_path`` at the configured size and rate."""
-        from engine.types import RenderRequest
+        from engine.types import Expression, RenderRequest
 
-        return RenderRequest(persona=persona, text=text, audio_path=audio_path,
-                             width=self.width, height=self.height, fps=self.fps)
+        return RenderRequest(persona=persona, text=text, audio_path=audio_path, width=self.width,
+                             height=self.height, fps=self.fps, expression=Expression(expression))

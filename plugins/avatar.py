@@ -10,13 +10,14 @@ from core.events import MessageEvent, ParsedCommand
 from core.plugins import hookimpl
 from core.replies import StatusMessage, VideoReply
 from engine.engine import Priority
-from engine.types import RenderRequest
+from engine.types import Expression, RenderRequest
 from personas.model import Persona
 
 PERSONA_OPTIONS = (
     Option("persona", "who says it (see !personas)"),
     Option("style", "pick a persona by style, e.g. anime or cyberpunk"),
     Option("batch", "render it once with every persona", choices=("all",)),
+    Option("mood", "the face it makes", choices=tuple(e.value for e in Expression)),
 )
 
 
@@ -30,7 +31,7 @@ async def avatar(ctx: Context, command: ParsedCommand) -> None:
         )
     async with ctx.working("downloading your clip…") as status:
         clip = await ctx.download(ctx.event.attachments[0])
-        await _render_all(ctx, status, personas, lambda p: ctx.agent.config.engine.request(p.name, audio_path=clip))
+        await _render_all(ctx, status, personas, lambda p: ctx.agent.config.engine.request(p.name, audio_path=clip, expression=_mood(command)))
 
 
 async def say(ctx: Context, command: ParsedCommand) -> None:
@@ -38,7 +39,7 @@ async def say(ctx: Context, command: ParsedCommand) -> None:
     if not command.text.strip():
         raise CommandError("Tell me what to say, e.g. !say \"Hello everyone!\"")
     async with ctx.working("rendering…") as status:
-        await _render_all(ctx, status, personas, lambda p: ctx.agent.config.engine.request(p.name, text=command.text))
+        await _render_all(ctx, status, personas, lambda p: ctx.agent.config.engine.request(p.name, text=command.text, expression=_mood(command)))
 
 
 async def list_personas(ctx: Context, command: ParsedCommand) -> None:
@@ -62,6 +63,10 @@ async def _render_all(ctx: Context, status: StatusMessage, personas: list[Person
         await status.finish(None)
 
 
+def _mood(command: ParsedCommand) -> str:
+    return str(command.options.get("mood", Expression.NEUTRAL.value))
+
+
 def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
     registry = ctx.agent.personas
     if command.options.get("batch") == "all":
@@ -75,9 +80,9 @@ def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("avatar", "a persona says your voice clip on video", avatar,
-                     usage="[--persona NAME | --style NAME] [--batch all] + a voice clip",
+                     usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] + a voice clip",
                      options=PERSONA_OPTIONS, plugin="avatar"))
     register(Command("say", "a persona reads your text out on video", say,
-                     usage="[--persona NAME | --style NAME] [--batch all] TEXT",
+                     usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] TEXT",
                      options=PERSONA_OPTIONS, plugin="avatar"))
     register(Command("personas", "list the personas", list_personas, plugin="avatar"))

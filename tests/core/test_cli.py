@@ -82,3 +82,10 @@ def test_help_lists_every_command() -> None:
     assert result.exit_code == 0
     for command in ("say", "avatar", "personas", "demo", "run"):
         assert command in result.output
+
+
+def test_mood_choices_are_the_engine_expressions() -> None:
+    from core.cli import Mood
+    from engine.types import Expression
+
+    assert [m.value for m in Mood] == [e.value for e in Expression]

@@ -10,7 +10,7 @@ import pytest
 from core.agent import Agent
 from core.config import Config
 from core.replies import VideoReply
-from tests.media import assert_valid_mp4, speech_clip, wav_duration, write_wav
+from tests.media import assert_valid_mp4, decode_frames, speech_clip, wav_duration, write_wav
 from tests.testbot import TestBot
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(200)
@@ -121,3 +121,13 @@ async def test_the_agent_keeps_serving_after_bad_input(testbot: TestBot, tmp_pat
 def _write(path: Path, data: bytes) -> Path:
     path.write_bytes(data)
     return path
+
+
+async def test_mood_changes_the_face(testbot: TestBot) -> None:
+    neutral = only_video(await testbot.send("!say Hi there"))
+    angry = only_video(await testbot.send("!say --mood angry Hi there"))
+    assert neutral.path != angry.path
+    first_neutral, first_angry = decode_frames(neutral.path)[0], decode_frames(angry.path)[0]
+    assert np.abs(first_neutral.astype(int) - first_angry.astype(int)).max() > 100  # the brows moved
+    [answer] = testbot.texts(await testbot.send("!say --mood smug Hi"))
+    assert "--mood must be one of: neutral, happy, sad, surprised, angry" in answer
