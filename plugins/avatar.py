@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Callable
 
 from core.commands import Command, CommandError, Option
@@ -10,7 +11,7 @@ from core.events import MessageEvent, ParsedCommand
 from core.plugins import hookimpl
 from core.replies import StatusMessage, VideoReply
 from engine.engine import Priority
-from engine.types import Expression, RenderRequest
+from engine.types import Expression
 from personas.model import Persona
 
 PERSONA_OPTIONS = (
@@ -31,7 +32,7 @@ async def avatar(ctx: Context, command: ParsedCommand) -> None:
         )
     async with ctx.working("downloading your clip…") as status:
         clip = await ctx.download(ctx.event.attachments[0])
-        await _render_all(ctx, status, personas, lambda p: ctx.agent.config.engine.request(p.name, audio_path=clip, expression=_mood(command)))
+        await _render_all(ctx, command, status, personas, audio_path=clip)
 
 
 async def say(ctx: Context, command: ParsedCommand) -> None:
@@ -39,7 +40,7 @@ async def say(ctx: Context, command: ParsedCommand) -> None:
     if not command.text.strip():
         raise CommandError("Tell me what to say, e.g. !say \"Hello everyone!\"")
     async with ctx.working("rendering…") as status:
-        await _render_all(ctx, status, personas, lambda p: ctx.agent.config.engine.request(p.name, text=command.text, expression=_mood(command)))
+        await _render_all(ctx, command, status, personas, text=command.text)
 
 
 async def list_personas(ctx: Context, command: ParsedCommand) -> None:
@@ -47,12 +48,15 @@ async def list_personas(ctx: Context, command: ParsedCommand) -> None:
     await ctx.reply("Personas:\n" + "\n".join(lines))
 
 
-async def _render_all(ctx: Context, status: StatusMessage, personas: list[Persona],
-                      make_request: Callable[[Persona], RenderRequest]) -> None:
+async def _render_all(ctx: Context, command: ParsedCommand, status: StatusMessage, personas: list[Persona],
+                      *, text: str | None = None, audio_path: Path | None = None) -> None:
+    """Each persona says the text or clip, with the command's mood; one video per persona."""
     batch = len(personas) > 1
+    mood = str(command.options.get("mood", Expression.NEUTRAL.value))
     for number, persona in enumerate(personas, 1):
         label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name
-        result = await ctx.render(make_request(persona), status=status, label=label,
+        request = ctx.agent.config.engine.request(persona.name, text=text, audio_path=audio_path, expression=mood)
+        result = await ctx.render(request, status=status, label=label,
                                   priority=Priority.BATCH if batch else Priority.INTERACTIVE)
         video = VideoReply(result.path, caption=persona.display_name, duration=result.duration)
         if batch:
@@ -61,10 +65,6 @@ async def _render_all(ctx: Context, status: StatusMessage, personas: list[Person
             await status.finish(video)
     if batch:
         await status.finish(None)
-
-
-def _mood(command: ParsedCommand) -> str:
-    return str(command.options.get("mood", Expression.NEUTRAL.value))
 
 
 def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
