@@ -19,7 +19,7 @@ from rich.console import Console
 from core.adapter import Adapter
 from core.agent import Agent
 from core.events import Attachment, Channel, MessageEvent, User
-from core.replies import FileReply, PollReply, Reply, Responder, StatusMessage, TextReply, VideoReply
+from core.replies import FileReply, PollReply, PollTally, Reply, Responder, StatusMessage, TextReply, VideoReply
 
 LOCAL_USER = User(id="local", name="you", is_admin=True)
 LOCAL_CHANNEL = Channel(id="console", server_id="console", name="console", server_name="this computer", is_direct=True)
@@ -55,6 +55,10 @@ class ConsoleAdapter(Adapter):
 
     async def stop(self) -> None:
         self._stopping = True
+
+    async def open_channel(self, channel_id: str) -> Responder:
+        # Everything lands in this terminal; the prefix says where it would have gone.
+        return ConsoleResponder(self.console, prefix=f"[#{channel_id}] ")
 
     async def handle_line(self, line: str) -> None:
         responder = ConsoleResponder(self.console)
@@ -100,11 +104,12 @@ def _looks_like_path(word: str) -> bool:
 
 
 class ConsoleResponder(Responder):
-    def __init__(self, console: Console) -> None:
+    def __init__(self, console: Console, prefix: str = "") -> None:
         self.console = console
+        self.prefix = prefix
 
     async def send(self, reply: Reply) -> None:
-        self.console.print(describe(reply), markup=False, highlight=False)
+        self.console.print(self.prefix + describe(reply), markup=False, highlight=False)
 
     async def status(self, text: str) -> StatusMessage:
         return ConsoleStatus(self, text)
@@ -135,4 +140,6 @@ def describe(reply: Reply) -> str:
         case PollReply(text=text, options=options, video=video):
             choices = " | ".join(o.label for o in options)
             return f"🗳 {text} [{choices}]" + (f" {video}" if video else "")
+        case PollTally(counts=counts):
+            return "votes: " + (", ".join(f"{option} {n}" for option, n in sorted(counts.items())) or "none")
     raise TypeError(f"unknown reply {reply!r}")

@@ -8,6 +8,11 @@ from typing import TYPE_CHECKING, ClassVar
 if TYPE_CHECKING:
     from core.agent import Agent
     from core.config import Secrets
+    from core.replies import Responder
+
+
+class ChannelUnavailable(Exception):
+    """The bot cannot post in a channel: it is gone, unknown, or the bot lacks permission."""
 
 
 class Adapter(ABC):
@@ -33,3 +38,8 @@ class Adapter(ABC):
 
     async def stop(self) -> None:
         """Ask ``run`` to return."""
+
+    async def open_channel(self, channel_id: str) -> Responder:
+        """A responder that posts into ``channel_id`` unprompted (announcements, welcome
+        clips, contest results); raises ``ChannelUnavailable`` if the bot can't post there."""
+        raise ChannelUnavailable(f"{self.platform} cannot post outside a conversation")

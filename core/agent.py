@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Iterable
 
+from core.adapter import Adapter, ChannelUnavailable
 from core.commands import CommandError, CommandRegistry
-from core.config import Config, Secrets
+from core.config import Config, Secrets, ServerSettings
 from core.context import Context
 from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
 from core.plugins import await_all, build_plugin_manager
-from core.replies import Responder
+from core.polls import Polls
+from core.replies import PollTally, Responder
 from core.scheduler import build_scheduler
 from core.storage import RenderRecord, Storage
 from engine.errors import RenderError
@@ -31,6 +33,9 @@ class Agent:
         self.commands = CommandRegistry(prefix=config.agent.prefix)
         self.pm.hook.register_commands(register=self.commands.register)
         self.storage = Storage(config.agent.database)
+        self.polls = Polls(self.storage)
+        #: The running platform adapters by platform name, for posts no event asked for.
+        self.adapters: dict[str, Adapter] = {}
         self.personas = self._load_personas()
         self.engine: RenderEngine = self._build_engine()
         self.scheduler = build_scheduler(self.storage)
@@ -86,7 +91,14 @@ class Agent:
         await self._dispatch("on_member_join", event, responder)
 
     async def handle_vote(self, event: VoteEvent, responder: Responder) -> None:
+        """Count the vote (one per member per poll), let plugins react, then show the tally."""
+        if event.user.is_bot or not self.polls.record(event):
+            return
         await self._dispatch("on_vote", event, responder)
+        try:
+            await responder.send(PollTally(event.poll_id, self.polls.tally(event.platform, event.poll_id)))
+        except Exception:
+            log.exception("could not show the tally of poll %s on %s", event.poll_id, event.platform)
 
     async def _dispatch(self, hook_name: str, event: Event, responder: Responder) -> None:
         ctx = Context(self, event, responder)
@@ -107,6 +119,24 @@ class Agent:
         await command.handler(ctx, parsed)
 
     # -- services -----------------------------------------------------------------------
+
+    def attach(self, adapter: Adapter) -> None:
+        """Make a running adapter reachable for unprompted posts (``open_channel``)."""
+        self.adapters[adapter.platform] = adapter
+
+    def detach(self, adapter: Adapter) -> None:
+        if self.adapters.get(adapter.platform) is adapter:
+            del self.adapters[adapter.platform]
+
+    async def open_channel(self, platform: str, channel_id: str) -> Responder:
+        """A responder posting into a channel; ``ChannelUnavailable`` if the bot can't post there."""
+        adapter = self.adapters.get(platform)
+        if adapter is None:
+            raise ChannelUnavailable(f"no {platform} adapter is running")
+        return await adapter.open_channel(channel_id)
+
+    def server_settings(self, event: Event) -> ServerSettings:
+        return self.config.server(event.platform, event.channel.server_id)
 
     def is_admin(self, event: Event) -> bool:
         return event.user.is_admin or f"{event.platform}:{event.user.id}" in self.config.agent.admins

@@ -153,6 +153,8 @@ def run(config: ConfigOption = None) -> None:
 
     async def serve() -> None:
         async with agent:
-            await load_adapter("console")(agent).run()
+            console = load_adapter("console")(agent)
+            agent.attach(console)
+            await console.run()
 
     asyncio.run(serve())

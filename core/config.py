@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import os
 import tomllib
+import zoneinfo
 from pathlib import Path
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
 from engine.settings import EngineSettings
 
@@ -47,14 +48,44 @@ class ConsoleSettings(_Section):
     allowed_dir: Path = Path(".")
 
 
+class ServerSettings(_Section):
+    """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
+    ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
+
+    #: The persona that speaks for this server (announcements, welcomes); empty: ``[personas] default``.
+    persona: str = ""
+    #: IANA time zone for scheduled posts, e.g. "Europe/Berlin".
+    timezone: str = "UTC"
+    announce_channel: str = ""
+    welcome_channel: str = ""
+    welcome_template: str = "Welcome to {server}, {name}!"
+    #: Plugins switched off in this server only (``[plugins] disabled`` switches them off everywhere).
+    disabled_plugins: list[str] = []
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            zoneinfo.ZoneInfo(value)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'") from None
+        return value
+
+
 class Config(_Section):
     agent: AgentSettings = AgentSettings()
     engine: EngineSettings = EngineSettings()
     personas: PersonaSettings = PersonaSettings()
     plugins: PluginSettings = PluginSettings()
     console: ConsoleSettings = ConsoleSettings()
+    servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}
+
+
+    def server(self, platform: str, server_id: str) -> ServerSettings:
+        """The settings of one server: its own table, else ``[servers.default]``, else the defaults."""
+        return self.servers.get(f"{platform}:{server_id}") or self.servers.get("default") or ServerSettings()
 
 
 class Secrets(BaseModel):

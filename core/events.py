@@ -51,6 +51,7 @@ class MessageEvent(Event):
     attachments: tuple[Attachment, ...] = ()
     message_id: str = ""
     mentions_bot: bool = False
+    replies_to_bot: bool = False  # an answer to one of the bot's own messages
 
 
 @dataclass(frozen=True)

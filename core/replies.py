@@ -41,7 +41,16 @@ class PollReply:
     video: Path | None = None
 
 
-Reply = TextReply | VideoReply | FileReply | PollReply
+@dataclass(frozen=True)
+class PollTally:
+    """The current vote counts of a poll the bot posted, for platforms that show them
+    on the poll itself (Telegram's button labels); others may ignore it."""
+
+    poll_id: str
+    counts: dict[str, int]
+
+
+Reply = TextReply | VideoReply | FileReply | PollReply | PollTally
 
 
 class StatusMessage(ABC):

@@ -72,4 +72,5 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
 
 def _import_table_modules() -> None:
     """Tables defined outside this module register with SQLModel's metadata on import."""
+    import core.polls  # noqa: F401
     import personas.memory  # noqa: F401

@@ -7,8 +7,9 @@ Plugin authors use it like this::
         assert testbot.texts(replies) == ["Hello!"]
 
 ``send`` takes file paths as attachments, ``join`` and ``vote`` raise the other
-events; every reply and every status-message edit is recorded. The agent runs on a
-temporary database and output folders, with the built-in personas.
+events; every reply and every status-message edit is recorded, and so is every
+unprompted post a plugin makes through ``agent.open_channel`` (``testbot.posts``).
+The agent runs on a temporary database and output folders, with the built-in personas.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from core.adapter import Adapter, ChannelUnavailable
 from core.agent import Agent
 from core.config import Config
 from core.events import Attachment, Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
@@ -67,13 +69,39 @@ def local_attachment(path: Path) -> Attachment:
     return Attachment(path.name, path.stat().st_size, mimetypes.guess_type(path.name)[0], download)
 
 
+class RecordingAdapter(Adapter):
+    """Stands in for a platform so plugins can post unprompted; records each channel's posts."""
+
+    platform = "test"
+
+    def __init__(self, agent: Agent) -> None:
+        super().__init__(agent)
+        self.channels: dict[str, RecordingResponder] = {}
+        self.unavailable: set[str] = set()  # channels the bot may not post in
+
+    async def run(self) -> None:
+        raise NotImplementedError("the test adapter is driven by TestBot, not run")
+
+    async def open_channel(self, channel_id: str) -> Responder:
+        if channel_id in self.unavailable:
+            raise ChannelUnavailable(f"no permission to post in {channel_id}")
+        return self.channels.setdefault(channel_id, RecordingResponder())
+
+
 class TestBot:
     __test__ = False  # not a test class, despite the name
 
-    def __init__(self, agent: Agent, platform: str = "test") -> None:
+    def __init__(self, agent: Agent) -> None:
         self.agent = agent
-        self.platform = platform
+        self.adapter = RecordingAdapter(agent)
+        agent.attach(self.adapter)
+        self.platform = self.adapter.platform
         self.last: RecordingResponder | None = None
+
+    def posts(self, channel_id: str) -> list[Reply]:
+        """What plugins posted into ``channel_id`` on their own (announcements, welcomes...)."""
+        responder = self.adapter.channels.get(channel_id)
+        return responder.replies if responder else []
 
     async def send(self, text: str, *, user: User = MEMBER, channel: Channel = CHANNEL,
                    attachments: tuple[Path, ...] = ()) -> list[Reply]:
