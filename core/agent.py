@@ -13,7 +13,7 @@ from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
 from core.plugins import await_all, build_plugin_manager
 from core.polls import Polls
 from core.replies import PollTally, Responder
-from core.scheduler import build_scheduler
+from core.scheduler import build_scheduler, set_running_agent
 from core.storage import RenderRecord, Storage
 from engine.errors import RenderError
 
@@ -45,6 +45,7 @@ class Agent:
 
     async def start(self) -> None:
         self.engine.start()
+        set_running_agent(self)
         self.scheduler.start()
         self.pm.hook.register_jobs(scheduler=self.scheduler, agent=self)
         await await_all(self.pm.hook.startup(agent=self))
@@ -57,6 +58,7 @@ class Agent:
         self.started = False
         await await_all(self.pm.hook.shutdown(agent=self))
         self.scheduler.shutdown(wait=False)
+        set_running_agent(None)
         self.engine.close()
         self.storage.close()
 

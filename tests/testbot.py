@@ -14,9 +14,11 @@ The agent runs on a temporary database and output folders, with the built-in per
 
 from __future__ import annotations
 
+import inspect
 import mimetypes
 import shutil
 from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -122,6 +124,27 @@ class TestBot:
         event = VoteEvent(self.platform, user, channel, poll_id=poll_id, option=option, added=added)
         await self.agent.handle_vote(event, self.last)
         return self.last.replies
+
+    async def advance(self, to: datetime) -> list[str]:
+        """Run every scheduled job due by ``to``, in time order, as if the clock had moved
+        there (the scheduler's own clock never reaches it during a test); returns their ids."""
+        ran = []
+        while due := sorted((j for j in self.agent.scheduler.get_jobs() if j.next_run_time and j.next_run_time <= to),
+                            key=lambda j: j.next_run_time):
+            job = due[0]
+            fired_at = job.next_run_time
+            result = job.func(*job.args, **job.kwargs)
+            if inspect.isawaitable(result):
+                await result
+            ran.append(job.id)
+            if self.agent.scheduler.get_job(job.id) is None:
+                continue  # the job removed itself
+            following = job.trigger.get_next_fire_time(fired_at, fired_at + timedelta(microseconds=1))
+            if following is None:
+                self.agent.scheduler.remove_job(job.id)
+            else:
+                job.modify(next_run_time=following)
+        return ran
 
     @staticmethod
     def texts(replies: list[Reply]) -> list[str]:
