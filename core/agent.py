@@ -160,8 +160,10 @@ class Agent:
     def _build_engine(self) -> RenderEngine:
         from engine.backends import Backends
         from engine.engine import RenderEngine
+        from engine.models import ModelHub
         from engine.pipeline import Pipeline
 
+        self.models = ModelHub(self.config.models)
         self.engine_backends = Backends.with_defaults()
         self.pm.hook.register_backends(register=self.engine_backends.register)
         self.pipeline = Pipeline(self.config.engine, self.personas, self.engine_backends)

@@ -10,7 +10,7 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
-from engine.settings import EngineSettings
+from engine.settings import EngineSettings, ModelSettings
 
 CONFIG_ENV = "MOUTHPIECE_CONFIG"
 
@@ -75,6 +75,7 @@ class ServerSettings(_Section):
 class Config(_Section):
     agent: AgentSettings = AgentSettings()
     engine: EngineSettings = EngineSettings()
+    models: ModelSettings = ModelSettings()
     personas: PersonaSettings = PersonaSettings()
     plugins: PluginSettings = PluginSettings()
     console: ConsoleSettings = ConsoleSettings()

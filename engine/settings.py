@@ -11,6 +11,19 @@ if TYPE_CHECKING:
     from engine.types import RenderRequest
 
 
+class ModelSettings(BaseModel):
+    """The ``[models]`` table: local folders of neural models (saved with ``save_pretrained``).
+
+    Nothing is ever downloaded; an empty entry means the default, model-free path.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    asr: Path | None = None  # Whisper (WhisperForConditionalGeneration + processor)
+    llm: Path | None = None  # a causal LM with a chat template
+    device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")  # auto: CUDA when present
+
+
 class EngineSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
