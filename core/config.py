@@ -48,6 +48,25 @@ class ConsoleSettings(_Section):
     allowed_dir: Path = Path(".")
 
 
+class ChatSettings(_Section):
+    """The ``[chat]`` table: conversations with a persona and what it remembers."""
+
+    #: Messages (the member's and the persona's) kept word for word per member; older ones are summarised.
+    max_turns: int = Field(12, ge=2, le=200)
+    #: Facts remembered per member ("likes jazz"); the oldest go first.
+    max_facts: int = Field(20, ge=1, le=500)
+    #: Length cap of the summary of older messages, in characters.
+    max_summary_chars: int = Field(600, ge=100, le=4000)
+    #: Length cap of a reply from the language model, in tokens.
+    max_new_tokens: int = Field(80, ge=8, le=1024)
+    #: A reply from the language model that takes longer is dropped for a template reply.
+    reply_timeout_seconds: float = Field(20.0, gt=0, le=600)
+    #: Personas whose memory of a member is shared by every server (by default each server has its own).
+    global_personas: list[str] = []
+    #: Answer every direct message that is not a command.
+    respond_in_dms: bool = True
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -79,6 +98,7 @@ class Config(_Section):
     personas: PersonaSettings = PersonaSettings()
     plugins: PluginSettings = PluginSettings()
     console: ConsoleSettings = ConsoleSettings()
+    chat: ChatSettings = ChatSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}

@@ -30,24 +30,23 @@ class Replier(Protocol):
 
 
 class ModelHub:
-    def __init__(self, settings: ModelSettings) -> None:
+    """Models given here are used as they are, whatever the settings say (tests, embedders)."""
+
+    def __init__(self, settings: ModelSettings, *, recognizer: SpeechRecognizer | None = None,
+                 replier: Replier | None = None) -> None:
         self.settings = settings
-        self._recognizer: SpeechRecognizer | None = None
-        self._replier: Replier | None = None
+        self._recognizer = recognizer
+        self._replier = replier
 
     def recognizer(self) -> SpeechRecognizer | None:
-        if self.settings.asr is None:
-            return None
-        if self._recognizer is None:
+        if self._recognizer is None and self.settings.asr is not None:
             from engine.asr import WhisperRecognizer
 
             self._recognizer = WhisperRecognizer(self.settings.asr, self.settings.device)
         return self._recognizer
 
     def replier(self) -> Replier | None:
-        if self.settings.llm is None:
-            return None
-        if self._replier is None:
+        if self._replier is None and self.settings.llm is not None:
             from engine.dialogue import CausalLMReplier
 
             self._replier = CausalLMReplier(self.settings.llm, self.settings.device)
