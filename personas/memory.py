@@ -143,7 +143,7 @@ def digest(summary: str, turns: list[Turn], user_name: str) -> str:
     said = [_first_sentence(t["text"]) for t in turns if t["role"] == "user" and t["text"].strip()]
     if not said:
         return summary
-    addition = f"{user_name or 'They'} said: " + "; ".join(f"“{s}”" for s in said) + "."
+    addition = f"{user_name or 'They'} said: " + "; ".join(f"“{s}”" for s in said)
     return f"{summary} {addition}".strip()
 
 
