@@ -247,8 +247,7 @@ async def _compose(ctx: Context, persona: Persona, memory: PersonaMemory | None,
         if spoken := clean_reply(rest, persona, max_chars=engine.max_text_chars):
             return spoken, tagged or expression_of(spoken)
         log.warning("no usable reply from the language model for %s; answering from templates", persona.name)
-    reply = template_reply(Situation(persona, name, text, memory, facts, _p(ctx)))
-    return reply, expression_of(reply)
+    return template_reply(Situation(persona, name, text, memory, facts, _p(ctx)))
 
 
 async def _replier(agent: Agent) -> Replier | None:

@@ -37,6 +37,8 @@ _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(patt
     ("thanks", r"\b(thanks|thank you|thx|ty|cheers)\b"),
     ("bye", r"\b(bye|goodbye|good night|see you|see ya|cya)\b"),
 ))
+#: Asked-for answers come before a reaction to the member's feelings.
+_ANSWERED_FIRST = frozenset({"help", "remember", "your_name", "bot", "who", "thanks", "bye"})
 _GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|heya|yo|howdy|greetings|good (morning|afternoon|evening)|hallo|hola)\b",
                        re.IGNORECASE)
 _STOPWORDS = _words(
@@ -59,15 +61,19 @@ class Situation:
     prefix: str = "!"
 
 
-def template_reply(situation: Situation) -> str:
-    """One or two sentences in the persona's voice answering ``situation.text``."""
+def template_reply(situation: Situation) -> tuple[str, Expression]:
+    """One or two sentences in the persona's voice answering ``situation.text``, and the face to make:
+    the feeling it answers (sympathy for sadness, joy for joy), else what the lexicon reads in the reply."""
     speaker = _Speaker(situation)
     intent = _intent(situation.text)
     opening = speaker.opening(intent)
-    parts = [opening, speaker.body(intent)]
+    feeling = expression_of(situation.text)
+    answers_feeling = intent not in _ANSWERED_FIRST and not situation.new_facts and feeling is not Expression.NEUTRAL
+    parts = [opening, speaker.say(feeling.value) if answers_feeling else speaker.body(intent)]
     if opening and situation.memory and speaker.known_facts and not situation.new_facts and intent != "remember":
         parts.append(speaker.say("recall", fact=speaker.pick(speaker.known_facts, "fact")))
-    return " ".join(part for part in parts if part)
+    reply = " ".join(part for part in parts if part)
+    return reply, feeling if answers_feeling else expression_of(reply)
 
 
 def _intent(text: str) -> str:
@@ -103,16 +109,13 @@ class _Speaker:
         return self.say("again") if intent == "greeting" else ""
 
     def body(self, intent: str) -> str:
-        if intent in {"help", "your_name", "bot", "who", "thanks", "bye"}:
+        if intent in _ANSWERED_FIRST - {"remember"}:
             return self.say(intent)
         if intent == "remember":
             facts = self.known_facts + [second_person(f) for f in self.s.new_facts]
             return self.say("remember_some", facts=_join(facts)) if facts else self.say("remember_none")
         if self.s.new_facts:
             return self._learned()
-        feeling = expression_of(self.s.text)
-        if feeling in {Expression.SAD, Expression.HAPPY, Expression.ANGRY}:
-            return self.say(feeling.value)
         if intent == "greeting":
             return ""
         if intent == "question":

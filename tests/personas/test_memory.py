@@ -10,7 +10,13 @@ from sqlmodel import select
 from core.storage import Storage
 from engine.types import Expression
 from personas.emotion import expression_of, reply_expression, split_tag
-from personas.facts import extract_facts, merge_facts, preferred_name, redact, second_person
+from personas.facts import (
+    extract_facts,
+    merge_facts,
+    preferred_name,
+    redact,
+    second_person,
+)
 from personas.memory import MemoryKey, MemoryStore, PersonaMemory, digest
 
 
