@@ -16,7 +16,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import Field, SQLModel, UniqueConstraint, delete, select
+from sqlmodel import Field, SQLModel, UniqueConstraint, select
 
 from core.storage import Storage, utcnow
 from personas.facts import merge_facts
@@ -125,10 +125,12 @@ class MemoryStore:
 
     def forget(self, persona: str, platform: str, user_id: str) -> Forgotten:
         """Delete everything ``persona`` remembers of the member on ``platform``, in every scope."""
-        where = (PersonaMemory.persona == persona, PersonaMemory.platform == platform, PersonaMemory.user_id == user_id)
+        query = select(PersonaMemory).where(PersonaMemory.persona == persona, PersonaMemory.platform == platform,
+                                            PersonaMemory.user_id == user_id)
         with self.storage.session() as session:
-            rows = list(session.exec(select(PersonaMemory).where(*where)))
-            session.exec(delete(PersonaMemory).where(*where))  # type: ignore[call-overload]
+            rows = list(session.exec(query))
+            for row in rows:
+                session.delete(row)
             session.commit()
         return Forgotten(places=len(rows), facts=sum(len(r.facts) for r in rows),
                          turns=sum(len(r.turns) for r in rows), summaries=sum(1 for r in rows if r.summary))
