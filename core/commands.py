@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import difflib
+import re
 import shlex
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Awaitable, Callable
@@ -61,7 +62,7 @@ class CommandRegistry:
     def parse(self, text: str) -> tuple[Command, ParsedCommand]:
         """Split ``!name args --opt value`` into its command and parsed arguments."""
         try:
-            words = shlex.split(text.strip()[len(self.prefix):])
+            words = shlex.split(_APOSTROPHE.sub(r"\\'", text.strip()[len(self.prefix):]))
         except ValueError:
             raise CommandError("I couldn't read that command: a quote is not closed. Close it, e.g. !say \"hello there\".") from None
         name, rest = words[0].lower(), words[1:]
@@ -86,6 +87,10 @@ class CommandRegistry:
 
     def usage_of(self, command: Command) -> str:
         return f"{self.prefix}{command.name} {command.usage}".rstrip()
+
+
+#: An apostrophe inside a word ("I'm", "don't") is text, not the start of a quote.
+_APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
 
 
 def _split_options(command: Command, words: list[str], prefix: str) -> tuple[list[str], dict[str, str | bool]]:

@@ -26,6 +26,12 @@ def test_quoted_text_and_options(registry: CommandRegistry) -> None:
     assert parsed.options == {"style": "anime", "batch": "all"}
 
 
+def test_apostrophes_inside_words_are_text_not_quotes(registry: CommandRegistry) -> None:
+    _, parsed = registry.parse("!say I'm sure it's 'quoted text' --style anime")
+    assert parsed.args == ["I'm", "sure", "it's", "quoted text"]
+    assert parsed.text == "I'm sure it's quoted text"
+
+
 def test_inline_value_flag_and_case(registry: CommandRegistry) -> None:
     _, parsed = registry.parse("!SAY --style=cyberpunk --note hi there")
     assert parsed.options == {"style": "cyberpunk", "note": True}
