@@ -6,7 +6,7 @@ import os
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -48,6 +48,21 @@ class ConsoleSettings(_Section):
     allowed_dir: Path = Path(".")
 
 
+class SlackSettings(_Section):
+    """How the Slack adapter connects; its tokens come from the environment only."""
+
+    #: "socket": Socket Mode over a websocket the bot opens (app token; no public URL needed).
+    #: "http": Slack posts events to ``http_path`` on this machine (signing secret; a public HTTPS URL).
+    mode: Literal["socket", "http"] = "socket"
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(3000, ge=0, le=65535)
+    http_path: str = Field("/slack/events", pattern=r"^/")
+    #: The Web API; change it only to point the bot at a test double of Slack.
+    api_url: str = Field("https://slack.com/api/", pattern=r"^https?://.+/$")
+    #: Hosts the bot downloads members' files from, with the bot token; the API's host is added.
+    file_hosts: list[str] = ["files.slack.com"]
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -79,6 +94,7 @@ class Config(_Section):
     personas: PersonaSettings = PersonaSettings()
     plugins: PluginSettings = PluginSettings()
     console: ConsoleSettings = ConsoleSettings()
+    slack: SlackSettings = SlackSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}
