@@ -25,8 +25,9 @@ import logging
 import re
 import time
 from collections import OrderedDict
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from typing import TYPE_CHECKING, Any, AsyncIterator
+from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
@@ -192,9 +193,9 @@ class SlackAdapter(Adapter):
 
     async def _on_message(self, event: dict[str, Any]) -> None:
         async with self._handling(event.get("type", "message")):
-            if event.get("subtype") in MEMBER_SUBTYPES and event.get("user") and not event.get("bot_id"):
-                if self._first_sight(event["channel"], event["ts"]):
-                    await self._handle_message(event)
+            from_member = event.get("subtype") in MEMBER_SUBTYPES and event.get("user") and not event.get("bot_id")
+            if from_member and self._first_sight(event["channel"], event["ts"]):
+                await self._handle_message(event)
 
     async def _handle_message(self, event: dict[str, Any]) -> None:
         channel_id, ts = event["channel"], event["ts"]
@@ -316,5 +317,5 @@ def _reveal(secret: Any) -> str:
 async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
     try:
         await asyncio.wait_for(stopping.wait(), seconds)
-    except asyncio.TimeoutError:
+    except TimeoutError:
         pass

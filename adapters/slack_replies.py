@@ -12,7 +12,16 @@ from slack_sdk.web.async_client import AsyncWebClient
 
 from core.adapter import ChannelUnavailable
 from core.polls import Polls
-from core.replies import FileReply, PollReply, PollTally, Reply, Responder, StatusMessage, TextReply, VideoReply
+from core.replies import (
+    FileReply,
+    PollReply,
+    PollTally,
+    Reply,
+    Responder,
+    StatusMessage,
+    TextReply,
+    VideoReply,
+)
 
 log = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ import pytest
 from tests.fakes.slack import SlackDriver
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
 from tests.platforms import Delivered
-from tests.testbot import ADMIN, MEMBER
+from tests.testbot import MEMBER
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(200)
 
@@ -95,3 +95,20 @@ async def test_a_file_over_the_cap_is_refused_before_downloading(slack_driver: S
     [answer] = await slack_driver.send("!avatar", user=MEMBER, files=[clip])
     assert "the limit is" in answer.text
     assert slack_driver.fake.downloads == []
+
+
+async def test_a_file_of_unknown_size_is_cut_off_at_the_cap(slack_driver: SlackDriver, clip: Path) -> None:
+    fake = slack_driver.fake
+    slack_driver.agent.config.engine.max_audio_bytes = 1000
+    slack_driver.member(MEMBER)
+    shared = fake.add_file(clip, mimetype="audio/wav")
+    del shared["size"]
+    message = fake.post_as(MEMBER.id, slack_driver.channel, "!avatar", files=[shared])
+    [answer] = await slack_driver.event(fake.message_event(message) | {"files": [shared]})
+    assert answer.text.startswith("voice.wav is over") and "the limit" in answer.text
+
+
+async def test_a_token_without_files_read_is_explained(slack_driver: SlackDriver, clip: Path) -> None:
+    slack_driver.fake.files_read_scope = False
+    [answer] = await slack_driver.send("!avatar", user=MEMBER, files=[clip])
+    assert "the app needs the files:read scope" in answer.text

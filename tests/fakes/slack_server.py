@@ -71,10 +71,12 @@ class FakeSlack:
         self.calls: list[tuple[str, JSON]] = []
         #: The Authorization header of every file download.
         self.downloads: list[str | None] = []
+        #: False: the bot token lacks the files:read scope.
+        self.files_read_scope = True
         #: Socket Mode connections opened so far (a reconnect adds one).
         self.connections_opened = 0
         self._failures: dict[str, list[str]] = {}
-        self._sockets: list[web.WebSocketResponse] = []
+        self._sockets: dict[web.WebSocketResponse, asyncio.BaseTransport] = {}
         self._sockets_changed = asyncio.Condition()
         self._acks: dict[str, asyncio.Future[JSON]] = {}
         self._ids = itertools.count(1)
@@ -224,16 +226,21 @@ class FakeSlack:
                 lambda: self.connections_opened >= opened and any(not s.closed for s in self._sockets)), timeout)
         return [s for s in self._sockets if not s.closed][-1]
 
-    async def drop_connections(self) -> None:
-        """Close every Socket Mode connection, as a network failure or a Slack restart would."""
-        for socket in list(self._sockets):
-            await socket.close(code=aiohttp.WSCloseCode.GOING_AWAY)
+    async def drop_connections(self, *, abrupt: bool = False) -> None:
+        """Close every Socket Mode connection as a Slack restart would, or (``abrupt``) cut it
+        without a word, as a network failure would."""
+        for socket, transport in list(self._sockets.items()):
+            if abrupt:
+                transport.abort()
+            else:
+                await socket.close(code=aiohttp.WSCloseCode.GOING_AWAY)
 
     async def _socket(self, request: web.Request) -> web.WebSocketResponse:
         socket = web.WebSocketResponse(autoping=True)
         await socket.prepare(request)
         async with self._sockets_changed:
-            self._sockets.append(socket)
+            assert request.transport is not None
+            self._sockets[socket] = request.transport
             self.connections_opened += 1
             self._sockets_changed.notify_all()
         await socket.send_json({"type": "hello", "num_connections": len(self._sockets),
@@ -247,7 +254,7 @@ class FakeSlack:
                         future.set_result(ack.get("payload") or {})
         finally:
             async with self._sockets_changed:
-                self._sockets.remove(socket)
+                del self._sockets[socket]
                 self._sockets_changed.notify_all()
         return socket
 
@@ -351,7 +358,7 @@ class FakeSlack:
     async def _download(self, request: web.Request) -> web.Response:
         authorization = request.headers.get("Authorization")
         self.downloads.append(authorization)
-        if authorization != f"Bearer {self.bot_token}":
+        if authorization != f"Bearer {self.bot_token}" or not self.files_read_scope:
             # Real Slack answers a missing or weak token with its sign-in page.
             return web.Response(text="<html>Sign in to Slack</html>", content_type="text/html")
         file = self.files.get(request.match_info["file_id"])
