@@ -13,7 +13,9 @@ What members do, and what the agent sees:
   too, and the mention is taken off the front of the text;
 - ``/avatar ARGS``, ``/say ARGS`` → ``!avatar ARGS``, ``!say ARGS``, and ``/mouthpiece NAME ARGS``
   → ``!NAME ARGS`` for every other command (Slack apps keep to a few slash commands);
-  each is acknowledged at once, then answered in the channel;
+  each is acknowledged at once, then answered in the channel. A slash command can't carry
+  a file, so ``/avatar`` takes the member's newest audio or video clip in the channel from
+  the last hour (a clip recorded with Slack's own recorder counts);
 - joining a channel the bot is in → ``MemberJoinEvent``;
 - a number reaction (1️⃣ …) on a poll the bot posted → ``VoteEvent``; removing it withdraws the vote.
 """
@@ -40,7 +42,14 @@ from adapters.slack_files import FileHosts, file_attachment
 from adapters.slack_replies import NUMBER_EMOJI, SlackResponder, poll_message_id
 from core.adapter import Adapter, ChannelUnavailable
 from core.config import Config, Secrets, SlackSettings
-from core.events import Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
+from core.events import (
+    Attachment,
+    Channel,
+    MemberJoinEvent,
+    MessageEvent,
+    User,
+    VoteEvent,
+)
 
 if TYPE_CHECKING:
     from slack_bolt.context.ack.async_ack import AsyncAck
@@ -57,6 +66,7 @@ CATCH_ALL_COMMAND = "/mouthpiece"
 MEMBER_SUBTYPES = {None, "file_share", "thread_broadcast"}
 PROFILE_TTL = 60.0  # seconds a member's name and admin flag are trusted
 RECENT_MESSAGES = 1024  # message ids remembered so a mention's two events answer once
+CLIP_WINDOW = 3600.0  # seconds back ``/avatar`` looks for the member's clip
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"}
 
 
@@ -223,9 +233,10 @@ class SlackAdapter(Adapter):
             line = f"{name} {args}" if name else (args or "help")
             channel_id = command["channel_id"]
             is_direct = command.get("channel_name") == "directmessage" or channel_id.startswith("D")
+            clips = await self._recent_clip(command["user_id"], channel_id) if name == "avatar" else ()
             message = MessageEvent(self.platform, await self._user(command["user_id"]),
                                    await self._channel(channel_id, is_direct),
-                                   text=f"{self.agent.config.agent.prefix}{line}".rstrip(),
+                                   text=f"{self.agent.config.agent.prefix}{line}".rstrip(), attachments=clips,
                                    message_id=command.get("trigger_id", ""))
             await self.agent.handle_message(message, self._responder(channel_id))
 
@@ -252,6 +263,23 @@ class SlackAdapter(Adapter):
                              poll_id=poll_id, option=options[NUMBER_EMOJI.index(emoji)],
                              added=event["type"] == "reaction_added")
             await self.agent.handle_vote(vote, self._responder(item["channel"], item["ts"]))
+
+    async def _recent_clip(self, user_id: str, channel_id: str) -> tuple[Attachment, ...]:
+        """The member's newest audio or video file in the channel from the last hour: a slash
+        command can't carry a file, so ``/avatar`` takes the clip they just recorded or shared."""
+        try:
+            listing = await self.client.files_list(user=user_id, channel=channel_id, count=20,
+                                                   ts_from=str(int(time.time() - CLIP_WINDOW)))
+        except SlackApiError as error:
+            log.warning("Slack files.list failed: %s", error.response.get("error"))
+            return ()
+        files: list[dict[str, Any]] = listing.get("files") or []
+        clips = [f for f in files if str(f.get("mimetype", "")).startswith(("audio/", "video/"))]
+        if not clips:
+            return ()
+        newest = max(clips, key=lambda f: f.get("created", 0))
+        return (file_attachment(newest, token=self._bot_token, hosts=self.file_hosts,
+                                max_bytes=self.agent.config.engine.max_audio_bytes),)
 
     # -- posting --------------------------------------------------------------------------
 

@@ -112,3 +112,19 @@ async def test_a_token_without_files_read_is_explained(slack_driver: SlackDriver
     slack_driver.fake.files_read_scope = False
     [answer] = await slack_driver.send("!avatar", user=MEMBER, files=[clip])
     assert "the app needs the files:read scope" in answer.text
+
+
+async def test_slash_avatar_takes_the_members_latest_clip_in_the_channel(slack_driver: SlackDriver, clip: Path,
+                                                                        tmp_path: Path) -> None:
+    [answer] = await slack_driver.command("/avatar", "", user=MEMBER)
+    assert "Attach a voice clip" in answer.text  # nothing recorded yet
+    fake = slack_driver.fake
+    older = fake.add_file(PNG_BYTES, "older.wav", "audio/wav")
+    fake.files[older["id"]].created -= 60
+    fake.post_as(MEMBER.id, slack_driver.channel, "", files=[older])
+    fake.post_as(MEMBER.id, slack_driver.channel, "", files=[fake.add_file(clip, "audio_message.webm", "audio/webm")])
+    fake.post_as(MEMBER.id, slack_driver.channel, "", files=[fake.add_file(PNG_BYTES, "photo.png", "image/png")])
+    delivered = await slack_driver.command("/avatar", "--style anime", user=MEMBER)
+    _, content = only_video(delivered)
+    check_mp4(content, tmp_path, duration=wav_duration(clip))
+    assert fake.called("files.list")[-1]["user"] == MEMBER.id

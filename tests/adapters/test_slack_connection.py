@@ -61,8 +61,8 @@ async def test_a_refused_upload_is_told_in_the_thread_and_the_bot_carries_on(sla
 @pytest.mark.parametrize("abrupt", [False, True], ids=["closed by Slack", "cut off"])
 async def test_the_bot_reconnects_after_the_socket_drops(slack_driver: SlackDriver, abrupt: bool) -> None:
     fake = slack_driver.fake
-    await fake.drop_connections(abrupt=abrupt)
-    await fake.wait_connected(opened=2)
+    await fake.socket_mode.drop_connections(abrupt=abrupt)
+    await fake.socket_mode.wait_connected(opened=2)
     [answer] = await slack_driver.command("/mouthpiece", "personas", user=MEMBER)
     assert answer.text.startswith("Personas:")
     assert len(fake.called("apps.connections.open")) == 2  # a fresh URL for the new socket

@@ -26,7 +26,8 @@ from adapters.slack import SlackAdapter
 from core.agent import Agent
 from core.config import Config, Secrets
 from core.events import User
-from tests.fakes.slack_server import Ack, FakeMessage, FakeSlack, SignedPoster
+from tests.fakes.slack_server import FakeMessage, FakeSlack
+from tests.fakes.slack_socket import Ack, SignedPoster
 from tests.platforms import Delivered
 from tests.testbot import test_config
 
@@ -89,7 +90,7 @@ class SlackDriver:
     async def _deliver(self, kind: str, payload: dict[str, object]) -> list[Delivered]:
         since, handled = self.fake.change, self.adapter.handled
         if self.poster is None:
-            self.last_ack = await self.fake.deliver(kind, payload)
+            self.last_ack = await self.fake.socket_mode.deliver(kind, payload)
         else:
             form = kind == "slash_commands"
             body = urlencode(payload) if form else json.dumps(payload)
@@ -120,8 +121,8 @@ def slack_config(config: Config, fake: FakeSlack, *, mode: str = "socket") -> Co
 
 
 def slack_secrets(fake: FakeSlack) -> Secrets:
-    return Secrets(slack_bot_token=fake.bot_token, slack_app_token=fake.app_token,
-                   slack_signing_secret=fake.signing_secret)  # type: ignore[arg-type]
+    return Secrets.from_env({"MOUTHPIECE_SLACK_BOT_TOKEN": fake.bot_token, "MOUTHPIECE_SLACK_APP_TOKEN": fake.app_token,
+                             "MOUTHPIECE_SLACK_SIGNING_SECRET": fake.signing_secret})
 
 
 async def running_driver(fake: FakeSlack, config: Config, mode: str = "socket",

@@ -2,26 +2,22 @@
 
 ``FakeSlack`` answers slack_sdk's real HTTP calls (``base_url`` = ``fake.api_url``) and
 holds the workspace as members see it: users, channels, messages (with their edits,
-files and reactions). Events reach the bot through the fake Socket Mode websocket
-(``deliver``), or, for HTTP mode, as signed requests (``SignedPoster``).
+files and reactions). Events reach the bot through ``fake.socket_mode`` (the fake
+Socket Mode server), or, in HTTP mode, as signed requests (``slack_socket.SignedPoster``).
 """
 
 from __future__ import annotations
 
-import asyncio
 import itertools
 import json
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import aiohttp
 from aiohttp import web
-from slack_sdk.signature import SignatureVerifier
 
-JSON = dict[str, Any]
+from tests.fakes.slack_socket import JSON, FakeSocketMode
 
 
 @dataclass
@@ -31,6 +27,9 @@ class FakeFile:
     mimetype: str
     content: bytes
     title: str = ""
+    user: str = ""  # who shared it
+    channels: list[str] = field(default_factory=list)  # where
+    created: int = field(default_factory=lambda: int(time.time()))
 
 
 @dataclass
@@ -45,14 +44,7 @@ class FakeMessage:
     edits: list[str] = field(default_factory=list)  # earlier texts
     deleted: bool = False
     changed: int = 0  # the fake's change counter when this message last changed
-
-
-@dataclass(frozen=True)
-class Ack:
-    """What the bot answered to one envelope, and how long it took."""
-
-    payload: JSON
-    seconds: float
+    posted_at: float = field(default_factory=time.perf_counter)
 
 
 class FakeSlack:
@@ -73,12 +65,8 @@ class FakeSlack:
         self.downloads: list[str | None] = []
         #: False: the bot token lacks the files:read scope.
         self.files_read_scope = True
-        #: Socket Mode connections opened so far (a reconnect adds one).
-        self.connections_opened = 0
+        self.socket_mode = FakeSocketMode()
         self._failures: dict[str, list[str]] = {}
-        self._sockets: dict[web.WebSocketResponse, asyncio.BaseTransport] = {}
-        self._sockets_changed = asyncio.Condition()
-        self._acks: dict[str, asyncio.Future[JSON]] = {}
         self._ids = itertools.count(1)
         self._change = 0
         self._runner: web.AppRunner | None = None
@@ -91,7 +79,7 @@ class FakeSlack:
         app = web.Application(client_max_size=256 * 2**20)
         app.add_routes([web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
                         web.post("/upload/{file_id}", self._upload), web.get("/files-pri/{file_id}/{name}", self._download),
-                        web.get("/socket-mode", self._socket)])
+                        web.get("/socket-mode", self.socket_mode.handle)])
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -99,8 +87,7 @@ class FakeSlack:
         self.port = self._runner.addresses[0][1]
 
     async def close(self) -> None:
-        for socket in list(self._sockets):
-            await socket.close()
+        await self.socket_mode.close()
         if self._runner is not None:
             await self._runner.cleanup()
 
@@ -137,6 +124,7 @@ class FakeSlack:
         url = f"{self.base_url}/files-pri/{file.id}/{file.name}"
         return {"id": file.id, "name": file.name, "title": file.title, "mimetype": file.mimetype,
                 "filetype": Path(file.name).suffix.lstrip("."), "size": len(file.content), "mode": "hosted",
+                "user": file.user, "channels": file.channels, "created": file.created,
                 "url_private": url, "url_private_download": url + "?download=1"}
 
     def post_as(self, user_id: str, channel: str, text: str, *, files: list[JSON] = (),  # type: ignore[assignment]
@@ -144,6 +132,9 @@ class FakeSlack:
         """A member's message, as stored; the event for it is ``message_event``."""
         message = self._new_message(channel, user_id, text, thread_ts)
         message.files = [self.files[f["id"]] for f in files]
+        for file in message.files:
+            file.user = user_id
+            file.channels.append(channel)
         return message
 
     def bot_messages(self, since: int = 0) -> list[FakeMessage]:
@@ -201,62 +192,6 @@ class FakeSlack:
         return {"type": "reaction_added" if added else "reaction_removed", "user": user_id, "reaction": name,
                 "item": {"type": "message", "channel": channel, "ts": ts}, "item_user": self.message(channel, ts).user,
                 "event_ts": self._next_ts()}
-
-    # -- Socket Mode ---------------------------------------------------------------------------
-
-    async def deliver(self, kind: str, payload: JSON, *, timeout: float = 10.0) -> Ack:
-        """Send one envelope (``events_api``, ``slash_commands`` or ``interactive``) over the
-        newest connection; returns the bot's acknowledgement."""
-        socket = await self.wait_connected(timeout=timeout)
-        envelope_id = str(uuid.uuid4())
-        self._acks[envelope_id] = asyncio.get_running_loop().create_future()
-        started = time.perf_counter()
-        await socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                "accepts_response_payload": kind != "events_api", "retry_attempt": 0, "retry_reason": ""})
-        try:
-            payload = await asyncio.wait_for(self._acks[envelope_id], timeout)
-        finally:
-            del self._acks[envelope_id]
-        return Ack(payload, time.perf_counter() - started)
-
-    async def wait_connected(self, *, opened: int = 1, timeout: float = 10.0) -> web.WebSocketResponse:
-        """The newest live connection, once at least ``opened`` connections were ever opened."""
-        async with self._sockets_changed:
-            await asyncio.wait_for(self._sockets_changed.wait_for(
-                lambda: self.connections_opened >= opened and any(not s.closed for s in self._sockets)), timeout)
-        return [s for s in self._sockets if not s.closed][-1]
-
-    async def drop_connections(self, *, abrupt: bool = False) -> None:
-        """Close every Socket Mode connection as a Slack restart would, or (``abrupt``) cut it
-        without a word, as a network failure would."""
-        for socket, transport in list(self._sockets.items()):
-            if abrupt:
-                transport.abort()
-            else:
-                await socket.close(code=aiohttp.WSCloseCode.GOING_AWAY)
-
-    async def _socket(self, request: web.Request) -> web.WebSocketResponse:
-        socket = web.WebSocketResponse(autoping=True)
-        await socket.prepare(request)
-        async with self._sockets_changed:
-            assert request.transport is not None
-            self._sockets[socket] = request.transport
-            self.connections_opened += 1
-            self._sockets_changed.notify_all()
-        await socket.send_json({"type": "hello", "num_connections": len(self._sockets),
-                                "connection_info": {"app_id": "A0FAKE"}, "debug_info": {"host": "fake"}})
-        try:
-            async for frame in socket:
-                if frame.type == aiohttp.WSMsgType.TEXT:
-                    ack = json.loads(frame.data)
-                    future = self._acks.get(ack.get("envelope_id", ""))
-                    if future is not None and not future.done():
-                        future.set_result(ack.get("payload") or {})
-        finally:
-            async with self._sockets_changed:
-                del self._sockets[socket]
-                self._sockets_changed.notify_all()
-        return socket
 
     # -- Web API ---------------------------------------------------------------------------------
 
@@ -325,6 +260,12 @@ class FakeSlack:
         users.append(self.bot_user_id)
         self._touch(message)
         return {}
+
+    def _files_list(self, args: JSON) -> JSON:
+        found = [f for f in self.files.values() if f.content and f.created >= int(args.get("ts_from", 0))
+                 and f.user == args.get("user", f.user) and args.get("channel", "") in (*f.channels, "")]
+        found.sort(key=lambda f: f.created, reverse=True)
+        return {"files": [self.file_object(f) for f in found[:int(args.get("count", 100))]]}
 
     def _files_getUploadURLExternal(self, args: JSON) -> JSON:
         if not args.get("filename") or not int(args.get("length", 0)):
@@ -400,28 +341,6 @@ class FakeSlack:
 
     def _next_ts(self) -> str:
         return f"{1700000000 + next(self._ids)}.000100"
-
-
-class SignedPoster:
-    """Posts Events API and slash-command requests to a bot in HTTP mode, signed as Slack signs them."""
-
-    def __init__(self, url: str, signing_secret: str) -> None:
-        self.url, self.verifier = url, SignatureVerifier(signing_secret)
-
-    def headers(self, body: str, *, timestamp: int | None = None, content_type: str) -> dict[str, str]:
-        stamp = str(int(time.time()) if timestamp is None else timestamp)
-        return {"X-Slack-Request-Timestamp": stamp, "Content-Type": content_type,
-                "X-Slack-Signature": self.verifier.generate_signature(timestamp=stamp, body=body) or ""}
-
-    async def post(self, body: str, *, content_type: str = "application/json", timestamp: int | None = None,
-                   signature: str | None = None) -> tuple[int, str, float]:
-        """Returns the status, body and seconds of the bot's answer; ``signature`` overrides a good one."""
-        headers = self.headers(body, timestamp=timestamp, content_type=content_type)
-        if signature is not None:
-            headers["X-Slack-Signature"] = signature
-        started = time.perf_counter()
-        async with aiohttp.ClientSession() as session, session.post(self.url, data=body.encode(), headers=headers) as response:
-            return response.status, await response.text(), time.perf_counter() - started
 
 
 def _mimetype(name: str) -> str:
