@@ -6,9 +6,16 @@ import os
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    field_validator,
+)
 
 from engine.settings import EngineSettings, ModelSettings
 
@@ -67,6 +74,21 @@ class ChatSettings(_Section):
     respond_in_dms: bool = True
 
 
+class SlackSettings(_Section):
+    """How the Slack adapter connects; its tokens come from the environment only."""
+
+    #: "socket": Socket Mode over a websocket the bot opens (app token; no public URL needed).
+    #: "http": Slack posts events to ``http_path`` on this machine (signing secret; a public HTTPS URL).
+    mode: Literal["socket", "http"] = "socket"
+    http_host: str = "0.0.0.0"
+    http_port: int = Field(3000, ge=0, le=65535)
+    http_path: str = Field("/slack/events", pattern=r"^/")
+    #: The Web API; change it only to point the bot at a test double of Slack.
+    api_url: str = Field("https://slack.com/api/", pattern=r"^https?://.+/$")
+    #: Hosts the bot downloads members' files from, with the bot token; the API's host is added.
+    file_hosts: list[str] = ["files.slack.com"]
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -99,10 +121,10 @@ class Config(_Section):
     plugins: PluginSettings = PluginSettings()
     console: ConsoleSettings = ConsoleSettings()
     chat: ChatSettings = ChatSettings()
+    slack: SlackSettings = SlackSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}
-
 
     def server(self, platform: str, server_id: str) -> ServerSettings:
         """The settings of one server: its own table, else ``[servers.default]``, else the defaults."""

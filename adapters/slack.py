@@ -1,0 +1,349 @@
+"""The Slack adapter, on slack-bolt's asyncio app.
+
+Socket Mode by default: the bot opens a websocket to Slack with the app-level token,
+so no public URL is needed, and the SDK reconnects when the socket drops. HTTP mode
+(``[slack] mode = "http"``) serves Slack's Events API and slash commands on
+``http_path``; bolt refuses any request whose signature or timestamp doesn't check
+out against the signing secret.
+
+What members do, and what the agent sees:
+
+- a message (``!say hi``), or a file shared with the comment ``!avatar`` → ``MessageEvent``,
+  answered in the message's thread; a mention of the bot (``@Mouthpiece !say hi``) works
+  too, and the mention is taken off the front of the text;
+- ``/avatar ARGS``, ``/say ARGS`` → ``!avatar ARGS``, ``!say ARGS``, and ``/mouthpiece NAME ARGS``
+  → ``!NAME ARGS`` for every other command (Slack apps keep to a few slash commands);
+  each is acknowledged at once, then answered in the channel. A slash command can't carry
+  a file, so ``/avatar`` takes the member's newest audio or video clip in the channel from
+  the last hour (a clip recorded with Slack's own recorder counts);
+- joining a channel the bot is in → ``MemberJoinEvent``;
+- a number reaction (1️⃣ …) on a poll the bot posted → ``VoteEvent``; removing it withdraws the vote.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+import time
+from collections import OrderedDict
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import TYPE_CHECKING, Any
+
+from aiohttp import web
+from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
+from slack_bolt.app.async_app import AsyncApp
+from slack_bolt.app.async_server import AsyncSlackAppServer
+from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.web.async_client import AsyncWebClient
+
+from adapters.slack_files import FileHosts, file_attachment
+from adapters.slack_replies import NUMBER_EMOJI, SlackResponder, poll_message_id
+from core.adapter import Adapter, ChannelUnavailable
+from core.config import Config, Secrets, SlackSettings
+from core.events import (
+    Attachment,
+    Channel,
+    MemberJoinEvent,
+    MessageEvent,
+    User,
+    VoteEvent,
+)
+
+if TYPE_CHECKING:
+    from slack_bolt.context.ack.async_ack import AsyncAck
+
+    from core.agent import Agent
+    from core.replies import Responder
+
+log = logging.getLogger(__name__)
+
+#: Slash commands that stand for one shared command each; ``/mouthpiece`` reaches all of them.
+SLASH_COMMANDS = {"/avatar": "avatar", "/say": "say"}
+CATCH_ALL_COMMAND = "/mouthpiece"
+#: Message subtypes that are a member speaking; the rest are edits, joins, bot posts...
+MEMBER_SUBTYPES = {None, "file_share", "thread_broadcast"}
+PROFILE_TTL = 60.0  # seconds a member's name and admin flag are trusted
+RECENT_MESSAGES = 1024  # message ids remembered so a mention's two events answer once
+CLIP_WINDOW = 3600.0  # seconds back ``/avatar`` looks for the member's clip
+AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"}
+
+
+class SlackAdapter(Adapter):
+    platform = "slack"
+
+    def __init__(self, agent: Agent, *, ping_interval: float = 10.0) -> None:
+        super().__init__(agent)
+        self.settings: SlackSettings = agent.config.slack
+        secrets = agent.secrets
+        self._bot_token = _reveal(secrets.slack_bot_token)
+        self._app_token = _reveal(secrets.slack_app_token)
+        self.client = AsyncWebClient(token=self._bot_token, base_url=self.settings.api_url)
+        http = self.settings.mode == "http"
+        self.app = AsyncApp(client=self.client, signing_secret=_reveal(secrets.slack_signing_secret),
+                            request_verification_enabled=http, url_verification_enabled=http, ssl_check_enabled=http)
+        self.file_hosts = FileHosts(self.settings.file_hosts, self.settings.api_url)
+        self.ping_interval = ping_interval
+        #: Set once the bot is connected (socket) or listening (http).
+        self.ready = asyncio.Event()
+        #: The port the HTTP endpoint listens on, once ready (useful when configured as 0).
+        self.http_port: int | None = None
+        #: Platform events fully handled so far; ``wait_handled`` waits for a count.
+        self.handled = 0
+        self.bot_user_id = ""
+        self.team_id = ""
+        self.team_name = ""
+        self._handled_changed = asyncio.Condition()
+        self._stopping = asyncio.Event()
+        self._profiles: dict[str, tuple[float, User]] = {}
+        self._channel_names: dict[str, str] = {}
+        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._register_listeners()
+
+    @classmethod
+    def missing_settings(cls, secrets: Secrets, config: Config | None = None) -> list[str]:
+        """Socket Mode needs the bot and app tokens; HTTP mode the bot token and signing secret."""
+        mode = (config or Config()).slack.mode
+        needed = {"slack_bot_token": secrets.slack_bot_token,
+                  "slack_app_token" if mode == "socket" else "slack_signing_secret":
+                      secrets.slack_app_token if mode == "socket" else secrets.slack_signing_secret}
+        return [f"MOUTHPIECE_{name.upper()}" for name, value in needed.items() if value is None]
+
+    # -- lifecycle ----------------------------------------------------------------------
+
+    async def run(self) -> None:
+        if missing := self.missing_settings(self.agent.secrets, self.agent.config):
+            log.error("Slack is not started: %s is not set (%s mode)", " and ".join(missing), self.settings.mode)
+            return
+        if not await self._identify():
+            return
+        if self.settings.mode == "socket":
+            await self._serve_socket_mode()
+        else:
+            await self._serve_http()
+
+    async def stop(self) -> None:
+        self._stopping.set()
+
+    async def wait_handled(self, count: int) -> None:
+        """Wait until ``count`` platform events have been handled from start to finish."""
+        async with self._handled_changed:
+            await self._handled_changed.wait_for(lambda: self.handled >= count)
+
+    async def _identify(self) -> bool:
+        """Learn the bot's user id and workspace; False when Slack rejects the token."""
+        delay = 1.0
+        while not self._stopping.is_set():
+            try:
+                identity = await self.client.auth_test()
+            except SlackApiError as error:
+                if error.response.get("error") in AUTH_ERRORS:
+                    log.error("Slack is not started: it rejected MOUTHPIECE_SLACK_BOT_TOKEN (%s)", error.response["error"])
+                    return False
+                log.warning("Slack auth.test failed (%s); retrying in %.0f s", error.response.get("error"), delay)
+            except (SlackClientError, OSError) as error:
+                log.warning("cannot reach Slack (%s); retrying in %.0f s", error, delay)
+            else:
+                self.bot_user_id, self.team_id = identity["user_id"], identity["team_id"]
+                self.team_name = identity.get("team", "")
+                return True
+            await _sleep_unless(self._stopping, delay)
+            delay = min(delay * 2, 60.0)
+        return False
+
+    async def _serve_socket_mode(self) -> None:
+        handler = AsyncSocketModeHandler(self.app, self._app_token, web_client=self.client,
+                                         ping_interval=self.ping_interval)
+        try:
+            await handler.connect_async()  # retries until connected; reconnects on its own afterwards
+            log.info("Slack: connected to workspace %s over Socket Mode", self.team_name or self.team_id)
+            self.ready.set()
+            await self._stopping.wait()
+        finally:
+            await handler.close_async()
+
+    async def _serve_http(self) -> None:
+        server = AsyncSlackAppServer(port=self.settings.http_port, path=self.settings.http_path, app=self.app)
+        runner = web.AppRunner(server.web_app)
+        await runner.setup()
+        try:
+            site = web.TCPSite(runner, self.settings.http_host, self.settings.http_port)
+            await site.start()
+            self.http_port = runner.addresses[0][1]
+            log.info("Slack: serving events for workspace %s on port %d%s", self.team_name or self.team_id,
+                     self.http_port, self.settings.http_path)
+            self.ready.set()
+            await self._stopping.wait()
+        finally:
+            await runner.cleanup()
+
+    # -- events -------------------------------------------------------------------------
+
+    def _register_listeners(self) -> None:
+        self.app.event("message")(self._on_message)
+        self.app.event("app_mention")(self._on_message)
+        self.app.event("member_joined_channel")(self._on_member_joined)
+        self.app.event("reaction_added")(self._on_reaction)
+        self.app.event("reaction_removed")(self._on_reaction)
+        for command in (*SLASH_COMMANDS, CATCH_ALL_COMMAND):
+            self.app.command(command)(self._on_command)
+
+    @asynccontextmanager
+    async def _handling(self, what: str) -> AsyncIterator[None]:
+        """Count the event as handled however it ends; a failure is logged, never raised into bolt."""
+        try:
+            yield
+        except Exception:
+            log.exception("failed to handle a Slack %s", what)
+        finally:
+            async with self._handled_changed:
+                self.handled += 1
+                self._handled_changed.notify_all()
+
+    async def _on_message(self, event: dict[str, Any]) -> None:
+        async with self._handling(event.get("type", "message")):
+            from_member = event.get("subtype") in MEMBER_SUBTYPES and event.get("user") and not event.get("bot_id")
+            if from_member and self._first_sight(event["channel"], event["ts"]):
+                await self._handle_message(event)
+
+    async def _handle_message(self, event: dict[str, Any]) -> None:
+        channel_id, ts = event["channel"], event["ts"]
+        text = event.get("text", "")
+        mention = f"<@{self.bot_user_id}>"
+        is_direct = event.get("channel_type") == "im" or channel_id.startswith("D")
+        message = MessageEvent(
+            self.platform, await self._user(event["user"]), await self._channel(channel_id, is_direct),
+            text=re.sub(rf"^\s*{re.escape(mention)}\s*", "", text),
+            attachments=tuple(file_attachment(f, token=self._bot_token, hosts=self.file_hosts,
+                                              max_bytes=self.agent.config.engine.max_audio_bytes)
+                              for f in event.get("files", ())),
+            message_id=ts,
+            mentions_bot=event.get("type") == "app_mention" or mention in text,
+            replies_to_bot=event.get("thread_ts", ts) != ts and event.get("parent_user_id") == self.bot_user_id,
+        )
+        thread = event.get("thread_ts") or (None if is_direct else ts)
+        await self.agent.handle_message(message, self._responder(channel_id, thread))
+
+    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+        await ack(response_type="in_channel")  # within Slack's 3 s; the invocation stays visible
+        async with self._handling(command["command"]):
+            name = SLASH_COMMANDS.get(command["command"])
+            args = command.get("text", "").strip()
+            line = f"{name} {args}" if name else (args or "help")
+            channel_id = command["channel_id"]
+            is_direct = command.get("channel_name") == "directmessage" or channel_id.startswith("D")
+            clips = await self._recent_clip(command["user_id"], channel_id) if name == "avatar" else ()
+            message = MessageEvent(self.platform, await self._user(command["user_id"]),
+                                   await self._channel(channel_id, is_direct),
+                                   text=f"{self.agent.config.agent.prefix}{line}".rstrip(), attachments=clips,
+                                   message_id=command.get("trigger_id", ""))
+            await self.agent.handle_message(message, self._responder(channel_id))
+
+    async def _on_member_joined(self, event: dict[str, Any]) -> None:
+        async with self._handling("member_joined_channel"):
+            user = await self._user(event["user"])
+            if user.is_bot:
+                return
+            channel = await self._channel(event["channel"], is_direct=False)
+            await self.agent.handle_member_join(MemberJoinEvent(self.platform, user, channel),
+                                                self._responder(event["channel"]))
+
+    async def _on_reaction(self, event: dict[str, Any]) -> None:
+        async with self._handling(event["type"]):
+            item = event.get("item", {})
+            emoji = event.get("reaction", "").split("::")[0]  # "one::skin-tone-2" is still "one"
+            if item.get("type") != "message" or emoji not in NUMBER_EMOJI:
+                return
+            found = self.agent.polls.poll_for_message(self.platform, poll_message_id(item["channel"], item["ts"]))
+            if found is None or NUMBER_EMOJI.index(emoji) >= len(found[1]):
+                return
+            poll_id, options = found
+            vote = VoteEvent(self.platform, await self._user(event["user"]), await self._channel(item["channel"], False),
+                             poll_id=poll_id, option=options[NUMBER_EMOJI.index(emoji)],
+                             added=event["type"] == "reaction_added")
+            await self.agent.handle_vote(vote, self._responder(item["channel"], item["ts"]))
+
+    async def _recent_clip(self, user_id: str, channel_id: str) -> tuple[Attachment, ...]:
+        """The member's newest audio or video file in the channel from the last hour: a slash
+        command can't carry a file, so ``/avatar`` takes the clip they just recorded or shared."""
+        try:
+            listing = await self.client.files_list(user=user_id, channel=channel_id, count=20,
+                                                   ts_from=str(int(time.time() - CLIP_WINDOW)))
+        except SlackApiError as error:
+            log.warning("Slack files.list failed: %s", error.response.get("error"))
+            return ()
+        files: list[dict[str, Any]] = listing.get("files") or []
+        clips = [f for f in files if str(f.get("mimetype", "")).startswith(("audio/", "video/"))]
+        if not clips:
+            return ()
+        newest = max(clips, key=lambda f: f.get("created", 0))
+        return (file_attachment(newest, token=self._bot_token, hosts=self.file_hosts,
+                                max_bytes=self.agent.config.engine.max_audio_bytes),)
+
+    # -- posting --------------------------------------------------------------------------
+
+    async def open_channel(self, channel_id: str) -> Responder:
+        try:
+            info = (await self.client.conversations_info(channel=channel_id))["channel"]
+        except SlackApiError as error:
+            raise ChannelUnavailable(f"Slack channel {channel_id}: {error.response.get('error')}") from error
+        if not (info.get("is_member") or info.get("is_im")):
+            raise ChannelUnavailable(f"the bot is not a member of Slack channel {channel_id}; /invite it there")
+        return self._responder(channel_id)
+
+    def _responder(self, channel_id: str, thread_ts: str | None = None) -> SlackResponder:
+        return SlackResponder(self.client, self.agent.polls, channel_id, thread_ts)
+
+    # -- who and where ----------------------------------------------------------------------
+
+    async def _user(self, user_id: str) -> User:
+        """A member's display name and admin flag (workspace admins and owners), cached briefly."""
+        cached = self._profiles.get(user_id)
+        if cached and time.monotonic() - cached[0] < PROFILE_TTL:
+            return cached[1]
+        try:
+            info = (await self.client.users_info(user=user_id))["user"]
+        except SlackApiError as error:
+            log.warning("Slack users.info %s failed: %s", user_id, error.response.get("error"))
+            return User(user_id, user_id, is_bot=user_id == self.bot_user_id)
+        profile = info.get("profile", {})
+        user = User(user_id, profile.get("display_name") or profile.get("real_name") or info.get("name") or user_id,
+                    is_admin=bool(info.get("is_admin") or info.get("is_owner")),
+                    is_bot=bool(info.get("is_bot")) or user_id in (self.bot_user_id, "USLACKBOT"))
+        self._profiles[user_id] = (time.monotonic(), user)
+        return user
+
+    async def _channel(self, channel_id: str, is_direct: bool) -> Channel:
+        if is_direct:
+            return Channel(channel_id, server_id=channel_id, server_name=self.team_name, is_direct=True)
+        if channel_id not in self._channel_names:
+            try:
+                info = (await self.client.conversations_info(channel=channel_id))["channel"]
+                self._channel_names[channel_id] = info.get("name", "")
+            except SlackApiError as error:
+                log.warning("Slack conversations.info %s failed: %s", channel_id, error.response.get("error"))
+                return Channel(channel_id, server_id=self.team_id, server_name=self.team_name)
+        return Channel(channel_id, server_id=self.team_id, name=self._channel_names[channel_id],
+                       server_name=self.team_name)
+
+    def _first_sight(self, channel_id: str, ts: str) -> bool:
+        """True the first time a message is seen: a mention arrives as ``message`` and ``app_mention``."""
+        key = f"{channel_id}:{ts}"
+        if key in self._recent:
+            return False
+        self._recent[key] = None
+        if len(self._recent) > RECENT_MESSAGES:
+            self._recent.popitem(last=False)
+        return True
+
+
+def _reveal(secret: Any) -> str:
+    return secret.get_secret_value() if secret is not None else ""
+
+
+async def _sleep_unless(stopping: asyncio.Event, seconds: float) -> None:
+    try:
+        await asyncio.wait_for(stopping.wait(), seconds)
+    except TimeoutError:
+        pass

@@ -1,0 +1,141 @@
+"""Slack's community events through the real adapter: joins, votes by reaction, who is who."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+
+from core.adapter import ChannelUnavailable
+from core.commands import Command
+from core.context import Context
+from core.events import MemberJoinEvent, MessageEvent, ParsedCommand, User
+from core.plugins import hookimpl
+from core.replies import PollReply, TextReply, VideoReply, VoteOption
+from tests.fakes.slack import SlackDriver, running_driver
+from tests.fakes.slack_server import FakeSlack
+from tests.media import assert_valid_mp4
+from tests.testbot import ADMIN, MEMBER, test_config
+
+BOB = User(id="U0BOB", name="Bob")
+
+
+class CommunityPlugin:
+    """Stands in for the welcome and contest plugins: a greeting clip, a poll, and who-am-I."""
+
+    @hookimpl
+    async def on_member_join(self, event: MemberJoinEvent, ctx: Context) -> None:
+        text = f"Welcome to {event.channel.server_name}, {event.user.name}!"
+        result = await ctx.render(ctx.agent.config.engine.request("friendly", text=text))
+        await ctx.reply(VideoReply(result.path, caption=text, duration=result.duration))
+
+    @hookimpl
+    def register_commands(self, register):  # type: ignore[no-untyped-def]
+        register(Command("poll", "a poll", self.poll, plugin="community"))
+        register(Command("whoami", "who and where", self.whoami, plugin="community"))
+
+    async def poll(self, ctx: Context, command: ParsedCommand) -> None:
+        await ctx.reply(PollReply("best", "Which is best?", (VoteOption("a", "Apples"), VoteOption("b", "Bananas"))))
+
+    async def whoami(self, ctx: Context, command: ParsedCommand) -> None:
+        event = ctx.event
+        assert isinstance(event, MessageEvent)
+        await ctx.reply(f"{event.user.name} admin={ctx.is_admin} direct={event.channel.is_direct} "
+                        f"mention={event.mentions_bot} reply={event.replies_to_bot} "
+                        f"where={event.channel.server_id}/{event.channel.name}")
+
+
+@pytest.fixture
+async def driver(slack_api: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackDriver]:
+    async for running in running_driver(slack_api, test_config(tmp_path), plugins=[CommunityPlugin()]):
+        yield running
+
+
+async def test_a_member_joining_gets_a_greeting_clip(driver: SlackDriver, tmp_path: Path) -> None:
+    [greeting] = await driver.join(BOB)
+    assert greeting.kind == "video" and greeting.text == "Welcome to Test Workspace, Bob!"
+    [(name, content)] = greeting.files
+    (tmp_path / name).write_bytes(content)
+    assert_valid_mp4(tmp_path / name, width=512, height=512, fps=25)
+
+
+async def test_bots_joining_are_not_greeted(driver: SlackDriver) -> None:
+    assert await driver.join(User(id="U0OTHERBOT", name="Other bot", is_bot=True)) == []
+
+
+async def test_a_vote_is_counted_once_per_member(driver: SlackDriver) -> None:
+    [poll] = await driver.send("!poll", user=MEMBER)
+    assert poll.options == ["one", "two"]
+    assert ":one: Apples" in poll.text and ":two: Bananas" in poll.text
+    polls = driver.agent.polls
+    await driver.vote(poll, 0, user=MEMBER)
+    await driver.vote(poll, 0, user=MEMBER)  # the same reaction again counts nothing
+    await driver.vote(poll, 0, user=BOB)
+    assert polls.tally("slack", "best") == {"a": 2}
+    await driver.vote(poll, 1, user=MEMBER)  # a second reaction moves the member's one vote
+    assert polls.tally("slack", "best") == {"a": 1, "b": 1}
+    await driver.vote(poll, 1, user=MEMBER, added=False)
+    assert polls.tally("slack", "best") == {"a": 1}
+
+
+async def test_other_reactions_are_not_votes(driver: SlackDriver) -> None:
+    [poll] = await driver.send("!poll", user=MEMBER)
+    fake = driver.fake
+    await driver.event(fake.react(MEMBER.id, poll.channel_id, poll.message_id, "tada"))
+    await driver.event(fake.react(MEMBER.id, poll.channel_id, poll.message_id, "three"))  # no third option
+    assert driver.agent.polls.tally("slack", "best") == {}
+
+
+async def test_workspace_admins_and_owners_are_admins(driver: SlackDriver) -> None:
+    [answer] = await driver.send("!whoami", user=ADMIN)
+    assert answer.text.startswith("Grace admin=True direct=False")
+    assert "where=T0TEST/general" in answer.text
+    [answer] = await driver.send("!whoami", user=MEMBER)
+    assert answer.text.startswith("Ada admin=False")
+
+
+async def test_direct_messages_are_direct_and_answered_in_place(driver: SlackDriver) -> None:
+    driver.fake.add_channel("D0ADA", "")
+    driver.member(MEMBER)
+    message = driver.fake.post_as(MEMBER.id, "D0ADA", "!whoami")
+    [answer] = await driver.event(driver.fake.message_event(message, channel_type="im"))
+    assert "direct=True" in answer.text and "where=D0ADA/" in answer.text
+    assert driver.fake.message("D0ADA", answer.message_id).thread_ts is None
+
+
+async def test_a_mention_is_answered_once_though_slack_sends_two_events(driver: SlackDriver) -> None:
+    driver.member(MEMBER)
+    message = driver.fake.post_as(MEMBER.id, driver.channel, f"<@{driver.fake.bot_user_id}> !whoami")
+    [answer] = await driver.event(driver.fake.message_event(message))
+    assert "mention=True" in answer.text
+    assert await driver.event(driver.fake.message_event(message, event_type="app_mention")) == []
+
+
+async def test_a_reply_in_the_bots_thread_is_a_reply_to_the_bot(driver: SlackDriver) -> None:
+    [first] = await driver.send("!whoami", user=MEMBER)
+    assert "reply=False" in first.text
+    reply = driver.fake.post_as(MEMBER.id, driver.channel, "!whoami", thread_ts=first.message_id)
+    [answer] = await driver.event(driver.fake.message_event(reply))
+    assert "reply=True" in answer.text
+    assert driver.fake.message(driver.channel, answer.message_id).thread_ts == first.message_id
+
+
+async def test_edits_and_bot_posts_are_not_commands(driver: SlackDriver) -> None:
+    driver.member(MEMBER)
+    message = driver.fake.post_as(MEMBER.id, driver.channel, "!whoami")
+    edited = driver.fake.message_event(message) | {"subtype": "message_changed"}
+    assert await driver.event(edited) == []
+    from_bot = driver.fake.message_event(message) | {"bot_id": "B0OTHER"}
+    assert await driver.event(from_bot) == []
+
+
+async def test_the_agent_can_post_into_a_channel_unprompted(driver: SlackDriver) -> None:
+    driver.fake.add_channel("C0NEWS", "news")
+    driver.fake.add_channel("C0PRIVATE", "private", is_member=False)
+    responder = await driver.agent.open_channel("slack", "C0NEWS")
+    await responder.send(TextReply("Hello, news!"))
+    assert [m.text for m in driver.fake.messages if m.channel == "C0NEWS"] == ["Hello, news!"]
+    for unavailable in ("C0PRIVATE", "C0GONE"):
+        with pytest.raises(ChannelUnavailable):
+            await driver.agent.open_channel("slack", unavailable)
