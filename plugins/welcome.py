@@ -29,7 +29,7 @@ from sqlmodel import Field, SQLModel, select
 
 from core.adapter import ChannelUnavailable
 from core.commands import Command, CommandError
-from core.config import ServerSettings
+from core.config import ServerSettings, WelcomeSettings
 from core.context import Context
 from core.events import Event, MemberJoinEvent, ParsedCommand
 from core.plugins import hookimpl
@@ -137,13 +137,12 @@ async def on_member_join(event: MemberJoinEvent, ctx: Context) -> None:
         log.info("raid in %s:%s: one group greeting", event.platform, event.channel.server_id)
         text = agent.config.welcome.group_template.format(server=server)
     else:
-        text = greeting(settings, agent, event)
+        text = greeting(settings, agent.config.welcome, event)
     await post_greeting(ctx, settings, text, Priority.BATCH)
 
 
-def greeting(settings: ServerSettings, agent: Agent, event: Event) -> str:
+def greeting(settings: ServerSettings, options: WelcomeSettings, event: Event) -> str:
     """The server's template with the member's speakable name and the server's name filled in."""
-    options = agent.config.welcome
     name = speakable_name(event.user.name, options.fallback_name, max_chars=options.max_name_chars)
     server = speakable_name(event.channel.server_name, FALLBACK_SERVER_NAME, max_chars=60)
     # format() never reads placeholders inside the values, so a name is only ever data.
@@ -258,7 +257,7 @@ async def set_persona(ctx: Context, words: list[str]) -> None:
 async def test_greeting(ctx: Context, _: list[str]) -> None:
     settings = ctx.agent.server_settings(ctx.event)
     async with ctx.working("rendering a test greeting…") as status:
-        if await post_greeting(ctx, settings, greeting(settings, ctx.agent, ctx.event), Priority.INTERACTIVE):
+        if await post_greeting(ctx, settings, greeting(settings, ctx.agent.config.welcome, ctx.event), Priority.INTERACTIVE):
             channel = settings.welcome_channel or ctx.event.channel.id
             where = "this channel" if channel == ctx.event.channel.id else f"channel {channel}"
             await status.finish(TextReply(f"Posted a test greeting in {where}."))

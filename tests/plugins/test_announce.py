@@ -150,8 +150,8 @@ async def test_list_and_cancel(testbot: TestBot, clock: FakeClock) -> None:
 
 @pytest.mark.parametrize(("line", "message"), [
     ("!announce at tomorrow Hello", "I couldn't read the time 'tomorrow'. Write it as YYYY-MM-DDTHH:MM"),
-    ("!announce at 2031-03-01T09:00 Hello", "Sat 1 Mar 2031, 09:00 (Europe/Berlin) is in the past; it is now "
-                                           "Mon 3 Mar 2031, 13:00 (Europe/Berlin)"),
+    ("!announce at 2031-03-01T09:00 Hello", ("Sat 1 Mar 2031, 09:00 (Europe/Berlin) is in the past; it is now "
+                                           "Mon 3 Mar 2031, 13:00 (Europe/Berlin)")),
     ("!announce at 2031-03-05 Hello", "Add the time of day to 2031-03-05"),
     ("!announce at 2031-03-05 09:00", "Tell me what to announce"),
     ("!announce at", "Say when"),
