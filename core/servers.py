@@ -58,7 +58,7 @@ class ServerSettingsStore:
                 log.warning("ignoring the stored %s of %s:%s: %s", key, platform, server_id, error)
         return merged
 
-    def set(self, platform: str, server_id: str, key: str, value: Any, *, by: str = "") -> ServerSettings:
+    def change(self, platform: str, server_id: str, key: str, value: Any, *, by: str = "") -> ServerSettings:
         """Store one setting; ``ValueError`` with a message for the admin when it is invalid."""
         if key not in OVERRIDABLE:
             raise ValueError(f"{key} can't be changed by command")

@@ -139,7 +139,7 @@ def describe(settings: ServerSettings, changed: set[str], default_persona: str) 
 def store_setting(ctx: Context, key: str, value: object) -> ServerSettings:
     """Change one setting of the event's server; a bad value is the admin's to fix."""
     try:
-        return ctx.agent.servers.set(ctx.event.platform, ctx.event.channel.server_id, key, value,
+        return ctx.agent.servers.change(ctx.event.platform, ctx.event.channel.server_id, key, value,
                                      by=f"{ctx.event.platform}:{ctx.event.user.id}")
     except ValueError as error:
         raise CommandError(f"I can't set {key.replace('_', ' ')}: {error}.") from None

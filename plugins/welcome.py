@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import UniqueConstraint
 from sqlmodel import Field, SQLModel, select
+from sqlmodel.sql.expression import SelectOfScalar
 
 from core.adapter import ChannelUnavailable
 from core.commands import Command, CommandError
@@ -174,12 +175,13 @@ async def post_greeting(ctx: Context, settings: ServerSettings, text: str, prior
 
 def opted_out(agent: Agent, event: Event) -> bool:
     with agent.storage.session() as session:
-        return session.exec(select(WelcomeOptOut).where(*_member(event))).first() is not None
+        return session.exec(_opt_out_of(event)).first() is not None
 
 
-def _member(event: Event) -> tuple[object, ...]:
-    return (WelcomeOptOut.platform == event.platform, WelcomeOptOut.server_id == event.channel.server_id,
-            WelcomeOptOut.user_id == event.user.id)
+def _opt_out_of(event: Event) -> SelectOfScalar[WelcomeOptOut]:
+    return select(WelcomeOptOut).where(
+        WelcomeOptOut.platform == event.platform, WelcomeOptOut.server_id == event.channel.server_id,
+        WelcomeOptOut.user_id == event.user.id)
 
 
 def _persona(agent: Agent, settings: ServerSettings) -> Persona:
@@ -216,7 +218,7 @@ async def welcome(ctx: Context, command: ParsedCommand) -> None:
 
 async def set_opt_out(ctx: Context, out: bool) -> None:
     with ctx.agent.storage.session() as session:
-        row = session.exec(select(WelcomeOptOut).where(*_member(ctx.event))).first()
+        row = session.exec(_opt_out_of(ctx.event)).first()
         if out and row is None:
             session.add(WelcomeOptOut(platform=ctx.event.platform, server_id=ctx.event.channel.server_id,
                                       user_id=ctx.event.user.id))

@@ -130,7 +130,7 @@ async def test_one_admin_check_everywhere(bot_config: Config) -> None:
 
 async def test_server_admins_cannot_be_set_by_command(testbot: TestBot) -> None:
     with pytest.raises(ValueError, match="admins can't be changed by command"):
-        testbot.agent.servers.set("test", "s1", "admins", ["u1"])
+        testbot.agent.servers.change("test", "s1", "admins", ["u1"])
 
 
 async def test_a_stored_setting_that_became_invalid_is_ignored(
