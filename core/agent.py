@@ -5,8 +5,10 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Iterable
 
+from pluggy import HookCaller
+
 from core.adapter import Adapter, ChannelUnavailable
-from core.commands import CommandError, CommandRegistry
+from core.commands import Command, CommandError, CommandRegistry
 from core.config import Config, Secrets, ServerSettings
 from core.context import Context
 from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
@@ -14,6 +16,7 @@ from core.plugins import await_all, build_plugin_manager
 from core.polls import Polls
 from core.replies import PollTally, Responder
 from core.scheduler import build_scheduler, set_running_agent
+from core.servers import ServerSettingsStore
 from core.storage import RenderRecord, Storage
 from engine.errors import RenderError
 
@@ -34,6 +37,8 @@ class Agent:
         self.pm.hook.register_commands(register=self.commands.register)
         self.storage = Storage(config.agent.database)
         self.polls = Polls(self.storage)
+        #: Per-server settings: the config's, with admins' changes by command on top.
+        self.servers = ServerSettingsStore(self.storage, config)
         #: The running platform adapters by platform name, for posts no event asked for.
         self.adapters: dict[str, Adapter] = {}
         self.personas = self._load_personas()
@@ -80,7 +85,7 @@ class Agent:
             if self.commands.is_command(event.text):
                 await self._run_command(ctx, event)
             else:
-                await await_all(self.pm.hook.on_message(event=event, ctx=ctx))
+                await await_all(self._hook("on_message", event)(event=event, ctx=ctx))
         except (CommandError, RenderError) as error:
             await _answer_safely(ctx, str(error))
         except Exception:
@@ -105,7 +110,7 @@ class Agent:
     async def _dispatch(self, hook_name: str, event: Event, responder: Responder) -> None:
         ctx = Context(self, event, responder)
         try:
-            await await_all(getattr(self.pm.hook, hook_name)(event=event, ctx=ctx))
+            await await_all(self._hook(hook_name, event)(event=event, ctx=ctx))
         except RenderError as error:
             await _answer_safely(ctx, str(error))
         except Exception:
@@ -115,10 +120,22 @@ class Agent:
 
     async def _run_command(self, ctx: Context, event: MessageEvent) -> None:
         command, parsed = self.commands.parse(event.text)
+        self._check_switched_on(command, event)
         if command.admin_only and not ctx.is_admin:
             await ctx.reply(f"Only admins can use {self.commands.prefix}{command.name}.")
             return
         await command.handler(ctx, parsed)
+
+    def _check_switched_on(self, command: Command, event: Event) -> None:
+        if command.plugin and not self.plugin_enabled(command.plugin, event):
+            raise CommandError(f"The {command.plugin} plugin is switched off in this server. "
+                               f"An admin can switch it on with {self.commands.prefix}server enable {command.plugin}.")
+
+    def _hook(self, name: str, event: Event) -> HookCaller:
+        """The hook ``name`` without the plugins switched off in the event's server."""
+        off = [plugin for plugin_name in self.server_settings(event).disabled_plugins
+               if (plugin := self.pm.get_plugin(plugin_name)) is not None]
+        return self.pm.subset_hook_caller(name, off) if off else getattr(self.pm.hook, name)
 
     # -- services -----------------------------------------------------------------------
 
@@ -138,10 +155,18 @@ class Agent:
         return await adapter.open_channel(channel_id)
 
     def server_settings(self, event: Event) -> ServerSettings:
-        return self.config.server(event.platform, event.channel.server_id)
+        """The settings of the event's server, admins' changes by command included."""
+        return self.servers.settings(event.platform, event.channel.server_id)
+
+    def plugin_enabled(self, plugin: str, event: Event) -> bool:
+        """False when ``plugin`` is switched off in the event's server."""
+        return plugin not in self.server_settings(event).disabled_plugins
 
     def is_admin(self, event: Event) -> bool:
-        return event.user.is_admin or f"{event.platform}:{event.user.id}" in self.config.agent.admins
+        """The one permission check: a platform admin, a user named in ``[agent] admins``
+        ("platform:user_id"), or one named in the server's ``admins``."""
+        return (event.user.is_admin or f"{event.platform}:{event.user.id}" in self.config.agent.admins
+                or event.user.id in self.server_settings(event).admins)
 
     def record_render(self, event: Event, result: RenderResult) -> None:
         self.storage.add(RenderRecord(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import string
 import tomllib
 import zoneinfo
 from pathlib import Path
@@ -89,6 +90,34 @@ class SlackSettings(_Section):
     file_hosts: list[str] = ["files.slack.com"]
 
 
+class AnnounceSettings(_Section):
+    """``[announce]``: scheduled announcements."""
+
+    #: A post whose moment passed while the agent was down goes out late within this many
+    #: minutes; later than that it is skipped and the admins are told.
+    grace_minutes: int = Field(15, ge=0)
+    #: Scheduled announcements one server may have at a time.
+    max_scheduled: int = Field(50, ge=1)
+
+
+class WelcomeSettings(_Section):
+    """``[welcome]``: greeting clips for new members."""
+
+    #: More joins than this within one minute in one server is a raid: one group greeting
+    #: instead of a clip each.
+    raid_joins_per_minute: int = Field(5, ge=1)
+    group_template: str = "Welcome to {server}, everyone who just joined!"
+    #: Said instead of a name that has nothing pronounceable in it.
+    fallback_name: str = "new friend"
+    #: Longer names are cut at a word boundary.
+    max_name_chars: int = Field(32, ge=1, le=100)
+
+    @field_validator("group_template")
+    @classmethod
+    def _group_placeholders(cls, value: str) -> str:
+        return check_template(value, allowed=("server",))
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -100,6 +129,10 @@ class ServerSettings(_Section):
     announce_channel: str = ""
     welcome_channel: str = ""
     welcome_template: str = "Welcome to {server}, {name}!"
+    #: The persona of welcome clips; empty: ``persona``.
+    welcome_persona: str = ""
+    #: User ids with admin rights in this server only (besides its platform admins).
+    admins: list[str] = []
     #: Plugins switched off in this server only (``[plugins] disabled`` switches them off everywhere).
     disabled_plugins: list[str] = []
 
@@ -112,6 +145,25 @@ class ServerSettings(_Section):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'") from None
         return value
 
+    @field_validator("welcome_template")
+    @classmethod
+    def _welcome_placeholders(cls, value: str) -> str:
+        return check_template(value, allowed=("server", "name"))
+
+
+def check_template(template: str, allowed: tuple[str, ...]) -> str:
+    """``template`` if its only placeholders are plain ``{field}``s named in ``allowed``."""
+    names = ", ".join("{" + name + "}" for name in allowed)
+    try:
+        fields = [(name, spec, conversion) for _, name, spec, conversion in string.Formatter().parse(template)
+                  if name is not None]
+    except ValueError:
+        raise ValueError(f"the template's braces don't match; write placeholders as {names}") from None
+    for name, spec, conversion in fields:
+        if name not in allowed or spec or conversion:
+            raise ValueError(f"the template may only use {names}, not {{{name}}}")
+    return template
+
 
 class Config(_Section):
     agent: AgentSettings = AgentSettings()
@@ -122,6 +174,8 @@ class Config(_Section):
     console: ConsoleSettings = ConsoleSettings()
     chat: ChatSettings = ChatSettings()
     slack: SlackSettings = SlackSettings()
+    announce: AnnounceSettings = AnnounceSettings()
+    welcome: WelcomeSettings = WelcomeSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}

@@ -15,7 +15,9 @@ hookimpl = pluggy.HookimplMarker("mouthpiece")
 
 log = logging.getLogger(__name__)
 
-BUILTIN_PLUGINS = ("plugins.avatar", "plugins.chat", "plugins.help")
+BUILTIN_PLUGINS = (
+    "plugins.avatar", "plugins.help", "plugins.server", "plugins.announce", "plugins.welcome", "plugins.chat",
+)
 
 
 def build_plugin_manager(disabled: Iterable[str] = (), extra: Iterable[object] = ()) -> pluggy.PluginManager:

@@ -34,11 +34,17 @@ def clean_text(text: str, *, max_chars: int) -> str:
     return cleaned
 
 
-def speakable_name(name: str, fallback: str) -> str:
-    """``name`` with emoji and symbols dropped (letters of any script kept), or ``fallback``."""
+def speakable_name(name: str, fallback: str, *, max_chars: int | None = None) -> str:
+    """``name`` with emoji and symbols dropped (letters of any script kept), or ``fallback``.
+
+    With ``max_chars`` a longer name is cut after its last whole word that fits.
+    """
     kept = "".join(char if _is_name_char(char) else " " for char in unicodedata.normalize("NFC", name))
     words = [word.strip("".join(_NAME_JOINERS)) for word in kept.split()]
     spoken = " ".join(word for word in words if word)
+    if max_chars is not None and len(spoken) > max_chars:
+        cut = spoken[:max_chars + 1].rsplit(" ", 1)[0] if " " in spoken[:max_chars + 1] else spoken[:max_chars]
+        spoken = cut.strip("".join(_NAME_JOINERS) + " ")
     return spoken if has_speakable(spoken) else fallback
 
 

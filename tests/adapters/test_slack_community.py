@@ -10,9 +10,9 @@ import pytest
 from core.adapter import ChannelUnavailable
 from core.commands import Command
 from core.context import Context
-from core.events import MemberJoinEvent, MessageEvent, ParsedCommand, User
+from core.events import MessageEvent, ParsedCommand, User
 from core.plugins import hookimpl
-from core.replies import PollReply, TextReply, VideoReply, VoteOption
+from core.replies import PollReply, TextReply, VoteOption
 from tests.fakes.slack import SlackDriver, running_driver
 from tests.fakes.slack_server import FakeSlack
 from tests.media import assert_valid_mp4
@@ -22,13 +22,8 @@ BOB = User(id="U0BOB", name="Bob")
 
 
 class CommunityPlugin:
-    """Stands in for the welcome and contest plugins: a greeting clip, a poll, and who-am-I."""
-
-    @hookimpl
-    async def on_member_join(self, event: MemberJoinEvent, ctx: Context) -> None:
-        text = f"Welcome to {event.channel.server_name}, {event.user.name}!"
-        result = await ctx.render(ctx.agent.config.engine.request("friendly", text=text))
-        await ctx.reply(VideoReply(result.path, caption=text, duration=result.duration))
+    """A poll and who-am-I, for checking what the adapter tells plugins (greetings come
+    from the real welcome plugin)."""
 
     @hookimpl
     def register_commands(self, register):  # type: ignore[no-untyped-def]

@@ -1,0 +1,167 @@
+"""``!server``: admins change this server's settings by chat; they survive a restart.
+
+The changes are stored in SQLite on top of the config's ``[servers."PLATFORM:ID"]``
+table (see ``core/servers.py``); ``!server reset SETTING`` brings the config's value back.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from core.commands import Command, CommandError
+from core.config import ServerSettings
+from core.context import Context
+from core.events import ParsedCommand
+from core.plugins import hookimpl, plugin_names
+
+#: Plugins that can't be switched off per server: this one holds the switch itself.
+ALWAYS_ON = frozenset({"server", "help"})
+#: Words of ``!server CHANNEL-SETTING`` that mean "no channel set".
+NO_CHANNEL = frozenset({"none", "default", "off"})
+
+USAGE = """\
+!server show — this server's settings
+!server persona NAME — who speaks for this server
+!server timezone ZONE — the time zone of scheduled announcements, e.g. Europe/Berlin
+!server announce-channel here|CHANNEL_ID|none — where announcements go
+!server welcome-channel here|CHANNEL_ID|none — where welcome clips go
+!server disable PLUGIN / !server enable PLUGIN — switch a plugin off or on in this server
+!server reset SETTING — back to the config's value (persona, timezone, announce-channel, …)"""
+
+#: Chat names of the settings (``!server reset announce-channel``) and their fields.
+SETTING_NAMES = {
+    "persona": "persona", "timezone": "timezone", "announce-channel": "announce_channel",
+    "welcome-channel": "welcome_channel", "welcome-template": "welcome_template",
+    "welcome-persona": "welcome_persona", "plugins": "disabled_plugins",
+}
+
+
+async def server(ctx: Context, command: ParsedCommand) -> None:
+    """Show or change this server's settings (admins only, checked by the agent)."""
+    if not command.args:
+        await ctx.reply(USAGE.replace("!", ctx.agent.commands.prefix))
+        return
+    action, rest = command.args[0].lower(), command.args[1:]
+    handler = ACTIONS.get(action)
+    if handler is None:
+        raise CommandError(f"!server has no {action!r}. " + USAGE.replace("!", ctx.agent.commands.prefix))
+    await handler(ctx, rest)
+
+
+async def show(ctx: Context, _: list[str]) -> None:
+    settings = ctx.agent.server_settings(ctx.event)
+    changed = ctx.agent.servers.overridden(ctx.event.platform, ctx.event.channel.server_id)
+    await ctx.reply(describe(settings, changed, ctx.agent.personas.default.name))
+
+
+async def set_persona(ctx: Context, words: list[str]) -> None:
+    name = _one_value(words, "persona", "NAME")
+    persona = ctx.agent.personas.get(name)  # a clear error lists the choices
+    store_setting(ctx, "persona", persona.name)
+    await ctx.reply(f"{persona.display_name} now speaks for this server.")
+
+
+async def set_timezone(ctx: Context, words: list[str]) -> None:
+    zone = _one_value(words, "timezone", "ZONE")
+    store_setting(ctx, "timezone", zone)
+    await ctx.reply(f"This server's time zone is now {zone}. New scheduled announcements use it.")
+
+
+def channel_setter(key: str, what: str) -> Callable[[Context, list[str]], Any]:
+    async def set_channel(ctx: Context, words: list[str]) -> None:
+        value = _one_value(words, key.replace("_", "-"), "here|CHANNEL_ID|none")
+        if value.lower() in NO_CHANNEL:
+            ctx.agent.servers.clear(ctx.event.platform, ctx.event.channel.server_id, key)
+            fallback = ctx.agent.server_settings(ctx.event).model_dump()[key]
+            where = f"channel {fallback} (from the config)" if fallback else "the channel the command or event came from"
+            await ctx.reply(f"{what} now go to {where}.")
+            return
+        channel = ctx.event.channel.id if value.lower() == "here" else value
+        store_setting(ctx, key, channel)
+        await ctx.reply(f"{what} now go to {'this channel' if channel == ctx.event.channel.id else 'channel ' + channel}.")
+
+    return set_channel
+
+
+async def disable(ctx: Context, words: list[str]) -> None:
+    plugin = _known_plugin(ctx, _one_value(words, "disable", "PLUGIN"))
+    if plugin in ALWAYS_ON:
+        raise CommandError(f"The {plugin} plugin can't be switched off: it holds the server settings and help.")
+    disabled = ctx.agent.server_settings(ctx.event).disabled_plugins
+    if plugin not in disabled:
+        store_setting(ctx, "disabled_plugins", [*disabled, plugin])
+    await ctx.reply(f"The {plugin} plugin is switched off in this server.")
+
+
+async def enable(ctx: Context, words: list[str]) -> None:
+    plugin = _known_plugin(ctx, _one_value(words, "enable", "PLUGIN"))
+    disabled = ctx.agent.server_settings(ctx.event).disabled_plugins
+    if plugin in disabled:
+        store_setting(ctx, "disabled_plugins", [name for name in disabled if name != plugin])
+    await ctx.reply(f"The {plugin} plugin is switched on in this server.")
+
+
+async def reset(ctx: Context, words: list[str]) -> None:
+    name = _one_value(words, "reset", "SETTING").lower()
+    key = SETTING_NAMES.get(name)
+    if key is None:
+        raise CommandError(f"There is no setting {name!r}. Settings: {', '.join(SETTING_NAMES)}.")
+    ctx.agent.servers.clear(ctx.event.platform, ctx.event.channel.server_id, key)
+    await ctx.reply(f"{name} is back to the config's value.")
+
+
+ACTIONS = {
+    "show": show, "persona": set_persona, "timezone": set_timezone,
+    "announce-channel": channel_setter("announce_channel", "Announcements"),
+    "welcome-channel": channel_setter("welcome_channel", "Welcome clips"),
+    "disable": disable, "enable": enable, "reset": reset,
+}
+
+
+def describe(settings: ServerSettings, changed: set[str], default_persona: str) -> str:
+    """The settings as a short list; a * marks what an admin changed by command."""
+    def line(label: str, key: str, value: object) -> str:
+        return f"  {label}: {value}{' *' if key in changed else ''}"
+
+    return "\n".join([
+        "This server's settings (* changed by command):",
+        line("persona", "persona", settings.persona or f"{default_persona} (default)"),
+        line("time zone", "timezone", settings.timezone),
+        line("announcement channel", "announce_channel", settings.announce_channel or "where the command is given"),
+        line("welcome channel", "welcome_channel", settings.welcome_channel or "where the platform reports the join"),
+        line("welcome template", "welcome_template", settings.welcome_template),
+        line("welcome persona", "welcome_persona", settings.welcome_persona or "the server's persona"),
+        line("plugins switched off", "disabled_plugins", ", ".join(settings.disabled_plugins) or "none"),
+    ])
+
+
+def store_setting(ctx: Context, key: str, value: object) -> ServerSettings:
+    """Change one setting of the event's server; a bad value is the admin's to fix."""
+    try:
+        return ctx.agent.servers.change(ctx.event.platform, ctx.event.channel.server_id, key, value,
+                                     by=f"{ctx.event.platform}:{ctx.event.user.id}")
+    except ValueError as error:
+        raise CommandError(f"I can't set {key.replace('_', ' ')}: {error}.") from None
+
+
+
+def _one_value(words: list[str], action: str, placeholder: str) -> str:
+    if len(words) != 1:
+        raise CommandError(f"Use it as: !server {action} {placeholder}")
+    return words[0]
+
+
+def _known_plugin(ctx: Context, name: str) -> str:
+    known = sorted(plugin_names(ctx.agent.pm))
+    if name.lower() not in known:
+        raise CommandError(f"There is no plugin {name!r}. Plugins: {', '.join(known)}.")
+    return name.lower()
+
+
+@hookimpl
+def register_commands(register: Callable[[Command], None]) -> None:
+    register(Command("server", "show or change this server's settings", server,
+                     usage="show | persona NAME | timezone ZONE | announce-channel here | welcome-channel here | "
+                           "disable PLUGIN | enable PLUGIN | reset SETTING",
+                     admin_only=True, plugin="server"))
