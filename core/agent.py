@@ -10,6 +10,7 @@ from core.commands import CommandError, CommandRegistry
 from core.config import Config, Secrets, ServerSettings
 from core.context import Context
 from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
+from core.limits import Limits
 from core.plugins import await_all, build_plugin_manager
 from core.polls import Polls
 from core.replies import PollTally, Responder
@@ -34,6 +35,7 @@ class Agent:
         self.pm.hook.register_commands(register=self.commands.register)
         self.storage = Storage(config.agent.database)
         self.polls = Polls(self.storage)
+        self.limits = Limits(config.limits)
         #: The running platform adapters by platform name, for posts no event asked for.
         self.adapters: dict[str, Adapter] = {}
         self.personas = self._load_personas()
@@ -118,7 +120,8 @@ class Agent:
         if command.admin_only and not ctx.is_admin:
             await ctx.reply(f"Only admins can use {self.commands.prefix}{command.name}.")
             return
-        await command.handler(ctx, parsed)
+        with self.limits.admit(event, parsed, exempt=ctx.is_admin):
+            await command.handler(ctx, parsed)
 
     # -- services -----------------------------------------------------------------------
 
