@@ -12,6 +12,7 @@ from core.commands import Command, CommandError, CommandRegistry
 from core.config import Config, Secrets, ServerSettings
 from core.context import Context
 from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
+from core.limits import Limits
 from core.plugins import await_all, build_plugin_manager
 from core.polls import Polls
 from core.replies import PollTally, Responder
@@ -39,6 +40,7 @@ class Agent:
         self.polls = Polls(self.storage)
         #: Per-server settings: the config's, with admins' changes by command on top.
         self.servers = ServerSettingsStore(self.storage, config)
+        self.limits = Limits(config.limits)
         #: The running platform adapters by platform name, for posts no event asked for.
         self.adapters: dict[str, Adapter] = {}
         self.personas = self._load_personas()
@@ -124,7 +126,8 @@ class Agent:
         if command.admin_only and not ctx.is_admin:
             await ctx.reply(f"Only admins can use {self.commands.prefix}{command.name}.")
             return
-        await command.handler(ctx, parsed)
+        with self.limits.admit(event, parsed, exempt=ctx.is_admin):
+            await command.handler(ctx, parsed)
 
     def _check_switched_on(self, command: Command, event: Event) -> None:
         if command.plugin and not self.plugin_enabled(command.plugin, event):

@@ -118,6 +118,37 @@ class WelcomeSettings(_Section):
         return check_template(value, allowed=("server",))
 
 
+class ContestSettings(_Section):
+    """The ``[contest]`` table: voice contests (``!contest``)."""
+
+    #: The longest a contest may run, from ``!contest start`` to its end.
+    max_days: int = Field(60, ge=1)
+    #: At most this many personas perform each entry (every entry is rendered once per persona).
+    max_personas: int = Field(4, ge=1)
+
+
+class HousekeepingSettings(_Section):
+    """The ``[housekeeping]`` table: the retention job over the output folder and render cache."""
+
+    #: Rendered files older than this are deleted (their render records stay).
+    max_age_days: float = Field(7.0, gt=0)
+    #: Above this size the oldest rendered files go first, until the folders fit again.
+    max_folder_mb: float = Field(2048.0, gt=0)
+    #: How often the retention job runs.
+    every_minutes: int = Field(60, ge=1)
+
+
+class LimitSettings(_Section):
+    """The ``[limits]`` table: how often members may ask for videos (0 = no limit). Admins are exempt."""
+
+    user_per_minute: int = Field(6, ge=0)
+    server_per_minute: int = Field(30, ge=0)
+    #: Rated commands one member may have running at once.
+    user_concurrent_jobs: int = Field(1, ge=0)
+    #: The commands these limits apply to: a command name, or a name and its first word ("contest enter").
+    rated_commands: list[str] = ["avatar", "say", "contest enter"]
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -176,6 +207,9 @@ class Config(_Section):
     slack: SlackSettings = SlackSettings()
     announce: AnnounceSettings = AnnounceSettings()
     welcome: WelcomeSettings = WelcomeSettings()
+    contest: ContestSettings = ContestSettings()
+    housekeeping: HousekeepingSettings = HousekeepingSettings()
+    limits: LimitSettings = LimitSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}

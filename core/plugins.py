@@ -16,7 +16,8 @@ hookimpl = pluggy.HookimplMarker("mouthpiece")
 log = logging.getLogger(__name__)
 
 BUILTIN_PLUGINS = (
-    "plugins.avatar", "plugins.help", "plugins.server", "plugins.announce", "plugins.welcome", "plugins.chat",
+    "plugins.avatar", "plugins.help", "plugins.server", "plugins.announce", "plugins.welcome",
+    "plugins.contest", "plugins.housekeeping", "plugins.chat",
 )
 
 

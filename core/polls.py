@@ -2,7 +2,8 @@
 
 The agent records every ``VoteEvent`` here before plugins see it, so no platform can
 count a member twice (a second button press, a second reaction) and a restart loses
-nothing. A plugin with its own rules (no voting for oneself) calls ``withdraw``.
+nothing. A plugin with its own rules (no voting for oneself) calls ``withdraw``, or
+``revert`` to give the member back the choice they had before the refused vote.
 Adapters that must map their own message ids back to a poll (reactions) use
 ``remember_message`` and ``poll_for_message``.
 """
@@ -13,7 +14,7 @@ import json
 from collections import Counter
 from datetime import datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import UniqueConstraint, or_
 from sqlmodel import Field, SQLModel, select
 
 from core.events import VoteEvent
@@ -30,6 +31,7 @@ class PollVote(SQLModel, table=True):
     user_id: str
     option: str
     at: datetime = Field(default_factory=utcnow)
+    previous: str | None = None  # the option chosen before the last change, for ``revert``
 
 
 class PollMessage(SQLModel, table=True):
@@ -61,7 +63,7 @@ class Polls:
                     current = PollVote(platform=event.platform, poll_id=event.poll_id, user_id=event.user.id,
                                        option=event.option)
                 else:
-                    current.option, current.at = event.option, utcnow()
+                    current.option, current.previous, current.at = event.option, current.option, utcnow()
                 session.add(current)
             else:
                 if current is None or current.option != event.option:
@@ -76,6 +78,39 @@ class Polls:
                     PollVote.platform == platform, PollVote.poll_id == poll_id, PollVote.user_id == user_id)):
                 session.delete(vote)
             session.commit()
+
+    def revert(self, platform: str, poll_id: str, user_id: str) -> str | None:
+        """Undo a member's last vote: back to their previous option, or no vote if there
+        was none; returns the option they are back on."""
+        with self.storage.session() as session:
+            vote = session.exec(select(PollVote).where(
+                PollVote.platform == platform, PollVote.poll_id == poll_id, PollVote.user_id == user_id)).first()
+            if vote is None:
+                return None
+            restored = vote.previous
+            if restored is None:
+                session.delete(vote)
+            else:
+                vote.option, vote.previous, vote.at = restored, None, utcnow()
+                session.add(vote)
+            session.commit()
+            return restored
+
+    def clear_option(self, platform: str, poll_id: str, option: str) -> int:
+        """Remove every vote for ``option`` (an option that changed, so its votes no longer
+        apply) and forget it as anyone's previous choice; returns how many votes went."""
+        with self.storage.session() as session:
+            in_poll = select(PollVote).where(PollVote.platform == platform, PollVote.poll_id == poll_id)
+            removed = 0
+            for vote in session.exec(in_poll.where(or_(PollVote.option == option, PollVote.previous == option))):
+                if vote.option == option:
+                    session.delete(vote)
+                    removed += 1
+                else:
+                    vote.previous = None
+                    session.add(vote)
+            session.commit()
+            return removed
 
     def choice(self, platform: str, poll_id: str, user_id: str) -> str | None:
         with self.storage.session() as session:

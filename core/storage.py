@@ -5,10 +5,10 @@ from __future__ import annotations
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Iterator
+from typing import Iterable, Iterator
 
-from sqlalchemy import event
-from sqlmodel import Field, Session, SQLModel, create_engine, select
+from sqlalchemy import Engine, event, inspect, text
+from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, select
 
 
 def utcnow() -> datetime:
@@ -28,6 +28,18 @@ class RenderRecord(SQLModel, table=True):
     duration: float
     elapsed: float
     cached: bool = False
+    #: When housekeeping deleted the file; the record itself is kept.
+    deleted_at: datetime | None = None
+
+
+class KeptFile(SQLModel, table=True):
+    """A rendered file housekeeping must not delete yet (an entry of a running contest,
+    a video made in advance for a scheduled post): ``owner`` names who keeps it."""
+
+    id: int | None = Field(default=None, primary_key=True)
+    path: str = Field(index=True)
+    owner: str = Field(index=True)
+    until: datetime | None = None  # kept for good when empty, until released
 
 
 class Storage:
@@ -39,6 +51,7 @@ class Storage:
         event.listen(self.engine, "connect", _sqlite_pragmas)
         _import_table_modules()
         SQLModel.metadata.create_all(self.engine)
+        _add_new_columns(self.engine)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -57,6 +70,23 @@ class Storage:
             query = select(RenderRecord).order_by(RenderRecord.id.desc()).limit(limit)  # type: ignore[union-attr]
             return list(session.exec(query))
 
+    def keep_files(self, owner: str, paths: Iterable[Path | str], until: datetime | None = None) -> None:
+        """Protect ``paths`` from housekeeping for ``owner`` (until ``release_files`` or ``until``)."""
+        with self.session() as session:
+            session.add_all(KeptFile(path=str(Path(p).resolve()), owner=owner, until=until) for p in paths)
+            session.commit()
+
+    def release_files(self, owner: str) -> None:
+        with self.session() as session:
+            session.exec(delete(KeptFile).where(col(KeptFile.owner) == owner))  # type: ignore[call-overload]
+            session.commit()
+
+    def kept_paths(self, now: datetime) -> set[Path]:
+        """The resolved paths someone still keeps at ``now``."""
+        with self.session() as session:
+            rows = session.exec(select(KeptFile))
+            return {Path(r.path) for r in rows if r.until is None or r.until.replace(tzinfo=UTC) > now}
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -68,6 +98,21 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.close()
+
+
+def _add_new_columns(engine: Engine) -> None:
+    """``create_all`` makes missing tables but never changes existing ones: add the
+    nullable columns a newer version introduced to a database made by an older one."""
+    inspector = inspect(engine)
+    with engine.begin() as connection:
+        for table in SQLModel.metadata.sorted_tables:
+            if not inspector.has_table(table.name):
+                continue
+            present = {c["name"] for c in inspector.get_columns(table.name)}
+            for column in table.columns:
+                if column.name not in present and column.nullable:
+                    kind = column.type.compile(engine.dialect)
+                    connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
 
 
 def _import_table_modules() -> None:

@@ -163,6 +163,8 @@ def test_config(tmp_path: Path) -> Config:
     config.engine.cache_dir = tmp_path / "cache"
     config.personas.user_dirs = [tmp_path / "personas"]
     config.console.allowed_dir = tmp_path
+    # The hourly retention job would run at every testbot.advance; its tests switch it back on.
+    config.plugins.disabled = ["housekeeping"]
     return config
 
 

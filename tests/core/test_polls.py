@@ -47,3 +47,25 @@ async def test_a_plugin_can_withdraw_a_vote_it_does_not_allow(bot_config) -> Non
         bot = TestBot(agent)
         assert tallies(await bot.vote("p2", "a")) == [{}]
         assert tallies(await bot.vote("p2", "a", user=ADMIN)) == [{"a": 1}]
+
+
+async def test_revert_gives_back_the_previous_choice(testbot) -> None:  # type: ignore[no-untyped-def]
+    polls = testbot.agent.polls
+    await testbot.vote("p3", "a")
+    await testbot.vote("p3", "b")
+    assert polls.revert("test", "p3", MEMBER.id) == "a"
+    assert polls.choice("test", "p3", MEMBER.id) == "a"
+    assert polls.revert("test", "p3", MEMBER.id) is None  # no earlier choice: no vote at all
+    assert polls.choice("test", "p3", MEMBER.id) is None
+    assert polls.revert("test", "p3", MEMBER.id) is None
+
+
+async def test_clear_option_removes_its_votes_and_forgets_it_as_a_previous_choice(testbot) -> None:  # type: ignore[no-untyped-def]
+    polls = testbot.agent.polls
+    await testbot.vote("p4", "old", user=ADMIN)
+    await testbot.vote("p4", "old")
+    await testbot.vote("p4", "other")
+    assert polls.clear_option("test", "p4", "old") == 1
+    assert polls.tally("test", "p4") == {"other": 1}
+    assert polls.revert("test", "p4", MEMBER.id) is None  # "old" is not handed back
+    assert polls.tally("test", "p4") == {}

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import sqlite3
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from core.storage import RenderRecord, Storage
@@ -35,3 +36,27 @@ def test_persona_memory_is_kept_per_persona_platform_scope_and_user(tmp_path: Pa
     assert memory is not None and memory.facts == ["likes jazz"] and memory.turns == []
     assert recall(storage, "sakura", "telegram", "chat-2", "42") is None
     assert recall(storage, "neon", "telegram", "chat-1", "42") is None
+
+
+def test_kept_files_until_released_or_expired(tmp_path: Path) -> None:
+    storage = Storage(tmp_path / "state.db")
+    now = datetime.now(UTC)
+    storage.keep_files("contest:1", [tmp_path / "a.mp4", tmp_path / "sub" / ".." / "b.mp4"])
+    storage.keep_files("announce:7", [tmp_path / "c.mp4"], until=now + timedelta(hours=1))
+    assert storage.kept_paths(now) == {tmp_path / "a.mp4", tmp_path / "b.mp4", tmp_path / "c.mp4"}
+    assert tmp_path / "c.mp4" not in storage.kept_paths(now + timedelta(hours=2))
+    storage.release_files("contest:1")
+    assert storage.kept_paths(now) == {tmp_path / "c.mp4"}
+
+
+def test_columns_added_since_a_database_was_made_are_added_to_it(tmp_path: Path) -> None:
+    path = tmp_path / "old.db"
+    with sqlite3.connect(path) as db:  # a render record table as an earlier version made it
+        db.execute("CREATE TABLE renderrecord (id INTEGER PRIMARY KEY, created_at DATETIME, platform VARCHAR, "
+                   "server_id VARCHAR, user_id VARCHAR, persona VARCHAR, path VARCHAR, duration FLOAT, "
+                   "elapsed FLOAT, cached BOOLEAN)")
+        db.execute("INSERT INTO renderrecord VALUES (1, '2024-01-01 00:00:00', 'test', 's', 'u', 'neon', 'x.mp4', "
+                   "1.0, 0.1, 0)")
+    storage = Storage(path)
+    [record] = storage.recent_renders()
+    assert (record.persona, record.deleted_at) == ("neon", None)
