@@ -1,0 +1,1 @@
+"""Fakes of the chat platforms, usable as pytest plugins (see each module)."""
