@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import mimetypes
+import zlib
 from collections.abc import AsyncIterator, Iterable, Sequence
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -54,7 +55,6 @@ class TelegramDriver:
     def __init__(self, api: FakeTelegramAPI, agent: Agent, adapter: TelegramAdapter) -> None:
         self.api, self.agent, self.adapter = api, agent, adapter
         self.chat = api.chats[GROUP["id"]]
-        self._user_ids: dict[str, int] = {}
         self._handled: set[int] = set()
         self._handled_changed = asyncio.Condition()
         self._query_ids = itertools.count(1)
@@ -89,7 +89,8 @@ class TelegramDriver:
 
     def telegram_user(self, user: User) -> dict[str, Any]:
         """The Telegram account standing for ``user``; an admin is an administrator of the group."""
-        user_id = int(user.id) if user.id.isdigit() else self._user_ids.setdefault(user.id, 1000 + len(self._user_ids))
+        # The same account for the same id in every test and across restarts of the bot.
+        user_id = int(user.id) if user.id.isdigit() else 10_000 + zlib.crc32(user.id.encode())
         self.api.set_status(self.chat["id"], user_id, "administrator" if user.is_admin else "member")
         return {"id": user_id, "is_bot": user.is_bot, "first_name": user.name}
 
@@ -118,7 +119,7 @@ class TelegramDriver:
         since = self.api.changes
         update_id = await self.api.push(update)
         async with self._handled_changed:
-            await asyncio.wait_for(self._handled_changed.wait_for(lambda: update_id in self._handled), 60)
+            await asyncio.wait_for(self._handled_changed.wait_for(lambda: update_id in self._handled), 20)
         return [delivered(m) for m in self.api.bot_messages(since)]
 
     @property
@@ -131,9 +132,9 @@ class TelegramDriver:
         kind = kind or ("voice" if suffix in _VOICE_SUFFIXES else "audio" if suffix in _AUDIO_SUFFIXES else "document")
         media = self.api.add_file(path.read_bytes(), f"{kind}/{path.name}", size=claimed_size)
         media["mime_type"] = "audio/ogg" if kind == "voice" else mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if kind == "voice":
-            media["duration"] = 1
-        else:
+        if kind in ("voice", "audio"):
+            media["duration"] = 1  # whole seconds as the sender's app measured it; nothing here reads it
+        if kind != "voice":
             media["file_name"] = path.name
         return {kind: media}
 

@@ -33,7 +33,7 @@ _ADMIN_RIGHTS = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete
 _MEMBER_RIGHTS = ("can_change_info", "can_invite_users", "can_pin_messages", "can_send_polls",
                   "can_send_other_messages", "can_add_web_page_previews", "can_manage_topics", "can_send_audios",
                   "can_send_documents", "can_send_photos", "can_send_videos", "can_send_video_notes",
-                  "can_send_voice_notes", "can_edit_tag")
+                  "can_send_voice_notes", "can_edit_tag", "can_react_to_messages")
 #: Parameters PTB sends JSON-encoded (objects and lists); the rest are plain strings.
 _JSON_FIELDS = {"reply_markup", "reply_parameters", "allowed_updates", "commands", "entities", "caption_entities",
                 "link_preview_options", "scope"}
@@ -240,7 +240,7 @@ class FakeTelegramAPI:
         chat = self._chat(params["chat_id"])
         return {**chat, "accent_color_id": 0, "max_reaction_count": 11,
                 "accepted_gift_types": {"unlimited_gifts": False, "limited_gifts": False, "unique_gifts": False,
-                                        "premium_subscription": False}}
+                                        "premium_subscription": False, "gifts_from_channels": False}}
 
     async def _getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
         chat, user_id = self._chat(params["chat_id"]), int(params["user_id"])
