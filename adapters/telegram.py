@@ -15,7 +15,7 @@ import secrets
 import time
 from urllib.parse import urlparse
 
-from telegram import Bot, BotCommand, Chat, Message, Update
+from telegram import Bot, BotCommand, Chat, MaybeInaccessibleMessage, Message, Update
 from telegram import User as TelegramUser
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 from telegram.error import NetworkError, TelegramError
@@ -158,19 +158,19 @@ class TelegramAdapter(Adapter):
         try:
             chat = await self.bot.get_chat(chat_id)
             if chat.type != ChatType.PRIVATE:
-                await self._check_may_post(chat)
+                await self._check_may_post(chat.id, chat.type)
         except TelegramError as error:
             raise ChannelUnavailable(f"telegram chat {channel_id}: {error.message}") from None
         return TelegramResponder(self.bot, chat.id, self.agent.polls, as_note=self.settings.video_notes)
 
-    async def _check_may_post(self, chat: Chat) -> None:
-        member = await self.bot.get_chat_member(chat.id, self.bot.id)
+    async def _check_may_post(self, chat_id: int, chat_type: str) -> None:
+        member = await self.bot.get_chat_member(chat_id, self.bot.id)
         if member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):
-            raise ChannelUnavailable(f"the bot is not a member of telegram chat {chat.id}")
+            raise ChannelUnavailable(f"the bot is not a member of telegram chat {chat_id}")
         if member.status == ChatMemberStatus.RESTRICTED and not getattr(member, "can_send_messages", True):
-            raise ChannelUnavailable(f"the bot may not send messages in telegram chat {chat.id}")
-        if chat.type == ChatType.CHANNEL and not getattr(member, "can_post_messages", False):
-            raise ChannelUnavailable(f"the bot may not post in telegram channel {chat.id}")
+            raise ChannelUnavailable(f"the bot may not send messages in telegram chat {chat_id}")
+        if chat_type == ChatType.CHANNEL and not getattr(member, "can_post_messages", False):
+            raise ChannelUnavailable(f"the bot may not post in telegram channel {chat_id}")
 
     # -- updates ----------------------------------------------------------------------------
 
@@ -217,7 +217,7 @@ class TelegramAdapter(Adapter):
         finally:
             await query.answer(toast)  # always, or the member's button keeps spinning
 
-    async def _vote(self, member: TelegramUser, message: Message, poll_id: str, option: str) -> str:
+    async def _vote(self, member: TelegramUser, message: MaybeInaccessibleMessage, poll_id: str, option: str) -> str:
         polls = self.agent.polls
         before = polls.choice(self.platform, poll_id, str(member.id))
         if before == option:

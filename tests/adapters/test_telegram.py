@@ -332,3 +332,18 @@ async def test_mentions_replies_and_direct_messages_are_told_apart(small_config:
 def test_the_adapter_needs_its_token() -> None:
     assert TelegramAdapter.missing_settings(Secrets()) == ["MOUTHPIECE_TELEGRAM_TOKEN"]
     assert TelegramAdapter.missing_settings(Secrets(telegram_token=SecretStr("1:x"))) == []
+
+
+async def test_a_failing_handler_is_logged_and_reported_and_the_bot_keeps_going(
+        telegram_driver: TelegramDriver, caplog: pytest.LogCaptureFixture, monkeypatch: pytest.MonkeyPatch) -> None:
+    def broken(message: object) -> bool:
+        raise RuntimeError("translation bug")
+
+    monkeypatch.setattr(telegram_driver.adapter, "_mentions_bot", broken)
+    with caplog.at_level(logging.ERROR, logger="adapters.telegram"):
+        [apology] = await telegram_driver.send("/help", user=MEMBER)
+    assert apology.text.startswith("Sorry, something went wrong on my side.")
+    assert "failed to handle an update" in caplog.text and "translation bug" in caplog.text
+    monkeypatch.undo()
+    [answer] = await telegram_driver.send("/help", user=MEMBER)
+    assert answer.text.startswith("Commands:")

@@ -20,9 +20,9 @@ import aiohttp
 from aiohttp import web
 
 TOKEN = "123456:TEST-token"
-BOT = {"id": 123456, "is_bot": True, "first_name": "Mouthpiece", "username": "mouthpiece_bot",
+BOT: dict[str, Any] = {"id": 123456, "is_bot": True, "first_name": "Mouthpiece", "username": "mouthpiece_bot",
        "can_join_groups": True, "can_read_all_group_messages": False, "supports_inline_queries": False}
-GROUP = {"id": -1001000000001, "type": "supergroup", "title": "Test Group"}
+GROUP: dict[str, Any] = {"id": -1001000000001, "type": "supergroup", "title": "Test Group"}
 #: The most a bot may download through the public Bot API.
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
 _UPLOAD_METHODS = {"sendVideo": ("video", "video"), "sendVideoNote": ("video_note", "video_note"),
@@ -56,6 +56,7 @@ class StoredMessage:
     deleted: bool = False
     changed: int = 0  # the fake's change counter when this message last changed
     texts: list[str] = field(default_factory=list)  # every text it showed, in order
+    posted_at: float = field(default_factory=time.monotonic)  # when the fake received it
 
     @property
     def chat_id(self) -> int:
