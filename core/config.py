@@ -149,6 +149,25 @@ class LimitSettings(_Section):
     rated_commands: list[str] = ["avatar", "say", "contest enter"]
 
 
+class TelegramSettings(_Section):
+    """The ``[telegram]`` table; the bot token comes from ``MOUTHPIECE_TELEGRAM_TOKEN``."""
+
+    #: "polling" (long polling, works anywhere) or "webhook" (Telegram posts to ``webhook_url``).
+    mode: Literal["polling", "webhook"] = "polling"
+    #: The public HTTPS address Telegram posts updates to, in webhook mode.
+    webhook_url: str = ""
+    #: Where the webhook server listens (put a TLS-terminating proxy in front of it).
+    listen: str = "127.0.0.1"
+    port: int = Field(8443, ge=1, le=65535)
+    #: Answer with round video notes instead of normal videos (``--note`` asks for one per command).
+    video_notes: bool = False
+    #: Bot API endpoints; change them only for a self-hosted Bot API server.
+    api_url: str = "https://api.telegram.org/bot"
+    file_url: str = "https://api.telegram.org/file/bot"
+    #: Bots may download files up to 20 MB from the public Bot API (a self-hosted server lifts this).
+    max_download_bytes: int = Field(20 * 1024 * 1024, gt=0)
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -210,6 +229,7 @@ class Config(_Section):
     contest: ContestSettings = ContestSettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()
     limits: LimitSettings = LimitSettings()
+    telegram: TelegramSettings = TelegramSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}
@@ -224,6 +244,7 @@ class Secrets(BaseModel):
 
     discord_token: SecretStr | None = None
     telegram_token: SecretStr | None = None
+    telegram_webhook_secret: SecretStr | None = None
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
