@@ -6,7 +6,7 @@ import os
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, field_validator
 
@@ -48,6 +48,16 @@ class ConsoleSettings(_Section):
     allowed_dir: Path = Path(".")
 
 
+class DiscordSettings(_Section):
+    """The ``[discord]`` table; the bot token comes from ``MOUTHPIECE_DISCORD_TOKEN`` only."""
+
+    #: Gateway connections: 0 for one, N for N shards, "auto" for as many as Discord advises.
+    shards: Annotated[int, Field(ge=0)] | Literal["auto"] = 0
+    #: Guild ids whose slash commands are synced at once on start (for development);
+    #: empty: commands are synced globally, which Discord may take a while to show.
+    sync_guilds: list[str] = []
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -79,6 +89,7 @@ class Config(_Section):
     personas: PersonaSettings = PersonaSettings()
     plugins: PluginSettings = PluginSettings()
     console: ConsoleSettings = ConsoleSettings()
+    discord: DiscordSettings = DiscordSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}
