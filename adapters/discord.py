@@ -31,6 +31,7 @@ from core.events import (
     VoteEvent,
 )
 from core.fetch import SafeFetcher, link_attachment
+from core.runner import FatalAdapterError
 
 if TYPE_CHECKING:
     from core.agent import Agent
@@ -79,7 +80,13 @@ class DiscordAdapter(Adapter):
             raise RuntimeError(f"{TOKEN_ENV} is not set")
         if self.client.is_closed():
             self.client.clear()  # a client that was closed can be started once more after clear()
-        await self.client.start(token.get_secret_value(), reconnect=True)
+        try:
+            await self.client.start(token.get_secret_value(), reconnect=True)
+        except discord.LoginFailure:
+            raise FatalAdapterError(f"Discord rejected the token in {TOKEN_ENV}") from None
+        except discord.PrivilegedIntentsRequired:
+            raise FatalAdapterError("the bot needs the Message Content and Server Members intents: switch them on "
+                                    "under Bot → Privileged Gateway Intents in the Discord developer portal") from None
 
     async def stop(self) -> None:
         await self.client.close()
