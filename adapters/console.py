@@ -19,16 +19,7 @@ from rich.console import Console
 from core.adapter import Adapter
 from core.agent import Agent
 from core.events import Attachment, Channel, MessageEvent, User
-from core.replies import (
-    FileReply,
-    PollReply,
-    PollTally,
-    Reply,
-    Responder,
-    StatusMessage,
-    TextReply,
-    VideoReply,
-)
+from core.replies import FileReply, PollReply, PollTally, Reply, Responder, StatusMessage, TextReply, VideoReply
 
 LOCAL_USER = User(id="local", name="you", is_admin=True)
 LOCAL_CHANNEL = Channel(id="console", server_id="console", name="console", server_name="this computer", is_direct=True)

@@ -7,7 +7,7 @@ import logging
 import shutil
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
@@ -28,8 +28,8 @@ class Mood(str, Enum):
     angry = "angry"
 
 
-ConfigOption = Annotated[Path | None, typer.Option("--config", "-c", help="config.toml to use (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
-PersonaOption = Annotated[str | None, typer.Option("--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
+ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="config.toml to use (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
+PersonaOption = Annotated[Optional[str], typer.Option("--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
 MoodOption = Annotated[Mood, typer.Option("--mood", "-m", help="the face the persona makes")]
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="where to write the MP4")]
 
@@ -57,13 +57,7 @@ def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
 def _render(agent: Agent, request: RenderRequest, output: Path | None) -> RenderResult:
     """Render with a progress bar; copy the result to ``output``; exit 1 on a render error."""
     from rich.console import Console
-    from rich.progress import (
-        BarColumn,
-        Progress,
-        TaskProgressColumn,
-        TextColumn,
-        TimeRemainingColumn,
-    )
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
 
     from engine.errors import RenderError
 
@@ -142,7 +136,7 @@ def personas(config: ConfigOption = None) -> None:
 
 @app.command()
 def demo(out: Annotated[Path, typer.Option(help="folder for the videos")] = Path("out"),
-         clip: Annotated[Path | None, typer.Option(help="a voice clip to use instead of the generated one")] = None,
+         clip: Annotated[Optional[Path], typer.Option(help="a voice clip to use instead of the generated one")] = None,
          config: ConfigOption = None) -> None:
     """Render one clip per built-in persona from text, and one from an audio file."""
     from core.demo import run_demo
