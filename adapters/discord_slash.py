@@ -11,16 +11,17 @@ from __future__ import annotations
 
 import logging
 import shlex
+import time
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
 
 from adapters.discord_replies import (
+    EDIT_INTERVAL,
     MESSAGE_LIMIT,
     ChannelResponder,
     upload_file,
-    upload_limit,
     upload_refused,
 )
 from core.events import MessageEvent
@@ -157,7 +158,7 @@ class InteractionResponder(Responder):
 
     async def _post_file(self, path: Path, caption: str) -> None:
         try:
-            async with upload_file(path, upload_limit(self.interaction.guild)) as file:
+            async with upload_file(path, self.interaction.filesize_limit) as file:
                 try:
                     await self._post(caption[:MESSAGE_LIMIT], file)
                 except discord.HTTPException as error:
@@ -172,10 +173,12 @@ class InteractionStatus(StatusMessage):
     def __init__(self, responder: InteractionResponder, message: discord.WebhookMessage | None) -> None:
         self.responder, self.message = responder, message
         self.finished = False
+        self.edited_at = time.monotonic()
 
     async def update(self, text: str) -> None:
-        if self.finished:
+        if self.finished or time.monotonic() - self.edited_at < EDIT_INTERVAL:
             return
+        self.edited_at = time.monotonic()
         try:
             await self._edit(content=text)
         except discord.HTTPException as error:
@@ -188,7 +191,7 @@ class InteractionStatus(StatusMessage):
                 await self._edit(content=text[:MESSAGE_LIMIT])
             case VideoReply(path=path, caption=caption) | FileReply(path=path, caption=caption):
                 try:
-                    async with upload_file(path, upload_limit(self.responder.interaction.guild)) as file:
+                    async with upload_file(path, self.responder.interaction.filesize_limit) as file:
                         try:
                             await self._edit(content=caption[:MESSAGE_LIMIT] or None, attachments=[file])
                         except discord.HTTPException as error:

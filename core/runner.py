@@ -62,7 +62,7 @@ def adapter_states(secrets: Secrets) -> list[AdapterState]:
     for name in ADAPTERS:
         try:
             adapter_class = load_adapter(name)
-        except Exception as error:  # a platform library or module missing: report, don't crash
+        except Exception as error:  # noqa: BLE001 (a platform library or module missing: report it, run the rest)
             states.append(AdapterState(name, error=f"{type(error).__name__}: {error}"))
             continue
         states.append(AdapterState(name, missing=tuple(adapter_class.missing_settings(secrets))))

@@ -16,7 +16,7 @@ import pytest
 
 from tests.platforms import PlatformDriver
 
-pytest_plugins = ["tests.fakes.discord"]
+pytest_plugins = ["tests.fakes.discord", "tests.fakes.discord_interactions"]
 
 #: Each platform's driver fixture.
 DRIVER_FIXTURES = {"discord": "discord_driver"}

@@ -190,6 +190,9 @@ async def discord_driver(bot_config: Config, discord_plugins: Iterable[object], 
         await adapter.client._async_setup_hook()
         dpytest.configure(adapter.client, members=0)
         _typed_reactions(backend.get_state())
+        # The command tree was made before dpytest swapped the client's HTTP and state: re-point it.
+        adapter.tree._http = adapter.client.http
+        backend.get_state()._command_tree = adapter.tree
         agent.attach(adapter)
         try:
             yield DiscordDriver(agent, adapter)
