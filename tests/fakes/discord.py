@@ -172,6 +172,18 @@ def _typed_reactions(state: Any) -> None:
         setattr(state, name, with_type)
 
 
+async def connect_to_dpytest(adapter: DiscordAdapter, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Put ``adapter``'s client on dpytest's fake Discord (one guild, one text channel),
+    with the fixes to dpytest that discord.py 2.7 needs."""
+    _keep_upload_captions(monkeypatch)
+    await adapter.client._async_setup_hook()
+    dpytest.configure(adapter.client, members=0)
+    _typed_reactions(backend.get_state())
+    # The command tree was made before dpytest swapped the client's HTTP and state: re-point it.
+    adapter.tree._http = adapter.client.http
+    backend.get_state()._command_tree = adapter.tree
+
+
 @pytest.fixture
 def discord_plugins() -> Iterable[object]:
     """Extra plugin objects for the agent behind ``discord_driver``; override to add yours."""
@@ -183,16 +195,10 @@ async def discord_driver(bot_config: Config, discord_plugins: Iterable[object], 
                          monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordDriver]:
     # dpytest stores each upload as ./dpytest_N.dat: keep them in the test's folder.
     monkeypatch.chdir(tmp_path)
-    _keep_upload_captions(monkeypatch)
     secrets = Secrets(discord_token="dpytest")  # type: ignore[arg-type]
     async with Agent(bot_config, secrets, extra_plugins=discord_plugins) as agent:
         adapter = DiscordAdapter(agent)  # [discord] shards = 0: one plain client, as dpytest needs
-        await adapter.client._async_setup_hook()
-        dpytest.configure(adapter.client, members=0)
-        _typed_reactions(backend.get_state())
-        # The command tree was made before dpytest swapped the client's HTTP and state: re-point it.
-        adapter.tree._http = adapter.client.http
-        backend.get_state()._command_tree = adapter.tree
+        await connect_to_dpytest(adapter, monkeypatch)
         agent.attach(adapter)
         try:
             yield DiscordDriver(agent, adapter)
