@@ -41,6 +41,8 @@ from core.config import Config, Secrets
 from core.events import User
 from tests.platforms import Delivered
 
+pytest_plugins = ["tests.testbot"]  # bot_config
+
 #: Members who are admins get this role (Discord's "Manage Server" permission).
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
 
