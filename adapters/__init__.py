@@ -10,6 +10,9 @@ if TYPE_CHECKING:
 
 ADAPTERS = {
     "console": "adapters.console:ConsoleAdapter",
+    "discord": "adapters.discord:DiscordAdapter",
+    "telegram": "adapters.telegram:TelegramAdapter",
+    "slack": "adapters.slack:SlackAdapter",
 }
 
 

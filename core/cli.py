@@ -146,15 +146,34 @@ def demo(out: Annotated[Path, typer.Option(help="folder for the videos")] = Path
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
-    """Run the agent on the console (platform adapters start when their tokens are set)."""
-    from adapters import load_adapter
+    """Serve every platform whose token is set, all in one process; the console when none is."""
+    from core.runner import CONSOLE, Runner, choose_adapters
 
     agent = _agent(config, serving=True)
+    adapters = choose_adapters(agent)
+    # On the console Ctrl-C stays an interrupt, as in any terminal program; a service stops gracefully.
+    serving_platforms = any(a.platform != CONSOLE for a in adapters)
+    asyncio.run(Runner(agent, adapters).run(handle_signals=serving_platforms))
 
-    async def serve() -> None:
-        async with agent:
-            console = load_adapter("console")(agent)
-            agent.attach(console)
-            await console.run()
 
-    asyncio.run(serve())
+@app.command()
+def doctor(config: ConfigOption = None) -> None:
+    """Show which platforms can start and what each is missing (never the secrets themselves)."""
+    from core.config import ConfigError, Secrets, find_config_file, load_config
+    from core.runner import adapter_states
+
+    try:
+        settings = load_config(config)
+    except ConfigError as error:
+        raise _fail(str(error)) from None
+    found = find_config_file(config)
+    typer.echo(f"config:    {found or 'built-in defaults'}")
+    typer.echo(f"database:  {settings.agent.database}")
+    models = settings.models
+    typer.echo(f"models:    asr={models.asr or 'none'}, llm={models.llm or 'none'}, device={models.device}")
+    typer.echo("adapters:")
+    states = adapter_states(Secrets.from_env())
+    for state in states:
+        typer.echo(f"  {state.name:<10} {state.describe()}")
+    platforms = [s.name for s in states if s.ready and s.name != "console"]
+    typer.echo(f"'mouthpiece run' serves: {', '.join(platforms) if platforms else 'the console (no platform is ready)'}")

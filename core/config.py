@@ -7,7 +7,7 @@ import string
 import tomllib
 import zoneinfo
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import (
     BaseModel,
@@ -168,6 +168,16 @@ class TelegramSettings(_Section):
     max_download_bytes: int = Field(20 * 1024 * 1024, gt=0)
 
 
+class DiscordSettings(_Section):
+    """The ``[discord]`` table; the bot token comes from ``MOUTHPIECE_DISCORD_TOKEN`` only."""
+
+    #: Gateway connections: 0 for one, N for N shards, "auto" for as many as Discord advises.
+    shards: Annotated[int, Field(ge=0)] | Literal["auto"] = 0
+    #: Guild ids whose slash commands are synced at once on start (for development);
+    #: empty: commands are synced globally, which Discord may take a while to show.
+    sync_guilds: list[str] = []
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -222,14 +232,15 @@ class Config(_Section):
     personas: PersonaSettings = PersonaSettings()
     plugins: PluginSettings = PluginSettings()
     console: ConsoleSettings = ConsoleSettings()
-    chat: ChatSettings = ChatSettings()
+    discord: DiscordSettings = DiscordSettings()
+    telegram: TelegramSettings = TelegramSettings()
     slack: SlackSettings = SlackSettings()
+    chat: ChatSettings = ChatSettings()
     announce: AnnounceSettings = AnnounceSettings()
     welcome: WelcomeSettings = WelcomeSettings()
     contest: ContestSettings = ContestSettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()
     limits: LimitSettings = LimitSettings()
-    telegram: TelegramSettings = TelegramSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}

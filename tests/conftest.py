@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.testbot", "tests.fakes.slack", "tests.fakes.telegram"]
+pytest_plugins = ["tests.testbot", "tests.fakes"]

@@ -1,6 +1,29 @@
-"""Fakes of the chat platforms, each reachable through its real client library on 127.0.0.1.
+"""Fakes of the chat platforms, each a pytest plugin whose fixtures yield a ``PlatformDriver``.
 
-Every platform module here offers pytest fixtures, among them a driver implementing
-``tests.platforms.PlatformDriver``, so a plugin's test can run on each platform.
-Load them with ``pytest_plugins = ["tests.fakes.slack"]`` (and the others) in a conftest.
+``platform_driver`` runs a test once per platform, so a plugin's behaviour is written
+and checked once for all of them::
+
+    pytest_plugins = ["tests.fakes"]
+
+    async def test_greets_newcomers(platform_driver):
+        [clip] = await platform_driver.join(MEMBER)
+        assert clip.kind == "video"
 """
+
+from __future__ import annotations
+
+import pytest
+
+from tests.platforms import PlatformDriver
+
+pytest_plugins = [
+    "tests.fakes.discord", "tests.fakes.discord_interactions", "tests.fakes.slack", "tests.fakes.telegram",
+]
+
+#: Each platform's driver fixture.
+DRIVER_FIXTURES = {"discord": "discord_driver", "slack": "slack_driver", "telegram": "telegram_driver"}
+
+
+@pytest.fixture(params=sorted(DRIVER_FIXTURES))
+def platform_driver(request: pytest.FixtureRequest) -> PlatformDriver:
+    return request.getfixturevalue(DRIVER_FIXTURES[request.param])

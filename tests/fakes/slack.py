@@ -29,7 +29,6 @@ from core.events import User
 from tests.fakes.slack_server import FakeMessage, FakeSlack
 from tests.fakes.slack_socket import Ack, SignedPoster
 from tests.platforms import Delivered
-from tests.testbot import test_config
 
 CHANNEL_ID, CHANNEL_NAME = "C0GENERAL", "general"
 #: Seconds the socket client waits between liveness checks in tests (10 in production).
@@ -157,12 +156,12 @@ async def slack_api() -> AsyncIterator[FakeSlack]:
 
 
 @pytest.fixture
-async def slack_driver(slack_api: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackDriver]:
-    async for driver in running_driver(slack_api, test_config(tmp_path)):
+async def slack_driver(slack_api: FakeSlack, bot_config: Config) -> AsyncIterator[SlackDriver]:
+    async for driver in running_driver(slack_api, bot_config):
         yield driver
 
 
 @pytest.fixture
-async def slack_http_driver(slack_api: FakeSlack, tmp_path: Path) -> AsyncIterator[SlackDriver]:
-    async for driver in running_driver(slack_api, test_config(tmp_path), mode="http"):
+async def slack_http_driver(slack_api: FakeSlack, bot_config: Config) -> AsyncIterator[SlackDriver]:
+    async for driver in running_driver(slack_api, bot_config, mode="http"):
         yield driver

@@ -1,0 +1,220 @@
+"""``/avatar`` and ``/say``: the registry's commands as Discord slash commands.
+
+A slash command is translated into the command line a member would have typed
+(``/say text:hi persona:sakura`` → ``!say --persona sakura hi``) and handed to
+the agent like any message, so both paths run the same plugin code. The
+interaction is acknowledged at once ("… is thinking"); that placeholder then
+becomes the status message and finally the answer, the video attached.
+"""
+
+from __future__ import annotations
+
+import logging
+import shlex
+import time
+from typing import TYPE_CHECKING
+
+import discord
+from discord import app_commands
+
+from adapters.discord_replies import (
+    EDIT_INTERVAL,
+    MESSAGE_LIMIT,
+    ChannelResponder,
+    upload_file,
+    upload_refused,
+)
+from core.events import MessageEvent
+from core.replies import (
+    FileReply,
+    PollReply,
+    PollTally,
+    Reply,
+    Responder,
+    StatusMessage,
+    TextReply,
+    VideoReply,
+)
+from engine.errors import RenderError
+from engine.types import Expression
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from adapters.discord import DiscordAdapter
+
+log = logging.getLogger(__name__)
+
+MOOD_CHOICES = [app_commands.Choice(name=e.value, value=e.value) for e in Expression]
+_MAX_CHOICES = 25  # Discord shows at most 25 autocomplete suggestions
+
+
+def install_slash_commands(adapter: DiscordAdapter) -> None:
+    """Add ``/avatar`` and ``/say`` to the adapter's command tree, for the commands the registry has."""
+    registry = adapter.agent.commands
+
+    async def personas(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
+        wanted = current.lower()
+        return [app_commands.Choice(name=f"{p.display_name} ({p.style})", value=p.name)
+                for p in adapter.agent.personas.all()
+                if wanted in p.name.lower() or wanted in p.style.lower() or wanted in p.display_name.lower()
+                ][:_MAX_CHOICES]
+
+    if (avatar_command := registry.get("avatar")) is not None:
+        @app_commands.command(name="avatar", description=avatar_command.summary[:100])
+        @app_commands.describe(clip="your voice clip (wav, mp3, ogg, opus, m4a, flac, webm)",
+                               link="or a link to a voice clip", persona="who says it", mood="the face it makes")
+        @app_commands.autocomplete(persona=personas)
+        @app_commands.choices(mood=MOOD_CHOICES)
+        async def avatar(interaction: discord.Interaction, clip: discord.Attachment | None = None,
+                         link: str | None = None, persona: str | None = None,
+                         mood: app_commands.Choice[str] | None = None) -> None:
+            words = ["avatar", *_persona_words(persona, mood), *([link] if link else [])]
+            await run_slash(adapter, interaction, words, clip)
+
+        adapter.tree.add_command(avatar)
+
+    if (say_command := registry.get("say")) is not None:
+        @app_commands.command(name="say", description=say_command.summary[:100])
+        @app_commands.describe(text="what the persona says", persona="who says it", mood="the face it makes")
+        @app_commands.autocomplete(persona=personas)
+        @app_commands.choices(mood=MOOD_CHOICES)
+        async def say(interaction: discord.Interaction, text: str, persona: str | None = None,
+                      mood: app_commands.Choice[str] | None = None) -> None:
+            await run_slash(adapter, interaction, ["say", *_persona_words(persona, mood), text])
+
+        adapter.tree.add_command(say)
+
+
+def _persona_words(persona: str | None, mood: app_commands.Choice[str] | None) -> list[str]:
+    return [*(["--persona", persona] if persona else []), *(["--mood", mood.value] if mood else [])]
+
+
+async def run_slash(adapter: DiscordAdapter, interaction: discord.Interaction, words: list[str],
+                    clip: discord.Attachment | None = None) -> None:
+    """Acknowledge at once, then let the agent answer the equivalent command line."""
+    from adapters.discord import channel_of, discord_attachment
+
+    await interaction.response.defer(thinking=True)
+    attachments = (discord_attachment(clip),) if clip else ()
+    if not attachments and len(words) > 1 and (link := adapter.link_attachment(words[-1])):
+        attachments = (link,)
+    event = MessageEvent(
+        platform=adapter.platform, user=adapter.user(interaction.user, interaction.guild),
+        channel=channel_of(interaction.channel), text=adapter.agent.commands.prefix + shlex.join(words),
+        attachments=attachments, message_id=str(interaction.id),
+    )
+    responder = InteractionResponder(interaction, ChannelResponder(interaction.channel, adapter.agent.polls))
+    try:
+        await adapter.agent.handle_message(event, responder)
+    finally:
+        await responder.close()
+
+
+class InteractionResponder(Responder):
+    """Answers a slash command: the first answer fills the acknowledgement, later ones follow it."""
+
+    def __init__(self, interaction: discord.Interaction, channel: ChannelResponder) -> None:
+        self.interaction, self.channel = interaction, channel
+        self.original_used = False
+
+    async def send(self, reply: Reply) -> None:
+        match reply:
+            case TextReply(text=text):
+                await self._post(text[:MESSAGE_LIMIT])
+            case VideoReply(path=path, caption=caption) | FileReply(path=path, caption=caption):
+                await self._post_file(path, caption)
+            case PollReply():
+                await self.channel.send_poll(reply)  # reactions go on a normal channel message
+            case PollTally():
+                pass
+            case _:
+                raise TypeError(f"unknown reply {reply!r}")
+
+    async def status(self, text: str) -> StatusMessage:
+        if not self.original_used:
+            self.original_used = True
+            await self.interaction.edit_original_response(content=text)
+            return InteractionStatus(self, None)
+        return InteractionStatus(self, await self.interaction.followup.send(text, wait=True))
+
+    async def close(self) -> None:
+        """Remove the "thinking" placeholder if nothing ever filled it (a poll went to the channel)."""
+        if not self.original_used:
+            try:
+                await self.interaction.delete_original_response()
+            except discord.HTTPException as error:
+                log.warning("could not remove an unanswered slash-command placeholder: %s", error)
+
+    async def _post(self, text: str, file: discord.File | None = None) -> None:
+        attachments = [file] if file else []
+        if not self.original_used:
+            self.original_used = True
+            await self.interaction.edit_original_response(content=text or None, attachments=attachments)
+        elif file is not None:
+            await self.interaction.followup.send(text or discord.utils.MISSING, file=file)
+        else:
+            await self.interaction.followup.send(text)
+
+    async def _post_file(self, path: Path, caption: str) -> None:
+        try:
+            async with upload_file(path, self.interaction.filesize_limit) as file:
+                try:
+                    await self._post(caption[:MESSAGE_LIMIT], file)
+                except discord.HTTPException as error:
+                    raise upload_refused(error) from None
+        except RenderError as error:
+            await self._post(str(error))
+
+
+class InteractionStatus(StatusMessage):
+    """The acknowledgement (``message`` None) or a follow-up, edited, then turned into the answer."""
+
+    def __init__(self, responder: InteractionResponder, message: discord.WebhookMessage | None) -> None:
+        self.responder, self.message = responder, message
+        self.finished = False
+        self.edited_at = time.monotonic()
+
+    async def update(self, text: str) -> None:
+        if self.finished or time.monotonic() - self.edited_at < EDIT_INTERVAL:
+            return
+        self.edited_at = time.monotonic()
+        try:
+            await self._edit(content=text)
+        except discord.HTTPException as error:
+            log.warning("could not edit a slash-command status: %s", error)
+
+    async def finish(self, reply: Reply | None = None) -> None:
+        self.finished = True
+        match reply:
+            case TextReply(text=text):
+                await self._edit(content=text[:MESSAGE_LIMIT])
+            case VideoReply(path=path, caption=caption) | FileReply(path=path, caption=caption):
+                try:
+                    async with upload_file(path, self.responder.interaction.filesize_limit) as file:
+                        try:
+                            await self._edit(content=caption[:MESSAGE_LIMIT] or None, attachments=[file])
+                        except discord.HTTPException as error:
+                            raise upload_refused(error) from None
+                except RenderError as error:
+                    await self._edit(content=str(error))
+            case None:
+                await self._delete()
+            case _:
+                await self._delete()
+                await self.responder.send(reply)
+
+    async def _edit(self, **fields: object) -> None:
+        if self.message is None:
+            await self.responder.interaction.edit_original_response(**fields)  # type: ignore[arg-type]
+        else:
+            await self.message.edit(**fields)  # type: ignore[arg-type]
+
+    async def _delete(self) -> None:
+        try:
+            if self.message is None:
+                await self.responder.interaction.delete_original_response()
+            else:
+                await self.message.delete()
+        except discord.HTTPException as error:
+            log.warning("could not remove a slash-command status: %s", error)

@@ -1,0 +1,84 @@
+"""Through the Discord fake (dpytest): time from a member's ``!avatar`` with a 5 s clip to the
+acknowledgement (the status message), and to the delivered video. Prints medians.
+
+    .venv/bin/python benchmarks/latency_discord.py [--runs 7]
+
+Each run sends a different clip (a fresh render, never the cache) at the configured
+video size (512×512, 25 fps), through the real agent, adapter and discord.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import discord.ext.test as dpytest
+import numpy as np
+import pytest
+from discord.ext.test import callbacks
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from adapters.discord import DiscordAdapter
+from core.agent import Agent
+from core.config import Secrets
+from engine.audio import write_wav
+from engine.types import SAMPLE_RATE
+from tests.fakes.discord import DiscordDriver, connect_to_dpytest
+from tests.media import speech
+from tests.testbot import MEMBER, test_config
+
+
+def five_second_clip(path: Path, run: int) -> Path:
+    """About 5 s of speech, different each run so the render cache never answers."""
+    voice = speech(f"Run number {run}. This is a five second voice clip for the benchmark.")
+    samples = np.zeros(5 * SAMPLE_RATE, np.float32)
+    samples[: min(len(voice), len(samples))] = voice[: len(samples)]
+    return write_wav(path, samples)
+
+
+async def main(runs: int) -> None:
+    with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
+        tmp = Path(folder)
+        patch.chdir(tmp)  # dpytest writes uploads into the working folder
+        async with Agent(test_config(tmp), Secrets(discord_token="dpytest")) as agent:  # type: ignore[arg-type]
+            adapter = DiscordAdapter(agent)
+            await connect_to_dpytest(adapter, patch)
+            driver = DiscordDriver(agent, adapter)
+            acks, videos = [], []
+            sent_at = 0.0
+            first_reply: list[float] = []
+
+            async def on_send(message: object) -> None:
+                if not first_reply:
+                    first_reply.append(time.perf_counter() - sent_at)
+
+            callbacks.set_callback(on_send, "send_message")
+            for run in range(runs + 1):  # run 0 warms up (imports, first encoder start)
+                clip = five_second_clip(tmp / f"clip{run}.wav", run)
+                first_reply.clear()
+                sent_at = time.perf_counter()
+                delivered = await driver.send("!avatar", user=MEMBER, files=[clip])
+                total = time.perf_counter() - sent_at
+                assert [d.kind for d in delivered] == ["video"], delivered
+                if run:
+                    acks.append(first_reply[0])
+                    videos.append(total)
+            print(f"Discord (dpytest), {runs} runs, 5 s clip at {agent.config.engine.width}x"
+                  f"{agent.config.engine.height}, {agent.config.engine.fps} fps:")
+            print(f"  command → acknowledgement: median {statistics.median(acks) * 1000:.0f} ms "
+                  f"(max {max(acks) * 1000:.0f} ms; target ≤ 300 ms)")
+            print(f"  command → delivered video: median {statistics.median(videos):.2f} s "
+                  f"(max {max(videos):.2f} s; target ≤ 1.5 s)")
+            await dpytest.empty_queue()
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--runs", type=int, default=7)
+    asyncio.run(main(parser.parse_args().runs))
