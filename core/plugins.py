@@ -15,7 +15,7 @@ hookimpl = pluggy.HookimplMarker("mouthpiece")
 
 log = logging.getLogger(__name__)
 
-BUILTIN_PLUGINS = ("plugins.avatar", "plugins.help")
+BUILTIN_PLUGINS = ("plugins.avatar", "plugins.help", "plugins.voice")
 
 
 def build_plugin_manager(disabled: Iterable[str] = (), extra: Iterable[object] = ()) -> pluggy.PluginManager:

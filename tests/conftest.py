@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.testbot"]
+pytest_plugins = ["tests.testbot", "tests.fakes.models"]
