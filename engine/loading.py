@@ -35,11 +35,14 @@ def check_folder(folder: Path, key: str, *, kinds: tuple[str, ...], what: str) -
 
 def load(key: str, folder: Path, loader: Callable[[], T]) -> T:
     """Run one ``from_pretrained`` call, turning its failures into a ``ModelError`` naming the setting."""
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # an agent's log is no terminal
     try:
         return loader()
     except ModelError:
         raise
-    except Exception as error:  # noqa: BLE001 - loaders raise many kinds (safetensors, missing packages, ...)
+    except Exception as error:  # loaders raise many kinds: safetensors, missing packages, bad configs...
         log.exception("could not load the %s model from %s", key, folder)
         raise ModelError(f"[models] {key} = \"{folder}\": the model there could not be loaded ({error}).") from error
 

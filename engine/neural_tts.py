@@ -86,6 +86,7 @@ class VitsVoice:
                           lambda: VitsModel.from_pretrained(self.model_dir, local_files_only=True))
         self.model.to(self.device).eval()
         self.rate = int(self.model.config.sampling_rate)
+        self.piece_chars = PIECE_CHARS
         self._lock = threading.Lock()
 
     def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
@@ -98,7 +99,7 @@ class VitsVoice:
                                      "language and alphabet the persona's voice speaks.")
             return self.model(**inputs.to(self.device), speaking_rate=speed).waveform[0]
 
-        return _speak(text, speak, self.rate, self._lock, self.device)
+        return _speak(text, speak, self.rate, self._lock, self.device, self.piece_chars)
 
 
 class SpeechT5Voice:
@@ -129,6 +130,7 @@ class SpeechT5Voice:
         self.rate = int(self.vocoder.config.sampling_rate)
         self.dimension = int(self.model.config.speaker_embedding_dim)
         self.max_tokens = int(self.model.config.max_text_positions)
+        self.piece_chars = min(PIECE_CHARS, self.max_tokens - 2)  # characters ≈ tokens: SpeechT5 reads letters
         self._speaker_encoder = speaker_encoder
         self._lock = threading.Lock()
 
@@ -160,15 +162,15 @@ class SpeechT5Voice:
             return self.model.generate_speech(input_ids.to(self.device), embedding, vocoder=self.vocoder,
                                               maxlenratio=MAX_FRAMES_PER_TOKEN)
 
-        return _speak(text, speak, self.rate, self._lock, self.device)
+        return _speak(text, speak, self.rate, self._lock, self.device, self.piece_chars)
 
 
 def _speak(text: str, speak: Callable[[str], torch.Tensor], rate: int, lock: threading.Lock,
-           device: torch.device) -> Speech:
+           device: torch.device, piece_chars: int) -> Speech:
     """Each piece of ``text`` through ``speak`` (under ``lock``, seeded by the text), joined with pauses."""
     import torch
 
-    parts = pieces(text)
+    parts = pieces(text, piece_chars)
     if not parts:
         raise TextInputError("There is nothing to say — please send some text.")
     pause = np.zeros(int(PIECE_PAUSE_SECONDS * rate), dtype=np.float32)

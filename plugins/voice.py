@@ -13,6 +13,7 @@ from core.commands import Command, CommandError
 from core.context import Context
 from core.events import MessageEvent, ParsedCommand
 from core.plugins import hookimpl
+from core.replies import TextReply
 from engine.errors import ModelError
 from engine.speakers import SAMPLE_MAX_SECONDS, SAMPLE_MIN_SECONDS, load_sample
 from personas import voices
@@ -46,8 +47,8 @@ async def voice(ctx: Context, command: ParsedCommand) -> None:
         except ModelError:
             await asyncio.to_thread(voices.clear, storage, platform, user_id)
             raise
-        await status.finish(f"Saved your voice sample ({stored.duration:.1f} s). "
-                            "Try it: !say --voice mine Hello everyone!")
+        await status.finish(TextReply(f"Saved your voice sample ({stored.duration:.1f} s). "
+                                      "Try it: !say --voice mine Hello everyone!"))
 
 
 def _status(ctx: Context, missing: list[str]) -> str:
