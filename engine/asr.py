@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import threading
 from pathlib import Path
+from typing import Any
 
 from engine.audio import decode_audio
 from engine.devices import model_dtype, resolve_device
@@ -46,7 +47,8 @@ class WhisperRecognizer:
         speech = decode_audio(audio_path, max_bytes=self.max_audio_bytes, max_seconds=self.max_audio_seconds)
         chunks = split_chunks(speech.samples)
         generation = self.model.generation_config
-        task = {"task": "transcribe"} if getattr(generation, "is_multilingual", False) else {}
+        # English-only models (".en") take no task; multilingual ones detect the language themselves.
+        task: dict[str, Any] = {"task": "transcribe"} if getattr(generation, "is_multilingual", False) else {}
         with self._lock, self._torch.inference_mode():
             features = log_mel(chunks, self.processor.feature_extractor.mel_filters, self.device).to(self.dtype)
             # Every frame counts: Whisper's own padding is the zeros past the end of the clip.

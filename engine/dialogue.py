@@ -83,7 +83,7 @@ class CausalLMReplier:
             if token in self.stop_ids:
                 new_ids = new_ids[:index]
                 break
-        text = self.tokenizer.decode(new_ids, skip_special_tokens=True)
+        text = str(self.tokenizer.decode(new_ids, skip_special_tokens=True))
         for marker in END_OF_TURN_MARKERS:
             text = text.split(marker, 1)[0]
         return text.strip()

@@ -92,7 +92,7 @@ class VitsVoice:
     def synthesize(self, text: str, voice: VoiceSettings) -> Speech:
         speed = max(voice.rate, 1) / _BASE_RATE
 
-        def speak(piece: str) -> np.ndarray:
+        def speak(piece: str) -> torch.Tensor:
             inputs = self.tokenizer(piece, return_tensors="pt")
             if not bool((inputs["input_ids"] != (self.tokenizer.pad_token_id or 0)).any()):  # only padding, or empty
                 raise TextInputError("This voice can't read any of those characters — please write in the "
@@ -157,10 +157,12 @@ class SpeechT5Voice:
 
         embedding = torch.from_numpy(self.speaker_embedding(voice.sample)).to(self.device, self.dtype)[None]
 
-        def speak(piece: str) -> np.ndarray:
+        def speak(piece: str) -> torch.Tensor:
             input_ids = self.processor(text=piece, return_tensors="pt")["input_ids"][:, : self.max_tokens]
-            return self.model.generate_speech(input_ids.to(self.device), embedding, vocoder=self.vocoder,
-                                              maxlenratio=MAX_FRAMES_PER_TOKEN)
+            waveform = self.model.generate_speech(input_ids.to(self.device), embedding, vocoder=self.vocoder,
+                                                  maxlenratio=MAX_FRAMES_PER_TOKEN)
+            assert isinstance(waveform, torch.Tensor)  # a tuple only when asked for output lengths
+            return waveform
 
         return _speak(text, speak, self.rate, self._lock, self.device, self.piece_chars)
 
@@ -175,7 +177,8 @@ def _speak(text: str, speak: Callable[[str], torch.Tensor], rate: int, lock: thr
         raise TextInputError("There is nothing to say — please send some text.")
     pause = np.zeros(int(PIECE_PAUSE_SECONDS * rate), dtype=np.float32)
     audio: list[np.ndarray] = []
-    with lock, torch.inference_mode(), torch.random.fork_rng(devices=[device] if device.type == "cuda" else []):
+    cuda = [device.index if device.index is not None else torch.cuda.current_device()] if device.type == "cuda" else []
+    with lock, torch.inference_mode(), torch.random.fork_rng(devices=cuda):
         torch.manual_seed(zlib.crc32(text.encode()))
         for index, piece in enumerate(parts):
             if index:
