@@ -193,6 +193,7 @@ class Agent:
 
         self.models = ModelHub(self.config.models)
         self.engine_backends = Backends.with_defaults()
+        self.models.register_backends(self.engine_backends)
         self.pm.hook.register_backends(register=self.engine_backends.register)
         self.pipeline = Pipeline(self.config.engine, self.personas, self.engine_backends)
         return RenderEngine(self.config.engine, self.pipeline, self.pipeline.cache_key)

@@ -59,8 +59,9 @@ class RenderCache:
         return self.folder / f"{key}.mp4", self.folder / f"{key}.json"
 
 
-def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str) -> str:
-    """sha256 of everything that shapes the video: request fields, audio bytes, persona, engine."""
+def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str, voice: str = "") -> str:
+    """sha256 of everything that shapes the video: request fields, audio and voice-sample bytes, persona,
+    the voice's models (``voice``), engine."""
     digest = hashlib.sha256()
     fields = {
         "persona": request.persona,
@@ -71,11 +72,15 @@ def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: 
         "expression": request.expression.value,
         "persona_fingerprint": persona_fingerprint,
         "engine_version": engine_version,
+        "voice": voice,
+        "voice_sample": request.voice_sample is not None,
     }
     digest.update(json.dumps(fields, sort_keys=True).encode())
-    if request.audio_path is not None:
+    for path in (request.audio_path, request.voice_sample):
+        if path is None:
+            continue
         try:
-            with open(request.audio_path, "rb") as audio:
+            with open(path, "rb") as audio:
                 while chunk := audio.read(1 << 20):
                     digest.update(chunk)
         except OSError as exc:

@@ -29,3 +29,15 @@ class EngineBusyError(RenderError):
 
 class RenderCancelled(RenderError):
     pass
+
+
+class ModelError(RenderError):
+    """A neural model in ``[models]`` is missing, not of the expected kind, or failed to load."""
+
+
+class ModelNotConfiguredError(ModelError):
+    """A feature needs a model the operator has not configured; the message says which key to set."""
+
+
+class ModelBusyError(ModelError):
+    """The model was busy with other requests for longer than the caller was willing to wait."""

@@ -1,16 +1,32 @@
 """Neural models the operator supplies, loaded once per process and shared by every plugin.
 
 Each accessor returns ``None`` when its model is not configured, so callers take the
-model-free default path.
+model-free default path. Models load lazily, on first use, once: start-up stays quick, a
+configured model nobody uses costs no memory, and a broken folder is reported (as a
+``ModelError`` naming the setting) to the request that needs it instead of stopping the agent.
 """
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, Sequence
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
+from engine.errors import ModelNotConfiguredError
 from engine.settings import ModelSettings
+
+if TYPE_CHECKING:
+    from engine.backends import Backends
+    from engine.neural_tts import SpeechT5Voice, VitsVoice
+    from engine.speakers import SpeakerEncoder
+    from engine.types import Speech, VoiceSettings
+
+T = TypeVar("T")
+
+#: The "tts" backend that speaks with a voice sample (a persona's ``[voice] sample``, a member's ``!voice``).
+CLONING_BACKEND = "speecht5"
 
 
 @dataclass(frozen=True)
@@ -35,19 +51,101 @@ class ModelHub:
     def __init__(self, settings: ModelSettings, *, recognizer: SpeechRecognizer | None = None,
                  replier: Replier | None = None) -> None:
         self.settings = settings
-        self._recognizer = recognizer
-        self._replier = replier
+        given = {"asr": recognizer, "llm": replier}
+        self._loaded: dict[str, Any] = {key: model for key, model in given.items() if model is not None}
+        self._loading = threading.Lock()
 
     def recognizer(self) -> SpeechRecognizer | None:
-        if self._recognizer is None and self.settings.asr is not None:
-            from engine.asr import WhisperRecognizer
+        if "asr" in self._loaded:
+            return self._loaded["asr"]  # type: ignore[no-any-return]
+        if self.settings.asr is None:
+            return None
+        from engine.asr import WhisperRecognizer
 
-            self._recognizer = WhisperRecognizer(self.settings.asr, self.settings.device)
-        return self._recognizer
+        return self._once("asr", lambda: WhisperRecognizer(self.settings.asr, self.settings.device))  # type: ignore[arg-type]
 
     def replier(self) -> Replier | None:
-        if self._replier is None and self.settings.llm is not None:
-            from engine.dialogue import CausalLMReplier
+        if "llm" in self._loaded:
+            return self._loaded["llm"]  # type: ignore[no-any-return]
+        if self.settings.llm is None:
+            return None
+        from engine.dialogue import CausalLMReplier
 
-            self._replier = CausalLMReplier(self.settings.llm, self.settings.device)
-        return self._replier
+        return self._once("llm", lambda: CausalLMReplier(self.settings.llm, self.settings.device))  # type: ignore[arg-type]
+
+    def vits(self) -> VitsVoice | None:
+        if self.settings.vits is None:
+            return None
+        from engine.neural_tts import VitsVoice
+
+        return self._once("vits", lambda: VitsVoice(self.settings.vits, self.settings.device))  # type: ignore[arg-type]
+
+    def speecht5(self) -> SpeechT5Voice | None:
+        """SpeechT5 with its vocoder (both must be configured), cloning through ``speaker_encoder()``."""
+        if self.settings.speecht5 is None or self.settings.hifigan is None:
+            return None
+        from engine.neural_tts import SpeechT5Voice
+
+        return self._once("speecht5", lambda: SpeechT5Voice(
+            self.settings.speecht5, self.settings.hifigan, self.settings.device,  # type: ignore[arg-type]
+            speaker_encoder=self.speaker_encoder))
+
+    def speaker_encoder(self) -> SpeakerEncoder | None:
+        if self.settings.speaker_encoder is None:
+            return None
+        from engine.speakers import SpeakerEncoder
+
+        return self._once("speaker_encoder", lambda: SpeakerEncoder(self.settings.speaker_encoder, self.settings.device))  # type: ignore[arg-type]
+
+    def missing_for_cloning(self) -> list[str]:
+        """The ``[models]`` keys voice cloning still needs (empty when it is ready)."""
+        wanted = ("speecht5", "hifigan", "speaker_encoder")
+        return [key for key in wanted if getattr(self.settings, key) is None]
+
+    def register_backends(self, backends: Backends) -> None:
+        """Add the neural "tts" backends (``vits``, ``speecht5``). They are registered even when their models
+        are not configured, so a persona that names one gets a message saying what to configure."""
+        backends.register("tts", "vits", NeuralVoice(self, "vits"))
+        backends.register("tts", "speecht5", NeuralVoice(self, "speecht5"))
+
+    def _once(self, key: str, build: Callable[[], T]) -> T:
+        if key in self._loaded:
+            return self._loaded[key]  # type: ignore[no-any-return]
+        with self._loading:  # one load at a time: two first requests must not load a model twice
+            if key not in self._loaded:
+                self._loaded[key] = build()
+            return self._loaded[key]  # type: ignore[no-any-return]
+
+
+#: What each neural voice needs configured, for the message when it is not.
+_VOICE_NEEDS = {
+    "vits": ("vits", "a VITS / MMS-TTS model folder"),
+    "speecht5": ("speecht5 and hifigan", "a SpeechT5 text-to-speech folder and its HiFi-GAN vocoder folder"),
+}
+
+
+class NeuralVoice:
+    """The "tts" backend callable ``(text, voice) -> Speech`` for one neural voice of the hub."""
+
+    def __init__(self, hub: ModelHub, name: str) -> None:
+        self.hub, self.name = hub, name
+
+    @property
+    def fingerprint(self) -> str:
+        """Changes when the voice's model folders or the device change: part of the render cache key."""
+        from engine.loading import folder_fingerprint
+
+        settings = self.hub.settings
+        folders = [settings.vits] if self.name == "vits" else [settings.speecht5, settings.hifigan, settings.speaker_encoder]
+        return f"{self.name}:{settings.device}:{folder_fingerprint(*folders)}"
+
+    def __call__(self, text: str, voice: VoiceSettings) -> Speech:
+        model = self.hub.vits() if self.name == "vits" else self.hub.speecht5()
+        if model is None:
+            keys, what = _VOICE_NEEDS[self.name]
+            raise ModelNotConfiguredError(
+                f"This persona speaks with the {self.name} voice, which isn't set up here: the operator has to set "
+                f"[models] {keys} in config.toml to {what} (see the README's Models section), or give the persona "
+                "another [voice] backend such as \"espeak\"."
+            )
+        return model.synthesize(text, voice)

@@ -8,7 +8,7 @@ from __future__ import annotations
 import time
 import zlib
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from threading import Lock
 from typing import TYPE_CHECKING
@@ -20,6 +20,7 @@ from engine.types import MotionFrame, RenderRequest, RenderResult, Speech, Timel
 if TYPE_CHECKING:
     from engine.backends import Backends, FrameRenderer
     from engine.settings import EngineSettings
+    from engine.types import VoiceSettings
     from personas.model import Persona
     from personas.registry import PersonaRegistry
 
@@ -49,7 +50,22 @@ class Pipeline:
 
     def cache_key(self, request: RenderRequest) -> str:
         persona = self.personas.get(request.persona)
-        return cache_key(request, persona.fingerprint, ENGINE_VERSION)
+        voice = ""
+        if request.text is not None:  # a neural voice's models shape the speech, and so the video
+            backend, _ = self.voice(request, persona)
+            voice = str(getattr(self.backends.tts.get(backend), "fingerprint", ""))
+        return cache_key(request, persona.fingerprint, ENGINE_VERSION, voice)
+
+    @staticmethod
+    def voice(request: RenderRequest, persona: Persona) -> tuple[str, VoiceSettings]:
+        """The "tts" backend and voice that say the request's text: the persona's own, or the cloning
+        backend speaking with the request's voice sample."""
+        from engine.models import CLONING_BACKEND
+
+        settings = persona.voice_settings()
+        if request.voice_sample is not None:
+            return CLONING_BACKEND, replace(settings, sample=request.voice_sample)
+        return persona.voice.backend, settings
 
     def plan(self, request: RenderRequest) -> Plan:
         """Speech, its timeline and the motion track; raises ``InputError`` for bad input."""
@@ -112,5 +128,6 @@ class Pipeline:
             return decode_audio(request.audio_path, max_bytes=self.settings.max_audio_bytes,
                                 max_seconds=self.settings.max_audio_seconds)
         text = clean_text(request.text or "", max_chars=self.settings.max_text_chars)
-        return self.backends.get("tts", persona.voice.backend)(text, persona.voice_settings())
+        backend, voice = self.voice(request, persona)
+        return self.backends.get("tts", backend)(text, voice)
 

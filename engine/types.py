@@ -102,6 +102,7 @@ class VoiceSettings:
     pitch: int = 50  # 0..100
     rate: int = 170  # words per minute, 80..450
     pitch_range: int = 50  # 0..100, intonation
+    sample: Path | None = None  # a 3–10 s recording whose voice a cloning backend speaks with
 
 
 @dataclass(frozen=True)
@@ -115,6 +116,7 @@ class RenderRequest:
     height: int = 512
     fps: int = 25
     expression: Expression = Expression.NEUTRAL
+    voice_sample: Path | None = None  # text spoken in this recording's voice (cloned), not the persona's
 
 
 @dataclass(frozen=True)

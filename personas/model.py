@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import string
 import tomllib
+from dataclasses import replace
 from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
@@ -19,7 +20,9 @@ _SLUG = r"^[a-z0-9][a-z0-9_-]{0,31}$"
 
 
 class VoiceConfig(BaseModel):
-    """The ``[voice]`` table: espeak-ng parameters."""
+    """The ``[voice]`` table: the "tts" backend and its parameters (pitch and pitch range are espeak-ng's;
+    rate also sets the "vits" voice's speed; ``sample`` is a 3–10 s recording, relative to the persona
+    folder, whose voice the "speecht5" backend clones)."""
 
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -29,6 +32,14 @@ class VoiceConfig(BaseModel):
     pitch: int = Field(50, ge=0, le=100)
     rate: int = Field(170, ge=80, le=450)
     pitch_range: int = Field(50, ge=0, le=100)
+    sample: Path | None = None
+
+    @field_validator("sample")
+    @classmethod
+    def _inside_the_folder(cls, sample: Path | None) -> Path | None:
+        if sample is not None and (sample.is_absolute() or ".." in sample.parts):
+            raise ValueError("must be a path inside the persona folder, e.g. \"voice.wav\"")
+        return sample
 
     def to_settings(self) -> VoiceSettings:
         return VoiceSettings(self.language, self.variant, self.pitch, self.rate, self.pitch_range)
@@ -79,7 +90,8 @@ class Persona(BaseModel):
         return self.root / SPRITE_DIR
 
     def voice_settings(self) -> VoiceSettings:
-        return self.voice.to_settings()
+        settings = self.voice.to_settings()
+        return replace(settings, sample=self.root / self.voice.sample) if self.voice.sample else settings
 
     def format_greeting(self, name: str, server: str) -> str:
         return self.greeting.format(name=name, server=server)
@@ -103,20 +115,39 @@ def load_persona(folder: Path) -> Persona:
     check_sprite_dir(folder / SPRITE_DIR)
     data.setdefault("name", folder.name)
     try:
-        return Persona(**data, root=folder.resolve(), fingerprint=fingerprint(raw, folder / SPRITE_DIR))
+        persona = Persona(**data, root=folder.resolve(), fingerprint=fingerprint(raw, folder / SPRITE_DIR))
     except ValidationError as error:
         raise ValueError(f"{toml_path}: {_describe(error)}") from error
+    if persona.voice.sample is None:
+        return persona
+    sample = persona.root / persona.voice.sample
+    _check_voice_sample(toml_path, sample)
+    return persona.model_copy(update={"fingerprint": fingerprint(raw, folder / SPRITE_DIR, sample)})
 
 
-def fingerprint(toml_bytes: bytes, sprite_dir: Path) -> str:
-    """sha256 over persona.toml and every sprite file (names and bytes): a render cache key part."""
+def fingerprint(toml_bytes: bytes, sprite_dir: Path, voice_sample: Path | None = None) -> str:
+    """sha256 over persona.toml, every sprite file (names and bytes) and the voice sample: a render cache key part."""
     digest = hashlib.sha256(toml_bytes)
+    if voice_sample is not None:
+        digest.update(b"voice sample\0" + voice_sample.read_bytes())
     for path in sorted(sprite_dir.rglob("*")):
         if path.is_file():
             data = path.read_bytes()
             digest.update(f"{path.relative_to(sprite_dir).as_posix()}\0{len(data)}\0".encode())
             digest.update(data)
     return digest.hexdigest()
+
+
+def _check_voice_sample(toml_path: Path, sample: Path) -> None:
+    from engine.errors import AudioInputError
+    from engine.speakers import load_sample
+
+    if not sample.resolve().is_relative_to(toml_path.parent.resolve()) or not sample.is_file():
+        raise ValueError(f"{toml_path}: voice.sample: {sample.name} is not a file inside the persona folder")
+    try:
+        load_sample(sample)
+    except AudioInputError as error:
+        raise ValueError(f"{toml_path}: voice.sample: {error}") from error
 
 
 def _describe(error: ValidationError) -> str:

@@ -12,6 +12,7 @@ from core.plugins import hookimpl
 from core.replies import StatusMessage, VideoReply
 from engine.engine import Priority
 from engine.types import Expression
+from personas import voices
 from personas.model import Persona
 
 PERSONA_OPTIONS = (
@@ -20,6 +21,7 @@ PERSONA_OPTIONS = (
     Option("batch", "render it once with every persona", choices=("all",)),
     Option("mood", "the face it makes", choices=tuple(e.value for e in Expression)),
 )
+SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",)))
 
 
 async def avatar(ctx: Context, command: ParsedCommand) -> None:
@@ -39,8 +41,9 @@ async def say(ctx: Context, command: ParsedCommand) -> None:
     personas = _choose_personas(ctx, command)
     if not command.text.strip():
         raise CommandError("Tell me what to say, e.g. !say \"Hello everyone!\"")
+    voice_sample = _member_voice(ctx) if command.options.get("voice") == "mine" else None
     async with ctx.working("rendering…") as status:
-        await _render_all(ctx, command, status, personas, text=command.text)
+        await _render_all(ctx, command, status, personas, text=command.text, voice_sample=voice_sample)
 
 
 async def list_personas(ctx: Context, command: ParsedCommand) -> None:
@@ -49,13 +52,15 @@ async def list_personas(ctx: Context, command: ParsedCommand) -> None:
 
 
 async def _render_all(ctx: Context, command: ParsedCommand, status: StatusMessage, personas: list[Persona],
-                      *, text: str | None = None, audio_path: Path | None = None) -> None:
+                      *, text: str | None = None, audio_path: Path | None = None,
+                      voice_sample: Path | None = None) -> None:
     """Each persona says the text or clip, with the command's mood; one video per persona."""
     batch = len(personas) > 1
     mood = str(command.options.get("mood", Expression.NEUTRAL.value))
     for number, persona in enumerate(personas, 1):
         label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name
-        request = ctx.agent.config.engine.request(persona.name, text=text, audio_path=audio_path, expression=mood)
+        request = ctx.agent.config.engine.request(persona.name, text=text, audio_path=audio_path, expression=mood,
+                                                  voice_sample=voice_sample)
         result = await ctx.render(request, status=status, label=label,
                                   priority=Priority.BATCH if batch else Priority.INTERACTIVE)
         video = VideoReply(result.path, caption=persona.display_name, duration=result.duration)
@@ -65,6 +70,16 @@ async def _render_all(ctx: Context, command: ParsedCommand, status: StatusMessag
             await status.finish(video)
     if batch:
         await status.finish(None)
+
+
+def _member_voice(ctx: Context) -> Path:
+    """The sender's stored voice sample (``!voice``), for text spoken in their voice."""
+    if missing := ctx.agent.models.missing_for_cloning():
+        raise CommandError(voices.setup_hint(missing))
+    stored = voices.find(ctx.agent.storage, ctx.event.platform, ctx.event.user.id)
+    if stored is None:
+        raise CommandError("You have no voice sample yet: attach a 3–10 s clip of you speaking to !voice first.")
+    return voices.sample_file(ctx.agent.storage, stored)
 
 
 def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
@@ -83,6 +98,6 @@ def register_commands(register: Callable[[Command], None]) -> None:
                      usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] + a voice clip",
                      options=PERSONA_OPTIONS, plugin="avatar"))
     register(Command("say", "a persona reads your text out on video", say,
-                     usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] TEXT",
-                     options=PERSONA_OPTIONS, plugin="avatar"))
+                     usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] [--voice mine] TEXT",
+                     options=SAY_OPTIONS, plugin="avatar"))
     register(Command("personas", "list the personas", list_personas, plugin="avatar"))

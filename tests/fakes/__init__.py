@@ -1,4 +1,5 @@
-"""Fakes of the chat platforms, each a pytest plugin whose fixtures yield a ``PlatformDriver``.
+"""Fakes of the chat platforms, each a pytest plugin whose fixtures yield a ``PlatformDriver``,
+and tiny random neural models saved as local model folders (``tests.fakes.models``).
 
 ``platform_driver`` runs a test once per platform, so a plugin's behaviour is written
 and checked once for all of them::
@@ -18,6 +19,7 @@ from tests.platforms import PlatformDriver
 
 pytest_plugins = [
     "tests.fakes.discord", "tests.fakes.discord_interactions", "tests.fakes.slack", "tests.fakes.telegram",
+    "tests.fakes.models",
 ]
 
 #: Each platform's driver fixture.

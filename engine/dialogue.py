@@ -1,0 +1,115 @@
+"""The persona's next line in a conversation, from a causal LM with a chat template (a local folder).
+
+The prompt is the model's own chat template applied to the messages the caller assembled
+(system prompt, remembered facts, recent turns). Generation is bounded twice: by
+``max_new_tokens`` and by wall-clock time (a stopping criterion checked after every token).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from engine.devices import model_dtype, resolve_device
+from engine.errors import ModelBusyError, ModelError
+from engine.loading import load
+
+if TYPE_CHECKING:
+    import torch
+
+    from engine.models import ChatMessage
+
+#: Markers chat templates put at the end of a turn; generation stops at those in the vocabulary,
+#: and text after one (a model writing the next turn itself) is cut off.
+END_OF_TURN_MARKERS = ("<|im_end|>", "<|eot_id|>", "<|end|>", "<end_of_turn>", "<|endoftext|>", "</s>",
+                       "<|im_start|>", "<start_of_turn>")
+
+
+class CausalLMReplier:
+    """Loads once; ``reply`` is blocking and serialised by a lock (call it from a worker thread)."""
+
+    def __init__(self, model_dir: Path, device: str = "auto") -> None:
+        import torch
+        from transformers import AutoModelForCausalLM, AutoTokenizer
+
+        self.model_dir = Path(model_dir)
+        if not self.model_dir.is_dir():
+            raise ModelError(f"[models] llm = \"{self.model_dir}\": that folder does not exist. Put a chat model "
+                             "saved with save_pretrained() there (see the README's Models section) or remove the setting.")
+        self.tokenizer = load("llm", self.model_dir,
+                              lambda: AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True))
+        if not getattr(self.tokenizer, "chat_template", None):
+            raise ModelError(f"[models] llm = \"{self.model_dir}\": its tokenizer has no chat template, so it is not "
+                             "a chat (instruct) model. Use an instruct model's folder, e.g. one whose name ends in "
+                             "-Instruct or -chat.")
+        self.device = resolve_device(device)
+        self.model = load("llm", self.model_dir, lambda: AutoModelForCausalLM.from_pretrained(
+            self.model_dir, local_files_only=True, dtype=self._dtype()))
+        self.model.to(self.device).eval()
+        self.stop_ids = self._stop_ids()
+        self._torch = torch
+        self._lock = threading.Lock()
+
+    def reply(self, messages: Sequence[ChatMessage], *, max_new_tokens: int, timeout: float) -> str:
+        """The assistant's next message: at most ``max_new_tokens`` tokens, generation stopped after
+        ``timeout`` seconds (counted from this call, waiting for the model included); ``ModelBusyError``
+        if the model stays busy with other replies for all of that time."""
+        from transformers import MaxTimeCriteria, StoppingCriteriaList
+
+        started = time.monotonic()
+        prompt = self.tokenizer.apply_chat_template(
+            [{"role": m.role, "content": m.content} for m in messages], tokenize=False, add_generation_prompt=True)
+        inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
+        if not self._lock.acquire(timeout=max(timeout, 0.0)):
+            raise ModelBusyError("I'm still busy with other conversations — please try again in a moment.")
+        try:
+            remaining = max(timeout - (time.monotonic() - started), 0.0)
+            with self._torch.inference_mode():
+                output = self.model.generate(
+                    **inputs, max_new_tokens=max(1, max_new_tokens), do_sample=False,
+                    eos_token_id=self.stop_ids or None, pad_token_id=self._pad_id(),
+                    stopping_criteria=StoppingCriteriaList([MaxTimeCriteria(remaining, initial_timestamp=time.time())]),
+                )
+        finally:
+            self._lock.release()
+        return self._clean(output[0, inputs["input_ids"].shape[1]:].tolist())
+
+    def _clean(self, new_ids: list[int]) -> str:
+        """The generated text up to the first end-of-turn, without special tokens or surrounding space."""
+        for index, token in enumerate(new_ids):
+            if token in self.stop_ids:
+                new_ids = new_ids[:index]
+                break
+        text = str(self.tokenizer.decode(new_ids, skip_special_tokens=True))
+        for marker in END_OF_TURN_MARKERS:
+            text = text.split(marker, 1)[0]
+        return text.strip()
+
+    def _dtype(self) -> torch.dtype:
+        import json
+
+        try:
+            config = json.loads((self.model_dir / "config.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            config = {}
+        trained = config.get("dtype") or config.get("torch_dtype")
+        # Models trained in bf16 can overflow in fp16; give them bf16 where the GPU has it.
+        return model_dtype(self.device, prefer_bfloat16=trained == "bfloat16")
+
+    def _stop_ids(self) -> list[int]:
+        """The model's end-of-sequence ids plus every end-of-turn marker its vocabulary has."""
+        ids: set[int] = set()
+        configured = self.model.generation_config.eos_token_id
+        ids.update(configured if isinstance(configured, list) else [configured] if configured is not None else [])
+        if self.tokenizer.eos_token_id is not None:
+            ids.add(self.tokenizer.eos_token_id)
+        vocab = self.tokenizer.get_vocab()
+        ids.update(vocab[marker] for marker in END_OF_TURN_MARKERS if marker in vocab)
+        return sorted(ids)
+
+    def _pad_id(self) -> int | None:
+        pad = self.tokenizer.pad_token_id
+        return pad if pad is not None else (self.stop_ids[0] if self.stop_ids else None)

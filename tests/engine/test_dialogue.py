@@ -1,0 +1,120 @@
+"""Replies from a causal LM with a chat template: a tiny random GPT-2 loaded through the product's code."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from engine.dialogue import CausalLMReplier
+from engine.errors import ModelBusyError, ModelError
+from engine.models import ChatMessage, ModelHub
+from engine.settings import ModelSettings
+from tests.fakes.models import TinyModels, models_config
+
+MESSAGES = [
+    ChatMessage("system", "You are Sakura, a cheerful persona. Ada likes jazz."),
+    ChatMessage("user", "Hi Sakura, how are you?"),
+    ChatMessage("assistant", "Great, thanks!"),
+    ChatMessage("user", "What music do I like?"),
+]
+
+
+@pytest.fixture(scope="module")
+def replier(tiny_lm: Path) -> CausalLMReplier:
+    return CausalLMReplier(tiny_lm, "cpu")
+
+
+def new_token_counts(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record how many tokens each generate call adds to its prompt."""
+    counts: list[int] = []
+    generate = replier.model.generate
+
+    def recording_generate(**kwargs):  # type: ignore[no-untyped-def]
+        output = generate(**kwargs)
+        counts.append(output.shape[1] - kwargs["input_ids"].shape[1])
+        return output
+
+    monkeypatch.setattr(replier.model, "generate", recording_generate)
+    return counts
+
+
+def test_the_hub_loads_the_configured_model_once(tiny_models: TinyModels) -> None:
+    hub = ModelHub(models_config(tiny_models))
+    assert isinstance(hub.replier(), CausalLMReplier)
+    assert hub.replier() is hub.replier()
+    assert ModelHub(ModelSettings()).replier() is None
+
+
+def test_the_reply_is_new_text_only_and_deterministic(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch) -> None:
+    prompts: list[str] = []
+    encode = replier.tokenizer.__call__
+
+    monkeypatch.setattr(type(replier.tokenizer), "__call__",
+                        lambda self, text, **kw: prompts.append(text) or encode(text, **kw))
+    text = replier.reply(MESSAGES, max_new_tokens=24, timeout=30)
+    assert isinstance(text, str) and text == text.strip() and text
+    assert "Sakura" not in text and "<|im_" not in text
+    assert replier.reply(MESSAGES, max_new_tokens=24, timeout=30) == text
+    # The chat template framed every message and ended with the assistant's turn.
+    assert prompts[0].startswith("<|im_start|>system\nYou are Sakura")
+    assert prompts[0].endswith("<|im_start|>user\nWhat music do I like?<|im_end|>\n<|im_start|>assistant\n")
+
+
+def test_length_is_bounded_by_max_new_tokens(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch) -> None:
+    counts = new_token_counts(replier, monkeypatch)
+    replier.reply(MESSAGES, max_new_tokens=5, timeout=30)
+    replier.reply(MESSAGES, max_new_tokens=40, timeout=30)
+    assert counts[0] <= 5 and counts[0] < counts[1] <= 40
+
+
+def test_generation_stops_at_the_timeout(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch) -> None:
+    counts = new_token_counts(replier, monkeypatch)
+    started = time.monotonic()
+    text = replier.reply(MESSAGES, max_new_tokens=400, timeout=0.0)
+    assert time.monotonic() - started < 2.0
+    assert isinstance(text, str) and counts == [1]  # one step, then the time criterion stops it
+
+
+def test_end_of_turn_markers_end_the_reply(replier: CausalLMReplier) -> None:
+    tokenizer = replier.tokenizer
+    ids = tokenizer.encode("Hello there", add_special_tokens=False)
+    end = tokenizer.convert_tokens_to_ids("<|im_end|>")
+    assert replier._clean([*ids, end, *tokenizer.encode("user: more", add_special_tokens=False)]) == "Hello there"
+    assert replier._clean(tokenizer.encode(" Hi!<|im_start|>user\nnext", add_special_tokens=False)) == "Hi!"
+
+
+def test_a_busy_model_answers_busy_after_the_timeout(replier: CausalLMReplier) -> None:
+    with replier._lock:
+        result: list[BaseException] = []
+        worker = threading.Thread(target=lambda: _capture(result, replier))
+        worker.start()
+        worker.join(5)
+    assert len(result) == 1 and isinstance(result[0], ModelBusyError)
+
+
+def _capture(result: list[BaseException], replier: CausalLMReplier) -> None:
+    try:
+        replier.reply(MESSAGES, max_new_tokens=5, timeout=0.05)
+    except ModelBusyError as error:
+        result.append(error)
+
+
+def test_a_model_without_a_chat_template_is_refused(tiny_lm: Path, tmp_path: Path) -> None:
+    plain = Path(shutil.copytree(tiny_lm, tmp_path / "base-lm"))
+    (plain / "chat_template.jinja").unlink(missing_ok=True)
+    config_file = plain / "tokenizer_config.json"
+    config = json.loads(config_file.read_text())
+    config.pop("chat_template", None)
+    config_file.write_text(json.dumps(config))
+    with pytest.raises(ModelError, match=r"\[models\] llm = .*no chat template"):
+        CausalLMReplier(plain, "cpu")
+
+
+def test_a_missing_folder_names_the_setting(tmp_path: Path) -> None:
+    with pytest.raises(ModelError, match=r"\[models\] llm = .*does not exist"):
+        ModelHub(ModelSettings(llm=tmp_path / "nowhere", device="cpu")).replier()
