@@ -9,6 +9,7 @@ file path stands for an attachment, the console's way of sending a clip:
 from __future__ import annotations
 
 import asyncio
+import getpass
 import shutil
 import sys
 from pathlib import Path
@@ -21,7 +22,8 @@ from core.agent import Agent
 from core.events import Attachment, Channel, MessageEvent, User
 from core.replies import FileReply, PollReply, PollTally, Reply, Responder, StatusMessage, TextReply, VideoReply
 
-LOCAL_USER = User(id="local", name="you", is_admin=True)
+#: The operator at the terminal, by their login name (personas greet them by it).
+LOCAL_USER = User(id="local", name=getpass.getuser().capitalize() or "Operator", is_admin=True)
 LOCAL_CHANNEL = Channel(id="console", server_id="console", name="console", server_name="this computer", is_direct=True)
 MEDIA_SUFFIXES = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac", ".webm", ".mp4", ".mkv", ".png", ".jpg"}
 QUIT_WORDS = {"quit", "exit", ":q"}
