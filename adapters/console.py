@@ -22,8 +22,16 @@ from core.agent import Agent
 from core.events import Attachment, Channel, MessageEvent, User
 from core.replies import FileReply, PollReply, PollTally, Reply, Responder, StatusMessage, TextReply, VideoReply
 
+
+def _login_name() -> str:
+    try:
+        return getpass.getuser().capitalize() or "Operator"
+    except OSError:  # no login name in some containers
+        return "Operator"
+
+
 #: The operator at the terminal, by their login name (personas greet them by it).
-LOCAL_USER = User(id="local", name=getpass.getuser().capitalize() or "Operator", is_admin=True)
+LOCAL_USER = User(id="local", name=_login_name(), is_admin=True)
 LOCAL_CHANNEL = Channel(id="console", server_id="console", name="console", server_name="this computer", is_direct=True)
 MEDIA_SUFFIXES = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac", ".webm", ".mp4", ".mkv", ".png", ".jpg"}
 QUIT_WORDS = {"quit", "exit", ":q"}
