@@ -5,8 +5,11 @@ and the scheduler is advanced, never waited for."""
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -14,6 +17,9 @@ from core.config import Config, LimitSettings
 from core.events import User
 from plugins import announce, welcome
 from tests.drive import add_channel, checked_video, delivered_during, texts, videos
+from tests.fakes.slack import running_driver as slack_running_driver
+from tests.fakes.slack_server import FakeSlack
+from tests.fakes.telegram import FakeTelegramAPI, running_telegram
 from tests.media import speech_clip
 from tests.platforms import Delivered, PlatformDriver
 from tests.testbot import ADMIN, MEMBER, advance, test_config
@@ -192,3 +198,57 @@ async def test_rate_limits_answer_how_long_to_wait(platform_driver: PlatformDriv
     assert len(videos(await driver.send("!say Five", user=ADMIN))) == 1  # admins are exempt
     seconds.now += 16
     assert len(videos(await driver.send("!say Two", user=MEMBER))) == 1
+
+
+# -- restarts -------------------------------------------------------------------------------------
+
+
+@asynccontextmanager
+async def running_on(fake: FakeTelegramAPI | FakeSlack, config: Config) -> AsyncIterator[Any]:
+    """A new agent and adapter on ``fake``, which outlives them as the platform would."""
+    if isinstance(fake, FakeTelegramAPI):
+        async with running_telegram(fake, config) as driver:
+            yield driver
+    else:
+        async for driver in slack_running_driver(fake, config):
+            yield driver
+
+
+# Telegram and Slack only: dpytest's Discord ends with the client that configured it.
+async def test_a_restart_on_telegram_keeps_votes_and_jobs(telegram_api: FakeTelegramAPI, bot_config: Config,
+                                                          clock: FakeClock, tmp_path: Path) -> None:
+    await restart_keeps_contest_votes_and_scheduled_announcements(telegram_api, bot_config, tmp_path)
+
+
+async def test_a_restart_on_slack_keeps_votes_and_jobs(slack_api: FakeSlack, bot_config: Config,
+                                                       clock: FakeClock, tmp_path: Path) -> None:
+    await restart_keeps_contest_votes_and_scheduled_announcements(slack_api, bot_config, tmp_path)
+
+
+async def restart_keeps_contest_votes_and_scheduled_announcements(fake: FakeTelegramAPI | FakeSlack, config: Config,
+                                                                  tmp_path: Path) -> None:
+    """A contest and a scheduled announcement, the agent closed, a new one opened on the same
+    database: votes cast on the old posts still count, and both jobs fire."""
+    async with running_on(fake, config) as driver:
+        await driver.send("!announce at 2031-03-04T09:00 Said after the restart", user=ADMIN)
+        await driver.send('!contest start "Restartable" --ends 2h', user=ADMIN)
+        ada = entry_poll(await driver.send("!contest enter", user=MEMBER,
+                                           files=[speech_clip(tmp_path / "ada.wav", "Ha ha!")]))
+        bob = entry_poll(await driver.send("!contest enter", user=BOB,
+                                           files=[speech_clip(tmp_path / "bob.wav", "Ho ho!")]))
+        assert "goes to Ada" in await vote(driver, ada, CY)
+    renders = len(driver.agent.storage.recent_renders(limit=100))
+
+    async with running_on(fake, config) as driver:
+        jobs = {job.id for job in driver.agent.scheduler.get_jobs()}
+        assert jobs == {"announce-1", "contest-close-1"}
+        assert "goes to Ada" in await vote(driver, ada, BOB)  # on a post made before the restart
+        assert "can't vote for your own entry" in await vote(driver, ada, MEMBER)
+        assert "goes to Bob" in await vote(driver, bob, MEMBER)
+        ends = driver.agent.scheduler.get_job("contest-close-1").next_run_time  # real time: the contest's clock
+        result = await delivered_during(driver, advance(driver.agent, ends))
+        assert texts(result)[0].endswith("The winner is Ada with 2 votes.\n1. Ada — 2 votes\n2. Bob — 1 vote")
+        assert [v.text for v in videos(result)] == ["Winning entry by Ada"]
+        [announced] = await delivered_during(driver, advance(driver.agent, datetime(2031, 3, 4, 9, 0, tzinfo=UTC)))
+        assert announced.text == "Said after the restart" and announced.files
+        assert len(driver.agent.storage.recent_renders(limit=100)) == renders  # nothing rendered again
