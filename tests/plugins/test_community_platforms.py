@@ -185,7 +185,8 @@ class Seconds:
 
 async def test_rate_limits_answer_how_long_to_wait(platform_driver: PlatformDriver, bot_config: Config) -> None:
     driver = platform_driver
-    bot_config.limits = LimitSettings(user_per_minute=1, server_per_minute=2, rated_commands=["say"])
+    bot_config.limits = LimitSettings(user_per_minute=1, server_per_minute=2, user_concurrent_jobs=1,
+                                       rated_commands=["say"])
     driver.agent.limits = type(driver.agent.limits)(bot_config.limits, clock=(seconds := Seconds()))
 
     assert len(videos(await driver.send("!say One", user=MEMBER))) == 1
@@ -207,11 +208,11 @@ async def test_rate_limits_answer_how_long_to_wait(platform_driver: PlatformDriv
 async def running_on(fake: FakeTelegramAPI | FakeSlack, config: Config) -> AsyncIterator[Any]:
     """A new agent and adapter on ``fake``, which outlives them as the platform would."""
     if isinstance(fake, FakeTelegramAPI):
-        async with running_telegram(fake, config) as driver:
-            yield driver
+        async with running_telegram(fake, config) as telegram_driver:
+            yield telegram_driver
     else:
-        async for driver in slack_running_driver(fake, config):
-            yield driver
+        async for slack_driver in slack_running_driver(fake, config):
+            yield slack_driver
 
 
 # Telegram and Slack only: dpytest's Discord ends with the client that configured it.
