@@ -5,6 +5,7 @@ from __future__ import annotations
 import difflib
 import re
 import shlex
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Awaitable, Callable
 
@@ -76,10 +77,11 @@ class CommandRegistry:
         hint = f" Did you mean {self.prefix}{close[0]}?" if close else ""
         return f"There is no command {self.prefix}{name}.{hint} Send {self.prefix}help to see them all."
 
-    def help_text(self, is_admin: bool = False) -> str:
+    def help_text(self, is_admin: bool = False, switched_off: Collection[str] = ()) -> str:
+        """The commands one may use: admin-only ones for admins, none of a plugin in ``switched_off``."""
         lines = ["Commands:"]
         for command in self.all():
-            if command.admin_only and not is_admin:
+            if (command.admin_only and not is_admin) or command.plugin in switched_off:
                 continue
             lines.append(f"  {self.usage_of(command)} — {command.summary}")
             lines.extend(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}" for o in command.options)

@@ -7,7 +7,9 @@ impossible) go to the channel the announcement was scheduled from.
 Scheduled announcements are rows of ``Announcement`` plus one APScheduler job each in
 the same SQLite file. The video is rendered when the announcement is scheduled, so the
 post goes out on time; a recurring one checks after each post that the next video is
-still there (the text never changes, so the render cache usually has it). When the
+still there (the text never changes, so the render cache usually has it). The video is
+kept from housekeeping (``storage.keep_files``, owner ``announce:ID``) until the
+announcement is done or cancelled. When the
 agent starts, every announcement whose stored next post time has passed (it was down,
 or stopped in the middle of a post) is run at once: posted late within
 ``[announce] grace_minutes``, otherwise skipped with a note to the admins. A post
@@ -87,6 +89,11 @@ def job_id(announcement_id: int) -> str:
     return f"{PLUGIN}-{announcement_id}"
 
 
+def file_owner(announcement_id: int) -> str:
+    """The name under which an announcement keeps its video from housekeeping until it is done."""
+    return f"{PLUGIN}:{announcement_id}"
+
+
 async def post_due(announcement_id: int) -> None:
     """The scheduled job (module-level, plain argument, as the job store requires)."""
     await Announcer(running_agent()).deliver(announcement_id)
@@ -112,6 +119,7 @@ class Announcer:
         row.next_post_at = schedule.first.astimezone(UTC)
         stored = self.storage.add(row)
         assert isinstance(stored, Announcement) and stored.id is not None
+        self._keep_video(stored)
         self._add_job(stored, schedule.trigger, schedule.first)
         return stored
 
@@ -126,11 +134,13 @@ class Announcer:
             return session.get(Announcement, announcement_id)
 
     def cancel(self, row: Announcement) -> None:
+        """Forget the announcement: its job, its row, and its hold on its video."""
         self._remove_job(row.id)  # type: ignore[arg-type]
         with self.storage.session() as session:
             if (stored := session.get(Announcement, row.id)) is not None:
                 session.delete(stored)
                 session.commit()
+        self.storage.release_files(file_owner(row.id))  # type: ignore[arg-type]
 
     def reconcile(self, scheduler: BaseScheduler) -> None:
         """At start-up: every announcement has its job, posts missed while the agent was down
@@ -140,6 +150,7 @@ class Announcer:
             rows = list(session.exec(select(Announcement)))
         for row in rows:
             assert row.id is not None
+            self._keep_video(row)  # also for announcements scheduled before videos were kept
             due = _utc(row.next_post_at)
             if due <= now:
                 log.info("announcement %s was due at %s while the agent was down", row.id, due)
@@ -213,7 +224,17 @@ class Announcer:
                     stored.video_path, stored.video_duration = row.video_path, row.video_duration
                     session.add(stored)
                     session.commit()
+            if stored is not None:  # not cancelled while it rendered
+                self._keep_video(row)
         return result.path
+
+    def _keep_video(self, row: Announcement) -> None:
+        """Keep the video made ahead of time from housekeeping (a render served from the
+        cache may already be old enough to be swept) until the announcement is done."""
+        assert row.id is not None
+        self.storage.release_files(file_owner(row.id))
+        if row.video_path:
+            self.storage.keep_files(file_owner(row.id), [row.video_path])
 
     async def note_admins(self, row: Announcement, text: str) -> None:
         try:

@@ -82,7 +82,7 @@ def memory_store(agent: Agent) -> MemoryStore:
 @hookimpl
 def on_message(event: MessageEvent, ctx: Context) -> object:
     """Answer a mention of the bot, a reply to it, or a direct message (when ``respond_in_dms``)."""
-    if not _addressed(ctx.agent.config.chat, event) or _switched_off(ctx):
+    if not _addressed(ctx.agent.config.chat, event):
         return None
     return _answer_message(ctx, event)
 
@@ -109,7 +109,6 @@ async def _answer_message(ctx: Context, event: MessageEvent) -> bool:
 async def talk(ctx: Context, command: ParsedCommand) -> None:
     """``!talk TEXT`` or ``!talk`` + a voice message: the persona answers on video."""
     assert isinstance(ctx.event, MessageEvent)
-    _refuse_if_switched_off(ctx)
     persona = _persona(ctx, command.options.get("persona"))
     voice = _voice_clip(ctx.event)
     if not command.text.strip() and voice is None:
@@ -120,7 +119,6 @@ async def talk(ctx: Context, command: ParsedCommand) -> None:
 
 async def show_memory(ctx: Context, command: ParsedCommand) -> None:
     """``!memory``: what the persona remembers of the caller here."""
-    _refuse_if_switched_off(ctx)
     persona = _persona(ctx, command.options.get("persona"))
     memory = await asyncio.to_thread(memory_store(ctx.agent).recall, _memory_key(ctx, persona))
     await ctx.reply(describe_memory(persona, memory, _p(ctx), shared=_is_global(ctx, persona)))
@@ -128,7 +126,6 @@ async def show_memory(ctx: Context, command: ParsedCommand) -> None:
 
 async def forget(ctx: Context, command: ParsedCommand) -> None:
     """``!forget me``: the persona forgets everything about the caller on this platform."""
-    _refuse_if_switched_off(ctx)
     if [a.lower() for a in command.args] != ["me"]:
         raise CommandError(f"Say {_p(ctx)}forget me: I can only forget what I remember of you.")
     persona = _persona(ctx, command.options.get("persona"))
@@ -317,15 +314,6 @@ def _voice_clip(event: MessageEvent) -> Attachment | None:
         if kind.startswith(("audio/", "video/")) or Path(attachment.filename).suffix.lower() in AUDIO_SUFFIXES:
             return attachment
     return None
-
-
-def _switched_off(ctx: Context) -> bool:
-    return PLUGIN in ctx.agent.server_settings(ctx.event).disabled_plugins
-
-
-def _refuse_if_switched_off(ctx: Context) -> None:
-    if _switched_off(ctx):
-        raise CommandError("Conversations with the personas are switched off in this server.")
 
 
 def _p(ctx: Context) -> str:

@@ -11,7 +11,10 @@ from core.plugins import hookimpl
 
 
 async def show_help(ctx: Context, command: ParsedCommand) -> None:
-    await ctx.reply(ctx.agent.commands.help_text(is_admin=ctx.is_admin))
+    """The commands the asker may use here: no admin-only ones for members, none of a
+    plugin switched off in this server."""
+    switched_off = ctx.agent.server_settings(ctx.event).disabled_plugins
+    await ctx.reply(ctx.agent.commands.help_text(is_admin=ctx.is_admin, switched_off=switched_off))
 
 
 @hookimpl

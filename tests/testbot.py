@@ -126,25 +126,8 @@ class TestBot:
         return self.last.replies
 
     async def advance(self, to: datetime) -> list[str]:
-        """Run every scheduled job due by ``to``, in time order, as if the clock had moved
-        there (the scheduler's own clock never reaches it during a test); returns their ids."""
-        ran = []
-        while due := sorted((j for j in self.agent.scheduler.get_jobs() if j.next_run_time and j.next_run_time <= to),
-                            key=lambda j: j.next_run_time):
-            job = due[0]
-            fired_at = job.next_run_time
-            result = job.func(*job.args, **job.kwargs)
-            if inspect.isawaitable(result):
-                await result
-            ran.append(job.id)
-            if self.agent.scheduler.get_job(job.id) is None:
-                continue  # the job removed itself
-            following = job.trigger.get_next_fire_time(fired_at, fired_at + timedelta(microseconds=1))
-            if following is None:
-                self.agent.scheduler.remove_job(job.id)
-            else:
-                job.modify(next_run_time=following)
-        return ran
+        """Run every scheduled job due by ``to`` (see ``advance``); returns their ids."""
+        return await advance(self.agent, to)
 
     @staticmethod
     def texts(replies: list[Reply]) -> list[str]:
@@ -153,6 +136,29 @@ class TestBot:
     @staticmethod
     def videos(replies: list[Reply]) -> list[VideoReply]:
         return [r for r in replies if isinstance(r, VideoReply)]
+
+
+async def advance(agent: Agent, to: datetime) -> list[str]:
+    """Run every job of ``agent``'s scheduler due by ``to``, in time order, as if the clock had
+    moved there (the scheduler's own clock never reaches it during a test); returns their ids.
+    Works with any running agent, e.g. a platform driver's ``agent``."""
+    ran = []
+    while due := sorted((j for j in agent.scheduler.get_jobs() if j.next_run_time and j.next_run_time <= to),
+                        key=lambda j: j.next_run_time):
+        job = due[0]
+        fired_at = job.next_run_time
+        result = job.func(*job.args, **job.kwargs)
+        if inspect.isawaitable(result):
+            await result
+        ran.append(job.id)
+        if agent.scheduler.get_job(job.id) is None:
+            continue  # the job removed itself
+        following = job.trigger.get_next_fire_time(fired_at, fired_at + timedelta(microseconds=1))
+        if following is None:
+            agent.scheduler.remove_job(job.id)
+        else:
+            job.modify(next_run_time=following)
+    return ran
 
 
 def test_config(tmp_path: Path) -> Config:

@@ -69,6 +69,14 @@ def test_help_is_generated_and_hides_admin_commands(registry: CommandRegistry) -
     assert "!announce — admins only" in registry.help_text(is_admin=True)
 
 
+def test_help_leaves_out_the_commands_of_plugins_switched_off(registry: CommandRegistry) -> None:
+    registry.register(Command("contest", "voice contests", _noop, plugin="contest"))
+    registry.register(Command("talk", "talk to a persona", _noop, plugin="chat"))
+    shown = registry.help_text(switched_off=["contest"])
+    assert "!talk — talk to a persona" in shown and "!say TEXT" in shown
+    assert "!contest" not in shown
+
+
 def test_duplicate_registration_is_refused(registry: CommandRegistry) -> None:
     with pytest.raises(ValueError, match="already registered"):
         registry.register(Command("say", "again", _noop))

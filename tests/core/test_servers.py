@@ -112,6 +112,19 @@ async def test_a_plugin_switched_off_in_one_server(testbot: TestBot) -> None:
     assert recorder.seen[-1] == "message s1"
 
 
+async def test_help_lists_only_the_commands_switched_on_in_the_server(testbot: TestBot) -> None:
+    await testbot.send("!server disable contest", user=ADMIN)
+    await testbot.send("!server disable announce", user=ADMIN)
+    for user in (MEMBER, ADMIN):
+        [shown] = testbot.texts(await testbot.send("!help", user=user))
+        assert "!contest" not in shown and "!announce" not in shown
+        assert "!say" in shown and "!help" in shown
+    [elsewhere] = testbot.texts(await testbot.send("!help", user=ADMIN, channel=OTHER))
+    assert "!contest" in elsewhere and "!announce" in elsewhere
+    await testbot.send("!server enable contest", user=ADMIN)
+    assert "!contest" in testbot.texts(await testbot.send("!help"))[0]
+
+
 async def test_one_admin_check_everywhere(bot_config: Config) -> None:
     bot_config.agent.admins = ["test:g1"]
     bot_config.servers = {"test:s1": ServerSettings(admins=["u1"])}

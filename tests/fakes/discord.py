@@ -61,6 +61,7 @@ class DiscordDriver:
         self.channel: discord.TextChannel = next(c for c in config.channels if isinstance(c, discord.TextChannel))
         self._admin_role = backend.make_role("Admins", self.guild, permissions=ADMIN_PERMISSIONS.value)
         self._members: dict[str, discord.Member] = {}
+        self._accounts: dict[str, discord.User] = {}  # kept when a member leaves, so a rejoin is the same user
         # dpytest's own reaction bookkeeping miscounts a second emoji: record the bot's here.
         self._bot_reactions: dict[int, list[str]] = {}
         callbacks.set_callback(self._on_bot_reaction, "add_reaction")
@@ -78,7 +79,10 @@ class DiscordDriver:
         return self.delivered_since(before)
 
     async def join(self, user: User) -> list[Delivered]:
+        """``user`` joins the guild; one who is in it already leaves first (a rejoin)."""
         before = self.snapshot()
+        if user.id in self._members:
+            backend.delete_member(self._members.pop(user.id))
         self.member(user, announce=True)
         await dpytest.run_all_events()
         return self.delivered_since(before)
@@ -101,7 +105,7 @@ class DiscordDriver:
         ``announce``: then the bot sees the join); an admin gets a role with Manage Server.
         Ids differ: Discord's are snowflakes."""
         if user.id not in self._members:
-            account = backend.make_user(user.name, f"{len(self._members) + 1:04}")
+            account = self._accounts.setdefault(user.id, backend.make_user(user.name, f"{len(self._accounts) + 1:04}"))
             roles = [self._admin_role] if user.is_admin else []
             state = backend.get_state()
             if not announce:

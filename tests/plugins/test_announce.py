@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -16,6 +17,7 @@ from core.events import Channel
 from core.replies import VideoReply
 from plugins import announce
 from plugins.announce import Announcement, Announcer, job_id
+from plugins.housekeeping import run_retention
 from tests.media import assert_valid_mp4
 from tests.testbot import ADMIN, MEMBER, TestBot, test_config
 
@@ -263,3 +265,47 @@ async def test_on_the_console(bot_config: Config, clock: FakeClock) -> None:
     assert "Scheduled announcement #1 for Tue 4 Mar 2031, 09:00 (UTC) in this channel." in printed
     assert "#1 · Tue 4 Mar 2031, 09:00 (UTC) · Console later" in printed
     assert "[#console] 🎬 Console later: " in printed
+
+
+def age_rendered_files(config: Config, hours: float) -> None:
+    """Make every rendered file look ``hours`` old to the retention job."""
+    then = datetime.now(UTC).timestamp() - hours * 3600
+    for folder in (config.engine.output_dir, config.engine.cache_dir):
+        for path in folder.rglob("*"):
+            if path.is_file():
+                os.utime(path, (then, then))
+
+
+async def test_housekeeping_keeps_a_pending_announcements_video_until_it_is_posted(
+        testbot: TestBot, clock: FakeClock) -> None:
+    agent = testbot.agent
+    agent.config.housekeeping.max_age_days = 1 / 24  # an hour
+    await testbot.send("!announce at 2031-03-04T09:00 Kept until posted", user=ADMIN)
+    await testbot.send('!announce cron "0 9 * * MON" Kept every week', user=ADMIN)
+    await testbot.send("!announce at 2031-03-05T09:00 Kept until cancelled", user=ADMIN)
+    prepared = {row.text: Path(row.video_path) for row in rows(agent)}
+    age_rendered_files(agent.config, hours=48)
+
+    report = await run_retention(agent)
+    assert report.deleted == [] and report.kept == 2 * len(prepared)  # each video with its metadata
+    assert all(path.is_file() for path in prepared.values())
+    await testbot.send("!announce cancel 3", user=ADMIN)
+    assert await testbot.advance(datetime(2031, 3, 4, 8, 0, tzinfo=UTC)) == ["announce-1"]
+    [video] = videos(testbot.posts("news"))
+    assert (video.path, video.caption) == (prepared["Kept until posted"], "Kept until posted")
+    assert render_count(agent) == 3  # posted with the video made ahead of time
+
+    age_rendered_files(agent.config, hours=48)
+    await run_retention(agent)
+    assert [text for text, path in prepared.items() if path.is_file()] == ["Kept every week"]
+    assert agent.storage.kept_paths(datetime.now(UTC)) == {prepared["Kept every week"].resolve()}
+
+
+async def test_announcements_scheduled_before_videos_were_kept_are_kept_after_a_restart(
+        bot_config: Config, clock: FakeClock) -> None:
+    async with Agent(bot_config) as agent:
+        await TestBot(agent).send("!announce at 2031-03-04T09:00 From an older version", user=ADMIN)
+        agent.storage.release_files(announce.file_owner(1))  # as an older version left it
+    async with Agent(bot_config) as agent:
+        [row] = rows(agent)
+        assert agent.storage.kept_paths(datetime.now(UTC)) == {Path(row.video_path).resolve()}

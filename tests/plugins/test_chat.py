@@ -25,7 +25,14 @@ from engine.types import Expression, RenderRequest
 from personas.memory import GLOBAL_SCOPE, PersonaMemory
 from plugins import chat
 from tests.media import assert_valid_mp4, speech_clip
-from tests.testbot import CHANNEL, MEMBER, RecordingResponder, TestBot, local_attachment
+from tests.testbot import (
+    ADMIN,
+    CHANNEL,
+    MEMBER,
+    RecordingResponder,
+    TestBot,
+    local_attachment,
+)
 
 SIZE = {"width": 160, "height": 160, "fps": 10}
 DM = replace(CHANNEL, id="dm-u1", server_id="dm-u1", is_direct=True)
@@ -130,6 +137,16 @@ async def test_every_way_of_addressing_the_persona_is_answered(testbot: TestBot,
 async def test_channel_chatter_without_a_trigger_is_left_alone(testbot: TestBot) -> None:
     assert await message(testbot, "anyone up for games tonight?") == []
     assert rows(testbot.agent) == []
+
+
+async def test_switched_off_in_a_server_it_neither_answers_nor_remembers(testbot: TestBot) -> None:
+    await testbot.send("!server disable chat", user=ADMIN)
+    assert await message(testbot, "<@bot> hello there", mentions_bot=True) == []
+    for line in ("!talk hello", "!memory", "!forget me"):
+        assert testbot.texts(await testbot.send(line)) == [
+            "The chat plugin is switched off in this server. An admin can switch it on with !server enable chat."]
+    assert rows(testbot.agent) == []
+    assert "Pip" in only_video(await message(testbot, "hello", mentions_bot=True, channel=OTHER_SERVER)).caption
 
 
 async def test_talk_picks_the_persona_and_needs_something_to_say(testbot: TestBot) -> None:
