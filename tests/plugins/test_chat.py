@@ -14,7 +14,7 @@ import pytest
 from rich.console import Console
 from sqlmodel import select
 
-from adapters.console import ConsoleAdapter
+from adapters.console import LOCAL_USER, ConsoleAdapter
 from core.agent import Agent
 from core.config import Config
 from core.events import Channel, MessageEvent, User
@@ -353,5 +353,5 @@ async def test_the_console_talks_by_text_and_by_voice(bot_config: Config, clip: 
         await adapter.handle_line("!memory")
     printed = output.getvalue()
     assert printed.count("🎬") == 2 and printed.count(".mp4") == 2
-    assert "Hi you, nice to meet you! I'm Pip." in printed and "You said: “I like jazz”" in printed
+    assert f"Hi {LOCAL_USER.name}, nice to meet you! I'm Pip." in printed and "You said: “I like jazz”" in printed
     assert "you love tea; you like jazz" in printed

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rich.console import Console
 
-from adapters.console import ConsoleAdapter
+from adapters.console import LOCAL_USER, ConsoleAdapter
 from core.agent import Agent
 from core.config import Config, ServerSettings
 from core.events import User
@@ -262,6 +262,6 @@ async def test_a_contest_on_the_console(bot_config: Config, clips: dict[str, Pat
         await console.handle_line("!contest end")
     printed = output.getvalue()
     assert "Voice contest: «Console cup»" in printed
-    assert "🗳 Entry by you for «Console cup», performed by Pip [Vote for you]" in printed and ".mp4" in printed
-    assert "1. you — 0 votes" in printed
+    assert f"🗳 Entry by {LOCAL_USER.name} for «Console cup», performed by Pip [Vote for {LOCAL_USER.name}]" in printed and ".mp4" in printed
+    assert f"1. {LOCAL_USER.name} — 0 votes" in printed
     assert "[#console] 🏁 «Console cup» has ended with 1 entry but no votes" in printed
