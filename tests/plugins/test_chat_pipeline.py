@@ -224,3 +224,21 @@ async def test_a_telegram_voice_message_to_the_bot_comes_back_as_the_personas_vi
     assert streams == {"video": "h264", "audio": "aac"}
     assert_valid_mp4(uploaded, **SIZE, duration=speech.duration)
 
+
+async def test_a_long_voice_message_on_telegram_keeps_its_whole_transcript(
+        config: Config, telegram_api: FakeTelegramAPI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    config.personas.default = neural_persona(config, "vee", "vits")
+    # Five 30 s windows for Whisper: a transcript longer than a Telegram caption may be.
+    clip = speech_clip(tmp_path / "long.wav", "Hi! I like jazz.", "And I like cats.", pause=140)
+    recording = voice_recording(clip, tmp_path / "long.ogg")
+    async with running_telegram(telegram_api, config) as telegram:
+        pipeline = watch(telegram.agent, monkeypatch, "vits")
+        delivered = await telegram.send("", user=MEMBER, files=[recording], private=True)
+    [transcript] = pipeline.heard.results
+    [reply] = pipeline.replies.results
+    heard = " ".join(transcript.split())
+    assert len(f"You said: “{heard}”\n{reply}") > 1024
+    [video] = [d for d in delivered if d.kind == "video"]
+    after = [d.text for d in delivered if d.kind == "message" and d.text and int(d.message_id) > int(video.message_id)]
+    assert len(video.text) <= 1024 and video.files
+    assert " ".join([video.text, *after]).split() == f"You said: “{heard}”\n{reply}".split()
