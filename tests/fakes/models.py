@@ -220,12 +220,12 @@ def build_speecht5(folder: Path) -> SpeechT5Folders:
     return SpeechT5Folders(model_dir, vocoder_dir, encoder_dir)
 
 
-def build_all(folder: Path, *, speaking: bool = False) -> TinyModels:
-    """Every tiny model under ``folder`` (outside pytest, e.g. for the benchmark); ``speaking``: Whisper and
-    the LM write only letters and spaces (see ``speaking``)."""
+def build_all(folder: Path, *, letters_only: bool = False) -> TinyModels:
+    """Every tiny model under ``folder`` (outside pytest, e.g. for the benchmark); ``letters_only``: Whisper
+    and the LM write only letters and spaces (see ``speaking``)."""
     whisper, lm = build_whisper(folder / "whisper"), build_lm(folder / "lm")
     return TinyModels(
-        whisper=speaking(whisper) if speaking else whisper, lm=speaking(lm) if speaking else lm,
+        whisper=speaking(whisper) if letters_only else whisper, lm=speaking(lm) if letters_only else lm,
         vits=build_vits(folder / "vits"), speecht5=build_speecht5(folder / "speecht5-voices"),
     )
 
