@@ -104,22 +104,30 @@ class TelegramResponder(Responder):
                 await self.bot.send_video_note(video_note=video, length=info["width"], duration=round(duration),
                                                **self._where)
                 return
-            caption = reply.caption + (f"\n({note_problem})" if note_problem else "")
+            caption, rest = _caption_and_rest(reply.caption + (f"\n({note_problem})" if note_problem else ""))
             await self.bot.send_video(video=video, caption=caption.strip() or None, supports_streaming=True,
                                       width=info.get("width"), height=info.get("height"),
                                       duration=round(duration) or None, filename=reply.path.name, **self._where)
+        if rest:
+            await self.send_text(rest)
 
     async def _send_file(self, path: Path, caption: str) -> None:
+        caption, rest = _caption_and_rest(caption)
         with path.open("rb") as document:
             await self.bot.send_document(document=document, caption=caption or None, filename=path.name,
                                          **self._where)
+        if rest:
+            await self.send_text(rest)
 
     async def _send_poll(self, poll: PollReply) -> None:
         keyboard = _keyboard([o.label for o in poll.options], {})
         if poll.video is not None:
+            caption, rest = _caption_and_rest(poll.text)
             with poll.video.open("rb") as video:
-                message = await self.bot.send_video(video=video, caption=poll.text, reply_markup=keyboard,
+                message = await self.bot.send_video(video=video, caption=caption, reply_markup=keyboard,
                                                     supports_streaming=True, filename=poll.video.name, **self._where)
+            if rest:
+                await self.send_text(rest)
         else:
             message = await self.bot.send_message(text=poll.text, reply_markup=keyboard, **self._where)
         # The buttons name an option by its place; the message maps it back to the poll, across restarts.
@@ -205,6 +213,17 @@ def _base_label(text: str) -> str:
     """The option's own label, without the count we appended (see ``_keyboard``)."""
     match = _COUNTED_LABEL.match(text)
     return match.group(1) if match else text
+
+
+def _caption_and_rest(text: str) -> tuple[str, str]:
+    """A caption within Telegram's limit (cut at a line break or space), and the rest of ``text``,
+    which follows the media as a message: Telegram refuses the upload of a longer caption."""
+    limit = MessageLimit.CAPTION_LENGTH
+    if len(text) <= limit:
+        return text, ""
+    cut = max(text.rfind("\n", 0, limit + 1), text.rfind(" ", 0, limit + 1))
+    cut = cut if cut > 0 else limit
+    return text[:cut].rstrip(), text[cut:].strip()
 
 
 def _chunks(text: str, size: int) -> list[str]:

@@ -7,11 +7,12 @@ The prompt is the model's own chat template applied to the messages the caller a
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from engine.devices import model_dtype, resolve_device
 from engine.errors import ModelBusyError, ModelError
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     import torch
 
     from engine.models import ChatMessage
+
+log = logging.getLogger(__name__)
 
 #: Markers chat templates put at the end of a turn; generation stops at those in the vocabulary,
 #: and text after one (a model writing the next turn itself) is cut off.
@@ -54,15 +57,14 @@ class CausalLMReplier:
         self._lock = threading.Lock()
 
     def reply(self, messages: Sequence[ChatMessage], *, max_new_tokens: int, timeout: float) -> str:
-        """The assistant's next message: at most ``max_new_tokens`` tokens, generation stopped after
+        """The assistant's next message: at most ``max_new_tokens`` tokens (and half the model's context; a
+        longer conversation loses its oldest exchanges first), generation stopped after
         ``timeout`` seconds (counted from this call, waiting for the model included); ``ModelBusyError``
         if the model stays busy with other replies for all of that time."""
         from transformers import MaxTimeCriteria, StoppingCriteriaList
 
         started = time.monotonic()
-        prompt = self.tokenizer.apply_chat_template(
-            [{"role": m.role, "content": m.content} for m in messages], tokenize=False, add_generation_prompt=True)
-        inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False).to(self.device)
+        inputs, max_new_tokens = self._fitted_prompt(list(messages), max_new_tokens)
         if not self._lock.acquire(timeout=max(timeout, 0.0)):
             raise ModelBusyError("I'm still busy with other conversations — please try again in a moment.")
         try:
@@ -76,6 +78,28 @@ class CausalLMReplier:
         finally:
             self._lock.release()
         return self._clean(output[0, inputs["input_ids"].shape[1]:].tolist())
+
+    def _fitted_prompt(self, messages: list[ChatMessage], max_new_tokens: int) -> tuple[Any, int]:
+        """The tokenized prompt and token budget, within the model's context window: the oldest
+        exchanges go first, then (a system prompt alone too long) the start of the prompt; the
+        reply keeps at least half the window."""
+        context = getattr(self.model.config, "max_position_embeddings", None)
+        max_new_tokens = max(1, max_new_tokens if context is None else min(max_new_tokens, context // 2))
+        while True:
+            prompt = self.tokenizer.apply_chat_template(
+                [{"role": m.role, "content": m.content} for m in messages], tokenize=False, add_generation_prompt=True)
+            inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
+            length = inputs["input_ids"].shape[1]
+            if context is None or length + max_new_tokens <= context:
+                return inputs.to(self.device), max_new_tokens
+            # Drop one whole exchange after the system prompt, so the turns still start with the member's.
+            if len(messages) > 3 and messages[1].role == "user" and messages[2].role == "assistant":
+                messages = [messages[0], *messages[3:]]
+                continue
+            room = context - max_new_tokens
+            log.warning("a %d-token prompt does not fit the language model's %d-token context; keeping its last %d",
+                        length, context, room)
+            return {key: value[:, -room:].to(self.device) for key, value in inputs.items()}, max_new_tokens
 
     def _clean(self, new_ids: list[int]) -> str:
         """The generated text up to the first end-of-turn, without special tokens or surrounding space."""

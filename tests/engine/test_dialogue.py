@@ -118,3 +118,45 @@ def test_a_model_without_a_chat_template_is_refused(tiny_lm: Path, tmp_path: Pat
 def test_a_missing_folder_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"\[models\] llm = .*does not exist"):
         ModelHub(ModelSettings(llm=tmp_path / "nowhere", device="cpu")).replier()
+
+
+def recorded_prompts(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:
+    """The token ids each generate call was given."""
+    prompts: list[list[int]] = []
+    generate = replier.model.generate
+
+    def recording_generate(**kwargs):  # type: ignore[no-untyped-def]
+        prompts.append(kwargs["input_ids"][0].tolist())
+        return generate(**kwargs)
+
+    monkeypatch.setattr(replier.model, "generate", recording_generate)
+    return prompts
+
+
+def test_a_conversation_past_the_context_loses_its_oldest_exchanges(replier: CausalLMReplier,
+                                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    context = replier.model.config.max_position_embeddings
+    turns = [ChatMessage(role, f"Exchange {i}: " + "old news " * 5) for i in range(12) for role in ("user", "assistant")]
+    messages = [MESSAGES[0], *turns, ChatMessage("user", "What music do I like?")]
+    prompts = recorded_prompts(replier, monkeypatch)
+    assert isinstance(replier.reply(messages, max_new_tokens=24, timeout=30), str)
+    [ids] = prompts
+    prompt = replier.tokenizer.decode(ids)
+    assert len(ids) + 24 <= context
+    assert prompt.startswith("<|im_start|>system\nYou are Sakura") and "<|im_start|>system" not in prompt[1:]
+    assert prompt.endswith("<|im_start|>user\nWhat music do I like?<|im_end|>\n<|im_start|>assistant\n")
+    kept = [i for i in range(12) if f"Exchange {i}:" in prompt]
+    assert kept and kept == list(range(kept[0], 12)) and kept[0] > 0  # the newest, as whole exchanges
+    assert prompt.split("<|im_end|>\n", 1)[1].startswith(f"<|im_start|>user\nExchange {kept[0]}:")
+
+
+def test_a_system_prompt_past_the_context_keeps_its_end(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch,
+                                                        caplog: pytest.LogCaptureFixture) -> None:
+    context = replier.model.config.max_position_embeddings
+    prompts = recorded_prompts(replier, monkeypatch)
+    messages = [ChatMessage("system", "Be kind. " * 200), ChatMessage("user", "What music do I like?")]
+    assert isinstance(replier.reply(messages, max_new_tokens=10_000, timeout=30), str)
+    [ids] = prompts
+    assert len(ids) == context - context // 2  # the reply keeps half the window
+    assert replier.tokenizer.decode(ids).endswith("What music do I like?<|im_end|>\n<|im_start|>assistant\n")
+    assert "does not fit the language model's 512-token context" in caplog.text

@@ -20,6 +20,8 @@ pytest, ``build_all(folder)`` builds them all (the benchmark uses it).
 from __future__ import annotations
 
 import json
+import shutil
+import string
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -218,12 +220,32 @@ def build_speecht5(folder: Path) -> SpeechT5Folders:
     return SpeechT5Folders(model_dir, vocoder_dir, encoder_dir)
 
 
-def build_all(folder: Path) -> TinyModels:
-    """Every tiny model under ``folder`` (outside pytest, e.g. for the benchmark)."""
+def build_all(folder: Path, *, letters_only: bool = False) -> TinyModels:
+    """Every tiny model under ``folder`` (outside pytest, e.g. for the benchmark); ``letters_only``: Whisper
+    and the LM write only letters and spaces (see ``speaking``)."""
+    whisper, lm = build_whisper(folder / "whisper"), build_lm(folder / "lm")
     return TinyModels(
-        whisper=build_whisper(folder / "whisper"), lm=build_lm(folder / "lm"),
+        whisper=speaking(whisper) if letters_only else whisper, lm=speaking(lm) if letters_only else lm,
         vits=build_vits(folder / "vits"), speecht5=build_speecht5(folder / "speecht5-voices"),
     )
+
+
+def speaking(model: Path, folder: Path | None = None) -> Path:
+    """A copy of a tiny Whisper or LM folder (``folder``, by default next to it) whose generation writes only
+    lowercase letters and spaces: every other token is suppressed in its generation config. Its random
+    words are then text a voice reads and a recogniser's transcript is speech, so a conversation through
+    the real models always takes the same path (never the fallback for unspeakable text)."""
+    from transformers import AutoTokenizer, GenerationConfig
+
+    target = Path(shutil.copytree(model, folder or model.with_name(model.name + "-speaking")))
+    vocabulary = AutoTokenizer.from_pretrained(target, local_files_only=True).get_vocab()
+    generation = GenerationConfig.from_pretrained(target)
+    ends = generation.eos_token_id if isinstance(generation.eos_token_id, list) else [generation.eos_token_id]
+    readable = set(string.ascii_lowercase) | {_bytes_to_unicode()[ord(" ")]}
+    generation.suppress_tokens = sorted(i for token, i in vocabulary.items()
+                                        if i not in ends and not set(token) <= readable)
+    generation.save_pretrained(target)
+    return target
 
 
 # -- fixtures ---------------------------------------------------------------------------------

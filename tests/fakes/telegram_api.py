@@ -25,6 +25,8 @@ BOT: dict[str, Any] = {"id": 123456, "is_bot": True, "first_name": "Mouthpiece",
 GROUP: dict[str, Any] = {"id": -1001000000001, "type": "supergroup", "title": "Test Group"}
 #: The most a bot may download through the public Bot API.
 DOWNLOAD_LIMIT = 20 * 1024 * 1024
+#: Telegram refuses a media caption longer than this.
+CAPTION_LIMIT = 1024
 _UPLOAD_METHODS = {"sendVideo": ("video", "video"), "sendVideoNote": ("video_note", "video_note"),
                    "sendDocument": ("document", "file")}
 _ADMIN_RIGHTS = ("can_be_edited", "is_anonymous", "can_manage_chat", "can_delete_messages", "can_manage_video_chats",
@@ -356,6 +358,8 @@ class FakeTelegramAPI:
             media["length"] = int(params.get("length") or 0)
             del media["file_name"]
         content_fields: dict[str, Any] = {field_name: media}
+        if len(params.get("caption") or "") > CAPTION_LIMIT:
+            raise ApiError(400, "Bad Request: message caption is too long")
         if params.get("caption"):
             content_fields["caption"] = params["caption"]
         stored = self._post(params, kind, **content_fields)
