@@ -28,7 +28,8 @@ class WhisperRecognizer:
         from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
         self.model_dir = Path(model_dir)
-        check_folder(self.model_dir, "asr", kinds=("whisper",), what="a Whisper model (WhisperForConditionalGeneration)")
+        check_folder(self.model_dir, "asr", kinds=("whisper",),
+                     what="a Whisper model (WhisperForConditionalGeneration)")
         self.device = resolve_device(device)
         self.dtype = model_dtype(self.device)
         self.processor = load("asr", self.model_dir,

@@ -41,7 +41,8 @@ class CausalLMReplier:
         self.model_dir = Path(model_dir)
         if not self.model_dir.is_dir():
             raise ModelError(f"[models] llm = \"{self.model_dir}\": that folder does not exist. Put a chat model "
-                             "saved with save_pretrained() there (see the README's Models section) or remove the setting.")
+                             "saved with save_pretrained() there (see the README's Models section) "
+                             "or remove the setting.")
         self.tokenizer = load("llm", self.model_dir,
                               lambda: AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True))
         if not getattr(self.tokenizer, "chat_template", None):

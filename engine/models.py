@@ -95,7 +95,8 @@ class ModelHub:
             return None
         from engine.speakers import SpeakerEncoder
 
-        return self._once("speaker_encoder", lambda: SpeakerEncoder(self.settings.speaker_encoder, self.settings.device))  # type: ignore[arg-type]
+        return self._once("speaker_encoder",
+                          lambda: SpeakerEncoder(self.settings.speaker_encoder, self.settings.device))  # type: ignore[arg-type]
 
     def missing_for_cloning(self) -> list[str]:
         """The ``[models]`` keys voice cloning still needs (empty when it is ready)."""
@@ -136,7 +137,8 @@ class NeuralVoice:
         from engine.loading import folder_fingerprint
 
         settings = self.hub.settings
-        folders = [settings.vits] if self.name == "vits" else [settings.speecht5, settings.hifigan, settings.speaker_encoder]
+        folders = ([settings.vits] if self.name == "vits"
+                   else [settings.speecht5, settings.hifigan, settings.speaker_encoder])
         return f"{self.name}:{settings.device}:{folder_fingerprint(*folders)}"
 
     def __call__(self, text: str, voice: VoiceSettings) -> Speech:

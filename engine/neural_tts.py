@@ -116,7 +116,8 @@ class SpeechT5Voice:
 
         self.model_dir, self.vocoder_dir = Path(model_dir), Path(vocoder_dir)
         check_folder(self.model_dir, "speecht5", kinds=("speecht5",), what="a SpeechT5 text-to-speech model")
-        check_folder(self.vocoder_dir, "hifigan", kinds=("hifigan", "speecht5_hifigan"), what="a SpeechT5 HiFi-GAN vocoder")
+        check_folder(self.vocoder_dir, "hifigan", kinds=("hifigan", "speecht5_hifigan"),
+                     what="a SpeechT5 HiFi-GAN vocoder")
         self.device = resolve_device(device)
         self.dtype = model_dtype(self.device)
         self.processor = load("speecht5", self.model_dir,

@@ -146,7 +146,8 @@ def _led(points: list[Point]) -> Layer:
 def _eye_shape(cx: float, cy: float, top: float, bottom: float) -> list[Point]:
     """A flat hexagon spanning ``top``..``bottom`` around the eye's centre."""
     mid = cy + (top + bottom) / 2
-    return [(cx - 21, mid), (cx - 13, cy + top), (cx + 13, cy + top), (cx + 21, mid), (cx + 13, cy + bottom), (cx - 13, cy + bottom)]
+    return [(cx - 21, mid), (cx - 13, cy + top), (cx + 13, cy + top),
+            (cx + 21, mid), (cx + 13, cy + bottom), (cx - 13, cy + bottom)]
 
 
 def _eyes() -> dict[str, Layer]:
