@@ -52,7 +52,7 @@ class CausalLMReplier:
         self.device = resolve_device(device)
         self.model = load("llm", self.model_dir, lambda: AutoModelForCausalLM.from_pretrained(
             self.model_dir, local_files_only=True, dtype=self._dtype()))
-        self.model.to(self.device).eval()
+        self.model.to(self.device).eval()  # type: ignore[arg-type]
         self.stop_ids = self._stop_ids()
         self._torch = torch
         self._lock = threading.Lock()
@@ -71,7 +71,7 @@ class CausalLMReplier:
         try:
             remaining = max(timeout - (time.monotonic() - started), 0.0)
             with self._torch.inference_mode():
-                output = self.model.generate(
+                output = self.model.generate(  # type: ignore[misc]
                     **inputs, max_new_tokens=max(1, max_new_tokens), do_sample=False,
                     eos_token_id=self.stop_ids or None, pad_token_id=self._pad_id(),
                     stopping_criteria=StoppingCriteriaList([MaxTimeCriteria(remaining, initial_timestamp=time.time())]),

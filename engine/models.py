@@ -57,7 +57,7 @@ class ModelHub:
 
     def recognizer(self) -> SpeechRecognizer | None:
         if "asr" in self._loaded:
-            return self._loaded["asr"]  # type: ignore[no-any-return]
+            return self._loaded["asr"]
         if self.settings.asr is None:
             return None
         from engine.asr import WhisperRecognizer
@@ -66,7 +66,7 @@ class ModelHub:
 
     def replier(self) -> Replier | None:
         if "llm" in self._loaded:
-            return self._loaded["llm"]  # type: ignore[no-any-return]
+            return self._loaded["llm"]
         if self.settings.llm is None:
             return None
         from engine.dialogue import CausalLMReplier
@@ -111,11 +111,11 @@ class ModelHub:
 
     def _once(self, key: str, build: Callable[[], T]) -> T:
         if key in self._loaded:
-            return self._loaded[key]  # type: ignore[no-any-return]
+            return self._loaded[key]
         with self._loading:  # one load at a time: two first requests must not load a model twice
             if key not in self._loaded:
                 self._loaded[key] = build()
-            return self._loaded[key]  # type: ignore[no-any-return]
+            return self._loaded[key]
 
 
 #: What each neural voice needs configured, for the message when it is not.

@@ -141,7 +141,8 @@ class Layer:
 
     def final(self, view: Box = FULL) -> Image.Image:
         """The 512² layer showing ``view`` (a square region of the drawing), anti-aliased."""
-        box = tuple(v * SCALE for v in view)
+        left, top, right, bottom = view
+        box = (left * SCALE, top * SCALE, right * SCALE, bottom * SCALE)
         return self.image.resize((SIZE, SIZE), Image.Resampling.LANCZOS, box=box)
 
 

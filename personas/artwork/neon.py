@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from personas.artwork.common import Colour, Layer, Point, compose, gradient, rgb
 from personas.artwork.mouths import MouthStyle, draw_mouths
 
@@ -52,7 +54,7 @@ def layers() -> dict[str, Layer]:
     return {"base": _base(), **_eyes(), **_brows(), **draw_mouths(MOUTH), "front": _glare()}
 
 
-def _neon(points: list[Point], colour: Colour, width: float, closed: bool = False) -> Layer:
+def _neon(points: Sequence[Point], colour: Colour, width: float, closed: bool = False) -> Layer:
     """A glowing tube: a bright core line with a soft halo of its colour."""
     tube = Layer().line(points, colour, width, closed=closed)
     tube.over(Layer().line(points, rgb("#FFFFFF", 200), width * 0.35, closed=closed))
