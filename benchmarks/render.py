@@ -87,9 +87,12 @@ def speed(repeats: int) -> None:
             bare.append(bare_encode_once(frames, plan.speech, Path(tmp) / "bare.mp4"))
     ratios = [b / f for b, f in zip(bare, full)]
     print(f"speech: {duration:.1f} s, {len(frames)} frames at 512x512, 25 fps, {repeats} runs each (median)")
-    print(f"end-to-end render:        {statistics.median(full):.2f} s  -> {duration / statistics.median(full):.1f}x real time (target >= 15x)")
-    print(f"bare H.264 of the frames (yuv420p in): {statistics.median(bare):.2f} s  -> {duration / statistics.median(bare):.1f}x real time")
-    print(f"render speed / bare encoding speed: {statistics.median(ratios):.2f} (target >= 0.8; per run {', '.join(f'{r:.2f}' for r in ratios)})")
+    print(f"end-to-end render:        {statistics.median(full):.2f} s  "
+          f"-> {duration / statistics.median(full):.1f}x real time (target >= 15x)")
+    print(f"bare H.264 of the frames (yuv420p in): {statistics.median(bare):.2f} s  "
+          f"-> {duration / statistics.median(bare):.1f}x real time")
+    print(f"render speed / bare encoding speed: {statistics.median(ratios):.2f} "
+          f"(target >= 0.8; per run {', '.join(f'{r:.2f}' for r in ratios)})")
 
 
 def long_clip_child(minutes: float) -> None:

@@ -92,7 +92,8 @@ class Agent:
             await _answer_safely(ctx, str(error))
         except Exception:
             log.exception("failed to handle a message on %s from user %s", event.platform, event.user.id)
-            await _answer_safely(ctx, "Sorry, something went wrong on my side. The admins can find the details in the log.")
+            await _answer_safely(ctx, "Sorry, something went wrong on my side. "
+                                      "The admins can find the details in the log.")
         finally:
             ctx.cleanup()
 

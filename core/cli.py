@@ -28,8 +28,10 @@ class Mood(str, Enum):
     angry = "angry"
 
 
-ConfigOption = Annotated[Optional[Path], typer.Option("--config", "-c", help="config.toml to use (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
-PersonaOption = Annotated[Optional[str], typer.Option("--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
+ConfigOption = Annotated[Optional[Path], typer.Option(
+    "--config", "-c", help="config.toml to use (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
+PersonaOption = Annotated[Optional[str], typer.Option(
+    "--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
 MoodOption = Annotated[Mood, typer.Option("--mood", "-m", help="the face the persona makes")]
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="where to write the MP4")]
 
@@ -67,7 +69,8 @@ def _render(agent: Agent, request: RenderRequest, output: Path | None) -> Render
         task = bar.add_task(f"{request.persona}: starting", total=1)
 
         def on_progress(progress) -> None:  # type: ignore[no-untyped-def]
-            bar.update(task, description=f"{request.persona}: {progress.stage}", completed=progress.done, total=max(progress.total, 1))
+            bar.update(task, description=f"{request.persona}: {progress.stage}",
+                       completed=progress.done, total=max(progress.total, 1))
 
         try:
             result = agent.engine.render(request, on_progress=on_progress)
@@ -87,7 +90,8 @@ def _moved(result: RenderResult, path: Path) -> RenderResult:
 
 
 def _report(result: RenderResult) -> None:
-    how = "from the cache" if result.cached else f"in {result.elapsed:.2f} s ({result.duration / max(result.elapsed, 1e-9):.1f}× real time)"
+    speed = result.duration / max(result.elapsed, 1e-9)
+    how = "from the cache" if result.cached else f"in {result.elapsed:.2f} s ({speed:.1f}× real time)"
     typer.echo(f"{result.path}  {result.duration:.2f} s of video, {result.persona}, made {how}")
 
 
@@ -176,4 +180,5 @@ def doctor(config: ConfigOption = None) -> None:
     for state in states:
         typer.echo(f"  {state.name:<10} {state.describe()}")
     platforms = [s.name for s in states if s.ready and s.name != "console"]
-    typer.echo(f"'mouthpiece run' serves: {', '.join(platforms) if platforms else 'the console (no platform is ready)'}")
+    serves = ", ".join(platforms) if platforms else "the console (no platform is ready)"
+    typer.echo(f"'mouthpiece run' serves: {serves}")

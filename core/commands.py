@@ -47,7 +47,8 @@ class CommandRegistry:
 
     def register(self, command: Command) -> None:
         if command.name in self._commands:
-            raise ValueError(f"command {command.name!r} is already registered by {self._commands[command.name].plugin!r}")
+            raise ValueError(f"command {command.name!r} is already registered "
+                             f"by {self._commands[command.name].plugin!r}")
         self._commands[command.name] = command
 
     def get(self, name: str) -> Command | None:
@@ -58,14 +59,16 @@ class CommandRegistry:
 
     def is_command(self, text: str) -> bool:
         stripped = text.lstrip()
-        return stripped.startswith(self.prefix) and len(stripped) > len(self.prefix) and not stripped[len(self.prefix)].isspace()
+        return (stripped.startswith(self.prefix) and len(stripped) > len(self.prefix)
+                and not stripped[len(self.prefix)].isspace())
 
     def parse(self, text: str) -> tuple[Command, ParsedCommand]:
         """Split ``!name args --opt value`` into its command and parsed arguments."""
         try:
             words = shlex.split(_APOSTROPHE.sub(r"\\'", text.strip()[len(self.prefix):]))
         except ValueError:
-            raise CommandError("I couldn't read that command: a quote is not closed. Close it, e.g. !say \"hello there\".") from None
+            raise CommandError("I couldn't read that command: a quote is not closed. "
+                               "Close it, e.g. !say \"hello there\".") from None
         name, rest = words[0].lower(), words[1:]
         command = self._commands.get(name)
         if command is None:
@@ -84,7 +87,8 @@ class CommandRegistry:
             if (command.admin_only and not is_admin) or command.plugin in switched_off:
                 continue
             lines.append(f"  {self.usage_of(command)} — {command.summary}")
-            lines.extend(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}" for o in command.options)
+            lines.extend(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}"
+                         for o in command.options)
         return "\n".join(lines)
 
     def usage_of(self, command: Command) -> str:

@@ -61,7 +61,8 @@ class Context:
 
         edits = _StatusEdits(status, label, asyncio.get_running_loop())
         # submit() hashes the audio for the cache key: keep that off the event loop.
-        job = await asyncio.to_thread(self.agent.engine.submit, request, priority or Priority.INTERACTIVE, edits.on_progress)
+        job = await asyncio.to_thread(self.agent.engine.submit, request, priority or Priority.INTERACTIVE,
+                                      edits.on_progress)
         try:
             result = await job
         finally:

@@ -15,7 +15,7 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint, or_
-from sqlmodel import Field, SQLModel, select
+from sqlmodel import Field, SQLModel, col, select
 
 from core.events import VoteEvent
 from core.replies import PollReply
@@ -102,7 +102,8 @@ class Polls:
         with self.storage.session() as session:
             in_poll = select(PollVote).where(PollVote.platform == platform, PollVote.poll_id == poll_id)
             removed = 0
-            for vote in session.exec(in_poll.where(or_(PollVote.option == option, PollVote.previous == option))):
+            for vote in session.exec(in_poll.where(or_(col(PollVote.option) == option,
+                                                       col(PollVote.previous) == option))):
                 if vote.option == option:
                     session.delete(vote)
                     removed += 1

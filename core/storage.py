@@ -78,7 +78,7 @@ class Storage:
 
     def release_files(self, owner: str) -> None:
         with self.session() as session:
-            session.exec(delete(KeptFile).where(col(KeptFile.owner) == owner))  # type: ignore[call-overload]
+            session.exec(delete(KeptFile).where(col(KeptFile.owner) == owner))
             session.commit()
 
     def kept_paths(self, now: datetime) -> set[Path]:

@@ -28,14 +28,15 @@ class WhisperRecognizer:
         from transformers import WhisperForConditionalGeneration, WhisperProcessor
 
         self.model_dir = Path(model_dir)
-        check_folder(self.model_dir, "asr", kinds=("whisper",), what="a Whisper model (WhisperForConditionalGeneration)")
+        check_folder(self.model_dir, "asr", kinds=("whisper",),
+                     what="a Whisper model (WhisperForConditionalGeneration)")
         self.device = resolve_device(device)
         self.dtype = model_dtype(self.device)
         self.processor = load("asr", self.model_dir,
                               lambda: WhisperProcessor.from_pretrained(self.model_dir, local_files_only=True))
         self.model = load("asr", self.model_dir, lambda: WhisperForConditionalGeneration.from_pretrained(
             self.model_dir, local_files_only=True, dtype=self.dtype))
-        self.model.to(self.device).eval()
+        self.model.to(self.device).eval()  # type: ignore[arg-type]
         limit = self.model.config.max_target_positions - _PROMPT_TOKENS - 1
         self.max_new_tokens = max(1, min(max_new_tokens, limit))
         self.max_audio_bytes, self.max_audio_seconds = max_audio_bytes, max_audio_seconds

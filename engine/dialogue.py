@@ -41,7 +41,8 @@ class CausalLMReplier:
         self.model_dir = Path(model_dir)
         if not self.model_dir.is_dir():
             raise ModelError(f"[models] llm = \"{self.model_dir}\": that folder does not exist. Put a chat model "
-                             "saved with save_pretrained() there (see the README's Models section) or remove the setting.")
+                             "saved with save_pretrained() there (see the README's Models section) "
+                             "or remove the setting.")
         self.tokenizer = load("llm", self.model_dir,
                               lambda: AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True))
         if not getattr(self.tokenizer, "chat_template", None):
@@ -51,7 +52,7 @@ class CausalLMReplier:
         self.device = resolve_device(device)
         self.model = load("llm", self.model_dir, lambda: AutoModelForCausalLM.from_pretrained(
             self.model_dir, local_files_only=True, dtype=self._dtype()))
-        self.model.to(self.device).eval()
+        self.model.to(self.device).eval()  # type: ignore[arg-type]
         self.stop_ids = self._stop_ids()
         self._torch = torch
         self._lock = threading.Lock()
@@ -70,7 +71,7 @@ class CausalLMReplier:
         try:
             remaining = max(timeout - (time.monotonic() - started), 0.0)
             with self._torch.inference_mode():
-                output = self.model.generate(
+                output = self.model.generate(  # type: ignore[misc]
                     **inputs, max_new_tokens=max(1, max_new_tokens), do_sample=False,
                     eos_token_id=self.stop_ids or None, pad_token_id=self._pad_id(),
                     stopping_criteria=StoppingCriteriaList([MaxTimeCriteria(remaining, initial_timestamp=time.time())]),

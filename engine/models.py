@@ -57,7 +57,7 @@ class ModelHub:
 
     def recognizer(self) -> SpeechRecognizer | None:
         if "asr" in self._loaded:
-            return self._loaded["asr"]  # type: ignore[no-any-return]
+            return self._loaded["asr"]
         if self.settings.asr is None:
             return None
         from engine.asr import WhisperRecognizer
@@ -66,7 +66,7 @@ class ModelHub:
 
     def replier(self) -> Replier | None:
         if "llm" in self._loaded:
-            return self._loaded["llm"]  # type: ignore[no-any-return]
+            return self._loaded["llm"]
         if self.settings.llm is None:
             return None
         from engine.dialogue import CausalLMReplier
@@ -95,7 +95,8 @@ class ModelHub:
             return None
         from engine.speakers import SpeakerEncoder
 
-        return self._once("speaker_encoder", lambda: SpeakerEncoder(self.settings.speaker_encoder, self.settings.device))  # type: ignore[arg-type]
+        return self._once("speaker_encoder",
+                          lambda: SpeakerEncoder(self.settings.speaker_encoder, self.settings.device))  # type: ignore[arg-type]
 
     def missing_for_cloning(self) -> list[str]:
         """The ``[models]`` keys voice cloning still needs (empty when it is ready)."""
@@ -110,11 +111,11 @@ class ModelHub:
 
     def _once(self, key: str, build: Callable[[], T]) -> T:
         if key in self._loaded:
-            return self._loaded[key]  # type: ignore[no-any-return]
+            return self._loaded[key]
         with self._loading:  # one load at a time: two first requests must not load a model twice
             if key not in self._loaded:
                 self._loaded[key] = build()
-            return self._loaded[key]  # type: ignore[no-any-return]
+            return self._loaded[key]
 
 
 #: What each neural voice needs configured, for the message when it is not.
@@ -136,7 +137,8 @@ class NeuralVoice:
         from engine.loading import folder_fingerprint
 
         settings = self.hub.settings
-        folders = [settings.vits] if self.name == "vits" else [settings.speecht5, settings.hifigan, settings.speaker_encoder]
+        folders = ([settings.vits] if self.name == "vits"
+                   else [settings.speecht5, settings.hifigan, settings.speaker_encoder])
         return f"{self.name}:{settings.device}:{folder_fingerprint(*folders)}"
 
     def __call__(self, text: str, voice: VoiceSettings) -> Speech:

@@ -84,7 +84,7 @@ class VitsVoice:
                               lambda: AutoTokenizer.from_pretrained(self.model_dir, local_files_only=True))
         self.model = load("vits", self.model_dir,
                           lambda: VitsModel.from_pretrained(self.model_dir, local_files_only=True))
-        self.model.to(self.device).eval()
+        self.model.to(self.device).eval()  # type: ignore[arg-type]
         self.rate = int(self.model.config.sampling_rate)
         self.piece_chars = PIECE_CHARS
         self._lock = threading.Lock()
@@ -116,7 +116,8 @@ class SpeechT5Voice:
 
         self.model_dir, self.vocoder_dir = Path(model_dir), Path(vocoder_dir)
         check_folder(self.model_dir, "speecht5", kinds=("speecht5",), what="a SpeechT5 text-to-speech model")
-        check_folder(self.vocoder_dir, "hifigan", kinds=("hifigan", "speecht5_hifigan"), what="a SpeechT5 HiFi-GAN vocoder")
+        check_folder(self.vocoder_dir, "hifigan", kinds=("hifigan", "speecht5_hifigan"),
+                     what="a SpeechT5 HiFi-GAN vocoder")
         self.device = resolve_device(device)
         self.dtype = model_dtype(self.device)
         self.processor = load("speecht5", self.model_dir,
@@ -125,8 +126,8 @@ class SpeechT5Voice:
             self.model_dir, local_files_only=True, dtype=self.dtype))
         self.vocoder = load("hifigan", self.vocoder_dir, lambda: SpeechT5HifiGan.from_pretrained(
             self.vocoder_dir, local_files_only=True, dtype=self.dtype))
-        self.model.to(self.device).eval()
-        self.vocoder.to(self.device).eval()
+        self.model.to(self.device).eval()  # type: ignore[arg-type]
+        self.vocoder.to(self.device).eval()  # type: ignore[arg-type]
         self.rate = int(self.vocoder.config.sampling_rate)
         self.dimension = int(self.model.config.speaker_embedding_dim)
         self.max_tokens = int(self.model.config.max_text_positions)

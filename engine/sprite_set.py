@@ -50,7 +50,8 @@ def check_sprite_dir(sprite_dir: Path) -> None:
         raise ValueError(f"{sprite_dir}: missing required layer(s): {', '.join(missing)}")
     size = _probe(sprite_dir / "base.png")
     if size[0] != size[1] or size[0] < 64:
-        raise ValueError(f"{sprite_dir / 'base.png'}: layers must be square and at least 64×64, got {size[0]}×{size[1]}")
+        raise ValueError(f"{sprite_dir / 'base.png'}: layers must be square and at least 64×64, "
+                         f"got {size[0]}×{size[1]}")
     for name in (*REQUIRED_LAYERS[1:], *OPTIONAL_LAYERS):
         path = sprite_dir / f"{name}.png"
         if path.is_file() and (got := _probe(path)) != size:

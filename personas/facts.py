@@ -21,26 +21,32 @@ _SECRET = re.compile(
 )
 _SENTENCE = re.compile(r"[^.!?;\n]+[.!?;]*")
 #: Where the object of "I like …" ends.
-_CLAUSE_BREAK = re.compile(r"\s*(?:,|\band\s+(?:i|my|you)\b|\bbut\b|\bbecause\b|\bso\b|\bwhen\b|\bif\b|\bthough\b)", re.IGNORECASE)
+_CLAUSE_BREAK = re.compile(r"\s*(?:,|\band\s+(?:i|my|you)\b|\bbut\b|\bbecause\b|\bso\b|\bwhen\b|\bif\b|\bthough\b)",
+                           re.IGNORECASE)
 _CLAUSE = re.compile(r",?\s+\b(?:but|and|while|whereas|though)\s+(?=i\b)", re.IGNORECASE)
-_TRAILING_FILLER = re.compile(r"\s+(?:too|as well|a lot|so much|very much|a bit|sometimes|really|now|these days)$", re.IGNORECASE)
+_TRAILING_FILLER = re.compile(r"\s+(?:too|as well|a lot|so much|very much|a bit|sometimes|really|now|these days)$",
+                              re.IGNORECASE)
 _PRONOUN_OBJECTS = {"it", "that", "this", "you", "them", "him", "her", "those", "these", "one", "u", "ya"}
 _NAME_STOP = {"and", "but", "by", "from", "i", "im", "i'm", "not", "please", "so", "the", "because"}
 _MY_TO_THEIR = {"my": "their", "me": "them", "myself": "themselves", "mine": "theirs", "i": "they"}
 _THEIR_TO_YOUR = {"their": "your", "them": "you", "themselves": "yourself", "theirs": "yours", "they": "you"}
 MAX_OBJECT_WORDS = 6
 
-_LIKE = re.compile(r"\bi\s+(?:really\s+|totally\s+|also\s+|just\s+|absolutely\s+)?(like|love|enjoy|adore)\s+(?P<what>.+)", re.IGNORECASE)
+_LIKE = re.compile(r"\bi\s+(?:really\s+|totally\s+|also\s+|just\s+|absolutely\s+)?"
+                   r"(like|love|enjoy|adore)\s+(?P<what>.+)", re.IGNORECASE)
 _DISLIKE = re.compile(
     r"\bi\s+(?:really\s+|also\s+)?(?:hate|dislike|detest|don'?t\s+like|do\s+not\s+like|can'?t\s+stand|cannot\s+stand|"
     r"don'?t\s+enjoy|do\s+not\s+enjoy)\s+(?P<what>.+)", re.IGNORECASE)
-_NAME = re.compile(r"\b(?:my\s+name\s+is|call\s+me|i'?m\s+called|i\s+am\s+called|my\s+name'?s)\s+(?P<name>[^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*)?)", re.IGNORECASE)
+_NAME = re.compile(r"\b(?:my\s+name\s+is|call\s+me|i'?m\s+called|i\s+am\s+called|my\s+name'?s)\s+"
+                   r"(?P<name>[^\W\d_][\w'-]*(?:\s+[^\W\d_][\w'-]*)?)", re.IGNORECASE)
 _FROM = re.compile(r"\bi(?:'m|\s+am)\s+(?:originally\s+)?from\s+(?P<what>.+)", re.IGNORECASE)
 _LIVE = re.compile(r"\bi\s+(?:currently\s+|now\s+)?live\s+in\s+(?P<what>.+)", re.IGNORECASE)
-_FAVOURITE = re.compile(r"\bmy\s+fav(?:ou?rite|e)\s+(?P<thing>[\w -]{1,30}?)\s+(?:is|are)\s+(?P<what>.+)", re.IGNORECASE)
+_FAVOURITE = re.compile(r"\bmy\s+fav(?:ou?rite|e)\s+(?P<thing>[\w -]{1,30}?)\s+(?:is|are)\s+(?P<what>.+)",
+                        re.IGNORECASE)
 _WORK = re.compile(r"\bi\s+work\s+as\s+(?P<what>.+)", re.IGNORECASE)
 _PET = re.compile(r"\bi\s+have\s+(?P<what>(?:an?|two|three|\d+)\s+(?:cats?|dogs?|rabbits?|hamsters?|birds?|parrots?|"
-                  r"fish|turtles?|snakes?|guinea\s+pigs?|horses?)(?:\s+(?:called|named)\s+[^\W\d_][\w'-]*)?)", re.IGNORECASE)
+                  r"fish|turtles?|snakes?|guinea\s+pigs?|horses?)(?:\s+(?:called|named)\s+[^\W\d_][\w'-]*)?)",
+                  re.IGNORECASE)
 _LIKE_VERBS = {"like": "likes", "love": "loves", "enjoy": "enjoys", "adore": "loves"}
 
 

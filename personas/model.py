@@ -73,7 +73,8 @@ class Persona(BaseModel):
         try:
             fields = {field for _, field, _, _ in string.Formatter().parse(greeting) if field is not None}
         except ValueError as error:
-            raise ValueError(f"greeting is not a valid template ({error}); write {{{{ and }}}} for literal braces") from error
+            raise ValueError(f"greeting is not a valid template ({error}); "
+                             "write {{ and }} for literal braces") from error
         if unknown := fields - GREETING_FIELDS:
             raise ValueError(f"greeting may only use {{name}} and {{server}}, not {', '.join(sorted(unknown))}")
         return greeting

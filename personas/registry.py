@@ -78,7 +78,8 @@ class PersonaRegistry:
                 log.warning("skipping persona %s: %s", folder, error)
                 continue
             if persona.name in self._personas:
-                log.info("persona %s from %s replaces the one from %s", persona.name, folder, self._personas[persona.name].root)
+                log.info("persona %s from %s replaces the one from %s",
+                         persona.name, folder, self._personas[persona.name].root)
             self._personas[persona.name] = persona
 
     def _pick_default(self, default: str | None, builtins: list[Persona]) -> Persona:

@@ -13,7 +13,8 @@ from __future__ import annotations
 Bank = dict[str, tuple[str, ...]]
 
 FRIENDLY: Bank = {
-    "first": ("Hi {name}, nice to meet you! I'm {persona}.", "Hello {name}! I'm {persona}, and I'm so glad you said hi."),
+    "first": ("Hi {name}, nice to meet you! I'm {persona}.",
+              "Hello {name}! I'm {persona}, and I'm so glad you said hi."),
     "again": ("Hi again, {name}!", "Hello again, {name}! Good to see you."),
     "back": ("Welcome back, {name}! I missed you.", "{name}, you're back! Yay!"),
     "recall": ("You told me {fact}, I haven't forgotten!", "I remember that {fact}."),
@@ -68,7 +69,8 @@ ANIME: Bank = {
 }
 
 CYBERPUNK: Bank = {
-    "first": ("New signal on the grid. {name}, right? Name's {persona}.", "Hey {name}. {persona} here. Welcome to the grid, choom."),
+    "first": ("New signal on the grid. {name}, right? Name's {persona}.",
+              "Hey {name}. {persona} here. Welcome to the grid, choom."),
     "again": ("{name}, back on my channel.", "Signal's back. Hey again, {name}."),
     "back": ("Long time off the grid, {name}. Welcome back, choom.", "{name}. Knew you'd reconnect."),
     "recall": ("Still got you on file: {fact}.", "My logs say {fact}. Preem."),

@@ -28,15 +28,16 @@ def _words(text: str) -> frozenset[str]:
     return frozenset(text.split())
 
 
-_INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple((name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
-    ("help", r"\b(help|commands?|what can you do|how does this work|how do (i|you) use)\b"),
-    ("remember", r"\b(what do you (remember|know)|do you remember|what have i told you|what did i tell you)\b"),
-    ("your_name", r"\b(what'?s my name|what is my name|who am i|do you know my name)\b"),
-    ("bot", r"\bare you (an? )?(bot|ai|robot|human|real|person|chat ?gpt|llm|language model)\b"),
-    ("who", r"\b(who are you|what are you\W*$|what'?s your name|what is your name|tell me about yourself)\b"),
-    ("thanks", r"\b(thanks|thank you|thx|ty|cheers)\b"),
-    ("bye", r"\b(bye|goodbye|good night|see you|see ya|cya)\b"),
-))
+_INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
+    (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
+        ("help", r"\b(help|commands?|what can you do|how does this work|how do (i|you) use)\b"),
+        ("remember", r"\b(what do you (remember|know)|do you remember|what have i told you|what did i tell you)\b"),
+        ("your_name", r"\b(what'?s my name|what is my name|who am i|do you know my name)\b"),
+        ("bot", r"\bare you (an? )?(bot|ai|robot|human|real|person|chat ?gpt|llm|language model)\b"),
+        ("who", r"\b(who are you|what are you\W*$|what'?s your name|what is your name|tell me about yourself)\b"),
+        ("thanks", r"\b(thanks|thank you|thx|ty|cheers)\b"),
+        ("bye", r"\b(bye|goodbye|good night|see you|see ya|cya)\b"),
+    ))
 #: Asked-for answers come before a reaction to the member's feelings.
 _ANSWERED_FIRST = frozenset({"help", "remember", "your_name", "bot", "who", "thanks", "bye"})
 _GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|heya|yo|howdy|greetings|good (morning|afternoon|evening)|hallo|hola)\b",

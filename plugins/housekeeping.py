@@ -121,7 +121,8 @@ async def cleanup(ctx: Context, command: ParsedCommand) -> None:
     report = await run_retention(ctx.agent)
     cap = ctx.agent.config.housekeeping.max_folder_mb
     kept = f" {report.kept} old file(s) are kept for pending posts." if report.kept else ""
-    await ctx.reply(f"Housekeeping: deleted {len(report.deleted)} file(s), freed {report.freed_bytes / _MB:.1f} MB.{kept} "
+    await ctx.reply(f"Housekeeping: deleted {len(report.deleted)} file(s), "
+                    f"freed {report.freed_bytes / _MB:.1f} MB.{kept} "
                     f"The render folders now hold {report.remaining_bytes / _MB:.1f} MB (cap {cap:g} MB).")
 
 

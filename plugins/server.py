@@ -74,12 +74,14 @@ def channel_setter(key: str, what: str) -> Callable[[Context, list[str]], Any]:
         if value.lower() in NO_CHANNEL:
             ctx.agent.servers.clear(ctx.event.platform, ctx.event.channel.server_id, key)
             fallback = ctx.agent.server_settings(ctx.event).model_dump()[key]
-            where = f"channel {fallback} (from the config)" if fallback else "the channel the command or event came from"
+            where = (f"channel {fallback} (from the config)" if fallback
+                     else "the channel the command or event came from")
             await ctx.reply(f"{what} now go to {where}.")
             return
         channel = ctx.event.channel.id if value.lower() == "here" else value
         store_setting(ctx, key, channel)
-        await ctx.reply(f"{what} now go to {'this channel' if channel == ctx.event.channel.id else 'channel ' + channel}.")
+        where = "this channel" if channel == ctx.event.channel.id else "channel " + channel
+        await ctx.reply(f"{what} now go to {where}.")
 
     return set_channel
 

@@ -259,7 +259,8 @@ async def set_persona(ctx: Context, words: list[str]) -> None:
 async def test_greeting(ctx: Context, _: list[str]) -> None:
     settings = ctx.agent.server_settings(ctx.event)
     async with ctx.working("rendering a test greeting…") as status:
-        if await post_greeting(ctx, settings, greeting(settings, ctx.agent.config.welcome, ctx.event), Priority.INTERACTIVE):
+        text = greeting(settings, ctx.agent.config.welcome, ctx.event)
+        if await post_greeting(ctx, settings, text, Priority.INTERACTIVE):
             channel = settings.welcome_channel or ctx.event.channel.id
             where = "this channel" if channel == ctx.event.channel.id else f"channel {channel}"
             await status.finish(TextReply(f"Posted a test greeting in {where}."))
@@ -268,7 +269,8 @@ async def test_greeting(ctx: Context, _: list[str]) -> None:
                                           "Check my permissions there, or pick another with !welcome channel."))
 
 
-ADMIN_ACTIONS = {"template": set_template, "persona": set_persona, "channel": channel_setter("welcome_channel", "Welcome clips"), "test": test_greeting}
+ADMIN_ACTIONS = {"template": set_template, "persona": set_persona,
+                 "channel": channel_setter("welcome_channel", "Welcome clips"), "test": test_greeting}
 
 
 @hookimpl

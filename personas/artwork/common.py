@@ -46,7 +46,8 @@ def through(p0: Point, mid: Point, p2: Point, n: int = 24) -> list[Point]:
 
 
 def ellipse_points(cx: float, cy: float, rx: float, ry: float, n: int = 64, start: float = 0.0) -> list[Point]:
-    return [(cx + rx * math.cos(start + 2 * math.pi * i / n), cy + ry * math.sin(start + 2 * math.pi * i / n)) for i in range(n)]
+    return [(cx + rx * math.cos(start + 2 * math.pi * i / n), cy + ry * math.sin(start + 2 * math.pi * i / n))
+            for i in range(n)]
 
 
 def taper(points: Sequence[Point], width: float, start: float = 0.25, end: float = 0.25) -> list[Point]:
@@ -140,7 +141,8 @@ class Layer:
 
     def final(self, view: Box = FULL) -> Image.Image:
         """The 512² layer showing ``view`` (a square region of the drawing), anti-aliased."""
-        box = tuple(v * SCALE for v in view)
+        left, top, right, bottom = view
+        box = (left * SCALE, top * SCALE, right * SCALE, bottom * SCALE)
         return self.image.resize((SIZE, SIZE), Image.Resampling.LANCZOS, box=box)
 
 

@@ -117,7 +117,8 @@ def _wq(style: MouthStyle) -> Layer:
 
 
 def _l(style: MouthStyle) -> Layer:
-    return _opening(style, _lens(style, 20, 0, -5, 23), upper_teeth=0.5, tongue=(0, 24, 15, 8), tongue_tip=(0, 9, 7, 10))
+    return _opening(style, _lens(style, 20, 0, -5, 23), upper_teeth=0.5, tongue=(0, 24, 15, 8),
+                    tongue_tip=(0, 9, 7, 10))
 
 
 def _etc(style: MouthStyle) -> Layer:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from personas.artwork.common import Colour, Layer, Point, compose, gradient, rgb
 from personas.artwork.mouths import MouthStyle, draw_mouths
 
@@ -52,7 +54,7 @@ def layers() -> dict[str, Layer]:
     return {"base": _base(), **_eyes(), **_brows(), **draw_mouths(MOUTH), "front": _glare()}
 
 
-def _neon(points: list[Point], colour: Colour, width: float, closed: bool = False) -> Layer:
+def _neon(points: Sequence[Point], colour: Colour, width: float, closed: bool = False) -> Layer:
     """A glowing tube: a bright core line with a soft halo of its colour."""
     tube = Layer().line(points, colour, width, closed=closed)
     tube.over(Layer().line(points, rgb("#FFFFFF", 200), width * 0.35, closed=closed))
@@ -146,7 +148,8 @@ def _led(points: list[Point]) -> Layer:
 def _eye_shape(cx: float, cy: float, top: float, bottom: float) -> list[Point]:
     """A flat hexagon spanning ``top``..``bottom`` around the eye's centre."""
     mid = cy + (top + bottom) / 2
-    return [(cx - 21, mid), (cx - 13, cy + top), (cx + 13, cy + top), (cx + 21, mid), (cx + 13, cy + bottom), (cx - 13, cy + bottom)]
+    return [(cx - 21, mid), (cx - 13, cy + top), (cx + 13, cy + top),
+            (cx + 21, mid), (cx + 13, cy + bottom), (cx - 13, cy + bottom)]
 
 
 def _eyes() -> dict[str, Layer]:

@@ -92,7 +92,8 @@ def _back_hair() -> Layer:
 
 
 def _uniform() -> Layer:
-    body = bezier((280, 392), (360, 398), (412, 424), (426, 540)) + bezier((86, 540), (100, 424), (152, 398), (232, 392))
+    body = (bezier((280, 392), (360, 398), (412, 424), (426, 540))
+            + bezier((86, 540), (100, 424), (152, 398), (232, 392)))
     layer = Layer().shape(body, rgb("#F8F8FC"), rgb("#4A4668"), 3)
     for side in (-1, 1):
         collar = [(256 + side * 26, 392), (256 + side * 140, 424), (256 + side * 124, 452), (256, 470)]
@@ -133,7 +134,8 @@ def _side_locks() -> Layer:
         layer.shape(taper(spine, 34, 1.0, 0.0), HAIR, LINE, 3)
         short = bezier((x - side * 6, 240), (x - side * 10, 300), (x - side * 20, 340), (x - side * 12, 392))
         layer.shape(taper(short, 16, 1.0, 0.0), HAIR, LINE, 2.5)
-        layer.line(bezier((x + side * 4, 230), (x + side * 6, 290), (x - side * 4, 350), (x + side * 8, 410)), HAIR_BACK, 2)
+        layer.line(bezier((x + side * 4, 230), (x + side * 6, 290), (x - side * 4, 350), (x + side * 8, 410)),
+                   HAIR_BACK, 2)
     return layer
 
 
@@ -162,7 +164,8 @@ def _open_eye(cx: float, cy: float, side: int) -> Layer:
     mask = Layer().polygon(white, WHITE)
     eye = Layer().polygon(white, WHITE)
     ring = Layer().ellipse(cx + side * 2, cy + 2, 18, 23, LASH)
-    iris = gradient(Layer().ellipse(cx + side * 2, cy + 2, 16, 21, WHITE), rgb("#4E2470"), rgb("#C98CF0"), cy - 18, cy + 20)
+    iris = gradient(Layer().ellipse(cx + side * 2, cy + 2, 16, 21, WHITE), rgb("#4E2470"), rgb("#C98CF0"),
+                    cy - 18, cy + 20)
     iris.ellipse(cx + side * 2, cy - 1, 7.5, 11, rgb("#2B1140"))
     glints = Layer().ellipse(cx - 6, cy - 9, 6.5, 8, WHITE).ellipse(cx + 8, cy + 10, 3, 3, WHITE)
     glints.ellipse(cx + side * 2, cy + 16, 9, 3.5, rgb("#F0D2FF", 170))

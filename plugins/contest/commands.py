@@ -101,7 +101,8 @@ async def show_standings(ctx: Context, command: ParsedCommand) -> None:
     shown = models.open_in(storage, event.platform, event.channel.server_id) \
         or models.latest_in(storage, event.platform, event.channel.server_id)
     if shown is None:
-        raise CommandError(f"No contest has run here yet. Admins start one with {ctx.agent.commands.prefix}contest start.")
+        raise CommandError("No contest has run here yet. "
+                           f"Admins start one with {ctx.agent.commands.prefix}contest start.")
     if shown.status == models.Status.OPEN:
         rows = models.standings(ctx.agent.polls, shown, models.entries(storage, shown.id or 0))
         header = (f"«{shown.theme}» ends {timing.describe(shown.ends, _zone(ctx))} "

@@ -141,7 +141,8 @@ def entry_for_option(storage: Storage, contest_id: int, option: str) -> ContestE
     return next((e for e in entries(storage, contest_id) if e.option == option), None)
 
 
-def save_entry(storage: Storage, contest_id: int, user: User, videos: list[EntryVideo]) -> tuple[ContestEntry, str | None]:
+def save_entry(storage: Storage, contest_id: int, user: User,
+               videos: list[EntryVideo]) -> tuple[ContestEntry, str | None]:
     """Add the member's entry, or replace their recording in the same slot; returns the
     entry and, for a replacement, the option id of the recording it replaced."""
     with storage.session() as session:

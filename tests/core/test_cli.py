@@ -26,7 +26,8 @@ def config(tmp_path: Path) -> Path:
 
 def test_say_writes_the_video(config: Path, tmp_path: Path) -> None:
     out = tmp_path / "hello.mp4"
-    result = runner.invoke(app, ["say", "Hello from the command line", "--style", "cyberpunk", "-o", str(out), "-c", str(config)])
+    result = runner.invoke(app, ["say", "Hello from the command line", "--style", "cyberpunk",
+                                 "-o", str(out), "-c", str(config)])
     assert result.exit_code == 0, result.output
     assert str(out) in result.output and "neon" in result.output
     assert_valid_mp4(out, width=256, height=256, fps=25)

@@ -12,7 +12,8 @@ async def _noop(ctx, command) -> None:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def registry() -> CommandRegistry:
     registry = CommandRegistry(prefix="!")
-    options = (Option("style", "a style"), Option("batch", "all of them", choices=("all",)), Option("note", "round", takes_value=False))
+    options = (Option("style", "a style"), Option("batch", "all of them", choices=("all",)),
+               Option("note", "round", takes_value=False))
     registry.register(Command("say", "read text", _noop, usage="TEXT", options=options))
     registry.register(Command("avatar", "voice clip", _noop, options=options))
     registry.register(Command("announce", "admins only", _noop, admin_only=True))

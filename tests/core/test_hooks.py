@@ -75,7 +75,8 @@ def plugin_personas(tmp_path: Path) -> Path:
     folder = tmp_path / "plugin-personas"
     shutil.copytree(BUILTIN_PERSONAS / "friendly", folder / "robo")
     toml = folder / "robo" / "persona.toml"
-    toml.write_text(toml.read_text().replace('name = "friendly"', 'name = "robo"').replace('style = "friendly"', 'style = "robot"'))
+    toml.write_text(toml.read_text().replace('name = "friendly"', 'name = "robo"')
+                    .replace('style = "friendly"', 'style = "robot"'))
     return folder
 
 

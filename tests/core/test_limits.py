@@ -130,7 +130,8 @@ def test_the_clock_drives_the_window() -> None:
     limits = Limits(LimitSettings(user_per_minute=1, server_per_minute=0, user_concurrent_jobs=0), clock=clock)
     with limits.admit(_event(MEMBER), ParsedCommand("say", ["hi"])):
         pass
-    with pytest.raises(LimitExceeded, match="try again in 60 s"), limits.admit(_event(MEMBER), ParsedCommand("say", ["hi"])):
+    with (pytest.raises(LimitExceeded, match="try again in 60 s"),
+          limits.admit(_event(MEMBER), ParsedCommand("say", ["hi"]))):
         pass
     clock.now += 60
     with limits.admit(_event(MEMBER), ParsedCommand("say", ["hi"])):

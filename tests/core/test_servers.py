@@ -57,7 +57,8 @@ async def test_changes_apply_to_one_server_and_survive_a_restart(bot_config: Con
         assert agent.server_settings(MessageEvent("test", MEMBER, OTHER)) == ServerSettings()
         [shown] = bot.texts(await bot.send("!server show", user=ADMIN))
         assert "  persona: sakura *" in shown and "  announcement channel: news\n" in shown
-        assert bot.texts(await bot.send("!server reset persona", user=ADMIN)) == ["persona is back to the config's value."]
+        assert bot.texts(await bot.send("!server reset persona", user=ADMIN)) == [
+            "persona is back to the config's value."]
         assert bot.texts(await bot.send("!server announce-channel none", user=ADMIN)) == [
             "Announcements now go to channel news (from the config)."]
         assert agent.server_settings(event).persona == ""

@@ -50,7 +50,8 @@ def test_the_hub_loads_the_configured_model_once(tiny_models: TinyModels) -> Non
     assert ModelHub(ModelSettings()).replier() is None
 
 
-def test_the_reply_is_new_text_only_and_deterministic(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_the_reply_is_new_text_only_and_deterministic(replier: CausalLMReplier,
+                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     prompts: list[str] = []
     encode = replier.tokenizer.__call__
 
@@ -136,7 +137,8 @@ def recorded_prompts(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch) 
 def test_a_conversation_past_the_context_loses_its_oldest_exchanges(replier: CausalLMReplier,
                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     context = replier.model.config.max_position_embeddings
-    turns = [ChatMessage(role, f"Exchange {i}: " + "old news " * 5) for i in range(12) for role in ("user", "assistant")]
+    turns = [ChatMessage(role, f"Exchange {i}: " + "old news " * 5)
+             for i in range(12) for role in ("user", "assistant")]
     messages = [MESSAGES[0], *turns, ChatMessage("user", "What music do I like?")]
     prompts = recorded_prompts(replier, monkeypatch)
     assert isinstance(replier.reply(messages, max_new_tokens=24, timeout=30), str)

@@ -60,7 +60,8 @@ def nearer_to(frame: np.ndarray, pipeline: Pipeline, wanted: MotionFrame, other:
 
 
 def test_text_closes_the_lips_on_m_b_p_and_opens_them_on_vowels(pipeline: Pipeline, tmp_path: Path) -> None:
-    request = RenderRequest(persona="friendly", text="Mama bought a map. Papa made a bomb.", width=SIZE, height=SIZE, fps=FPS)
+    request = RenderRequest(persona="friendly", text="Mama bought a map. Papa made a bomb.",
+                            width=SIZE, height=SIZE, fps=FPS)
     plan = pipeline.plan(request)
     frames = render(pipeline, request, tmp_path / "text.mp4")
     assert plan.timeline.source == "phonemes"
@@ -73,11 +74,13 @@ def test_text_closes_the_lips_on_m_b_p_and_opens_them_on_vowels(pipeline: Pipeli
         shape = viseme_for(event.phoneme)
         if shape == Viseme.MBP:
             motion = plan.track[index]
-            assert nearer_to(frames[index], pipeline, with_mouth(motion, Viseme.MBP), with_mouth(motion, Viseme.AI)), event
+            assert nearer_to(frames[index], pipeline, with_mouth(motion, Viseme.MBP),
+                             with_mouth(motion, Viseme.AI)), event
             closed += 1
         elif shape == Viseme.AI:
             motion = plan.track[index]
-            assert nearer_to(frames[index], pipeline, with_mouth(motion, Viseme.AI), with_mouth(motion, Viseme.MBP)), event
+            assert nearer_to(frames[index], pipeline, with_mouth(motion, Viseme.AI),
+                             with_mouth(motion, Viseme.MBP)), event
             opened += 1
     assert closed >= 3 and opened >= 3
 
@@ -98,5 +101,6 @@ def test_a_voice_clip_moves_the_lips_and_rests_them_in_a_pause(pipeline: Pipelin
 
     talking = [i for i, m in enumerate(plan.track) if {m.mouth, m.mouth_next}.isdisjoint({Viseme.REST, Viseme.MBP})]
     assert len(talking) >= 30
-    moving = [i for i in talking if nearer_to(frames[i], pipeline, plan.track[i], with_mouth(plan.track[i], Viseme.REST))]
+    moving = [i for i in talking
+              if nearer_to(frames[i], pipeline, plan.track[i], with_mouth(plan.track[i], Viseme.REST))]
     assert len(moving) >= 0.9 * len(talking)

@@ -237,7 +237,8 @@ def test_a_persona_voice_sample_is_validated_and_part_of_its_fingerprint(sample:
     for line, message in (('sample = "../voice.wav"', "inside the persona folder"),
                           ('sample = "missing.wav"', "not a file inside the persona folder"),
                           ('sample = "short.wav"', "3–10 seconds")):
-        bad = make_persona(tmp_path / line.split('"')[1].replace("/", "_").replace(".", "_"), "bad", f'backend = "speecht5"\n{line}')
+        folder = tmp_path / line.split('"')[1].replace("/", "_").replace(".", "_")
+        bad = make_persona(folder, "bad", f'backend = "speecht5"\n{line}')
         write_wav(bad / "short.wav", np.random.default_rng(0).uniform(-0.3, 0.3, SAMPLE_RATE).astype(np.float32))
         with pytest.raises(ValueError, match=message):
             load_persona(bad)

@@ -20,7 +20,8 @@ BACKGROUND = "#CDEBDF"
 
 
 def frame(mouth: Viseme = Viseme.REST, **kw: object) -> MotionFrame:
-    values: dict[str, object] = dict(mouth=mouth, mouth_next=mouth, mouth_blend=0.0, eyes_closed=0.0, head_x=0.0, head_y=0.0)
+    values: dict[str, object] = dict(mouth=mouth, mouth_next=mouth, mouth_blend=0.0, eyes_closed=0.0,
+                                     head_x=0.0, head_y=0.0)
     values.update(kw)
     return MotionFrame(**values)  # type: ignore[arg-type]
 

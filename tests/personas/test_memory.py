@@ -24,7 +24,8 @@ from personas.memory import MemoryKey, MemoryStore, PersonaMemory, digest
     ("text", "facts"),
     [
         ("Hi! My name is ada and I like jazz a lot.", ["is called Ada", "likes jazz"]),
-        ("I love my cat. I hate pineapple pizza, but I enjoy tea", ["loves their cat", "doesn't like pineapple pizza", "enjoys tea"]),
+        ("I love my cat. I hate pineapple pizza, but I enjoy tea",
+         ["loves their cat", "doesn't like pineapple pizza", "enjoys tea"]),
         ("I'm from Lisbon, Portugal and I live in Berlin now.", ["is from Lisbon", "lives in Berlin"]),
         ("My favourite colour is deep blue!", ["favourite colour is deep blue"]),
         ("call me Max please. I work as a nurse", ["is called Max", "works as a nurse"]),
@@ -91,7 +92,8 @@ def test_turns_are_bounded_and_older_ones_summarised(store: MemoryStore) -> None
         store.record(KEY, user_name="Ada", user_text=f"Message number {n} is here.", reply_text=f"Reply {n}", facts=[])
     memory = store.recall(KEY)
     assert memory is not None
-    assert [t["text"] for t in memory.turns] == ["Message number 1 is here.", "Reply 1", "Message number 2 is here.", "Reply 2"]
+    assert [t["text"] for t in memory.turns] == [
+        "Message number 1 is here.", "Reply 1", "Message number 2 is here.", "Reply 2"]
     assert memory.summary == "Ada said: “Message number 0 is here.”"
 
 

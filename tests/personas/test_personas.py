@@ -129,9 +129,11 @@ def test_fingerprint_follows_the_sprite_bytes(tmp_path: Path) -> None:
     [
         (lambda f: (f / "persona.toml").unlink(), r"persona\.toml: missing"),
         (lambda f: (f / "sprite" / "eyes_closed.png").unlink(), r"eyes_closed\.png"),
-        (lambda f: Image.new("RGBA", (256, 256)).save(f / "sprite" / "mouth_ai.png"), r"mouth_ai\.png: is 256×256 .* same size"),
+        (lambda f: Image.new("RGBA", (256, 256)).save(f / "sprite" / "mouth_ai.png"),
+         r"mouth_ai\.png: is 256×256 .* same size"),
         (lambda f: Image.new("RGBA", (512, 500)).save(f / "sprite" / "base.png"), r"base\.png: layers must be square"),
-        (lambda f: Image.new("RGB", (512, 512)).save(f / "sprite" / "eyes_open.png", format="JPEG"), r"eyes_open\.png: is JPEG"),
+        (lambda f: Image.new("RGB", (512, 512)).save(f / "sprite" / "eyes_open.png", format="JPEG"),
+         r"eyes_open\.png: is JPEG"),
         (lambda f: (f / "sprite" / "front.png").write_bytes(b"\x89PNG\r\n\x1a\nbroken"), r"front\.png: cannot be read"),
         (lambda f: shutil.rmtree(f / "sprite"), r"sprite folder is missing"),
     ],

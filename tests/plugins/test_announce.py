@@ -221,7 +221,8 @@ async def test_a_post_missed_beyond_the_grace_window_is_skipped_with_a_note(
         assert videos(bot.posts("news")) == []
         notes = bot.texts(bot.posts("c1"))
         assert len(notes) == 2 and all("more than the 15-minute grace window ago, so I skipped it" in n for n in notes)
-        assert "Announcement #1 was due at Tue 4 Mar 2031, 09:00 (Europe/Berlin) while I was offline" in notes[0] + notes[1]
+        assert ("Announcement #1 was due at Tue 4 Mar 2031, 09:00 (Europe/Berlin) while I was offline"
+                in notes[0] + notes[1])
         [weekly] = rows(agent)  # the recurring one goes on next week
         assert weekly.next_post_at.replace(tzinfo=UTC) == datetime(2031, 3, 11, 8, 0, tzinfo=UTC)
         assert await bot.advance(datetime(2031, 3, 11, 8, 0, tzinfo=UTC)) == ["announce-2"]

@@ -81,7 +81,8 @@ async def test_bad_clips_get_a_clear_answer(testbot: TestBot, tmp_path: Path, ma
     assert message.lower() in answer.lower()
     assert not testbot.videos(replies)
     assert testbot.last is not None and testbot.last.statuses[0].finished
-    assert not list(testbot.agent.config.engine.cache_dir.glob("*.part")) and not list(testbot.agent.config.engine.cache_dir.glob(".*"))
+    cache = testbot.agent.config.engine.cache_dir
+    assert not list(cache.glob("*.part")) and not list(cache.glob(".*"))
 
 
 async def test_caps_on_size_and_duration(bot_config: Config, clip: Path) -> None:

@@ -70,7 +70,8 @@ class FakeReplier:
 
 @pytest.fixture
 def bot_config(bot_config: Config) -> Config:
-    bot_config.engine.width, bot_config.engine.height, bot_config.engine.fps = SIZE["width"], SIZE["height"], SIZE["fps"]
+    engine = bot_config.engine
+    engine.width, engine.height, engine.fps = SIZE["width"], SIZE["height"], SIZE["fps"]
     return bot_config
 
 
@@ -91,9 +92,10 @@ def record_requests(agent: Agent) -> list[RenderRequest]:
 
 
 async def message(bot: TestBot, text: str, *, channel: Channel = CHANNEL, user: User = MEMBER,
-                  mentions_bot: bool = False, replies_to_bot: bool = False, files: tuple[Path, ...] = ()) -> list[Reply]:
-    event = MessageEvent(bot.platform, user, channel, text=text, mentions_bot=mentions_bot, replies_to_bot=replies_to_bot,
-                         attachments=tuple(local_attachment(f) for f in files))
+                  mentions_bot: bool = False, replies_to_bot: bool = False,
+                  files: tuple[Path, ...] = ()) -> list[Reply]:
+    event = MessageEvent(bot.platform, user, channel, text=text, mentions_bot=mentions_bot,
+                         replies_to_bot=replies_to_bot, attachments=tuple(local_attachment(f) for f in files))
     bot.last = RecordingResponder()
     await bot.agent.handle_message(event, bot.last)
     return bot.last.replies
@@ -191,7 +193,8 @@ async def test_voice_in_video_out_with_the_transcript(testbot: TestBot, clip: Pa
     assert testbot.last is not None and testbot.last.statuses[0].edits[:2] == ["Pip is listening…", "Pip is thinking…"]
 
 
-async def test_a_voice_message_without_words_or_sound_gets_a_clear_answer(testbot: TestBot, clip: Path, tmp_path: Path) -> None:
+async def test_a_voice_message_without_words_or_sound_gets_a_clear_answer(testbot: TestBot, clip: Path,
+                                                                          tmp_path: Path) -> None:
     use_models(testbot.agent, recognizer=FakeRecognizer("  "))
     [answer] = testbot.texts(await message(testbot, "", channel=DM, files=(clip,)))
     assert "couldn't hear any words" in answer
@@ -218,7 +221,8 @@ async def test_the_model_gets_persona_memory_and_turns_in_order(testbot: TestBot
     assert persona.system_prompt.strip() in system.content and "your style: friendly" in system.content
     assert "likes jazz" in system.content and "is called Ada" in system.content and "[happy]" in system.content
     assert [m.role for m in prompt[1:]] == ["user", "assistant", "user"]
-    assert prompt[1].content == "My name is Ada and I like jazz." and prompt[-1].content == "Guess what I listened to today"
+    assert prompt[1].content == "My name is Ada and I like jazz."
+    assert prompt[-1].content == "Guess what I listened to today"
     assert replier.limits == [(80, 20.0)]
     assert video.caption == "Jazz again? Wow!"
     assert requests[0].expression is Expression.SURPRISED and requests[0].text == "Jazz again? Wow!"
@@ -292,7 +296,8 @@ async def test_long_talks_stay_bounded_with_a_summary(bot_config: Config) -> Non
 
 async def test_one_servers_memory_never_reaches_another(testbot: TestBot) -> None:
     await message(testbot, "I like jazz", mentions_bot=True)
-    caption = only_video(await message(testbot, "what do you remember?", mentions_bot=True, channel=OTHER_SERVER)).caption
+    caption = only_video(await message(testbot, "what do you remember?", mentions_bot=True,
+                                       channel=OTHER_SERVER)).caption
     assert "jazz" not in caption and "don't know much about you yet" in caption
     [answer] = testbot.texts(await testbot.send("!memory", channel=OTHER_SERVER))
     assert "jazz" not in answer
@@ -304,7 +309,8 @@ async def test_a_global_persona_remembers_across_servers(bot_config: Config) -> 
     async with Agent(bot_config) as agent:
         bot = TestBot(agent)
         await message(bot, "I like jazz", mentions_bot=True)
-        caption = only_video(await message(bot, "what do you remember?", mentions_bot=True, channel=OTHER_SERVER)).caption
+        caption = only_video(await message(bot, "what do you remember?", mentions_bot=True,
+                                           channel=OTHER_SERVER)).caption
         assert "you like jazz" in caption
         assert {r.scope for r in rows(agent)} == {GLOBAL_SCOPE}
 
@@ -316,7 +322,8 @@ async def test_memory_shows_and_forget_me_leaves_nothing_behind(testbot: TestBot
     await message(testbot, "I like tea", mentions_bot=True, user=other)
     [shown] = testbot.texts(await testbot.send("!memory"))
     assert "What Pip remembers about you here" in shown
-    assert "you like jazz; your favourite food is ramen" in shown and "2 recent messages" in shown and "Oslo" not in shown
+    assert "you like jazz; your favourite food is ramen" in shown and "2 recent messages" in shown
+    assert "Oslo" not in shown
     [done] = testbot.texts(await testbot.send("!forget me"))
     assert done == "Done: Pip forgot everything about you (in 2 places): 3 facts, 4 messages."
     assert rows(testbot.agent) == [] and len(rows(testbot.agent, "u2")) == 1

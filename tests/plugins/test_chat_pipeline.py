@@ -57,7 +57,8 @@ def clip(tmp_path: Path) -> Path:
 @pytest.fixture
 def config(bot_config: Config, speaking_models: TinyModels) -> Config:
     bot_config.models = models_config(speaking_models)
-    bot_config.engine.width, bot_config.engine.height, bot_config.engine.fps = SIZE["width"], SIZE["height"], SIZE["fps"]
+    engine = bot_config.engine
+    engine.width, engine.height, engine.fps = SIZE["width"], SIZE["height"], SIZE["fps"]
     bot_config.chat.max_new_tokens = 24  # a sentence or so: short speech, quick renders
     return bot_config
 

@@ -145,7 +145,8 @@ async def test_a_voice_contest_from_start_to_winner(platform_driver: PlatformDri
         poll = entry_poll(delivered)  # on Slack the vote reactions go on a message after the video
         assert poll.text.startswith(f"Entry by {user.name} for «Best evil laugh», performed by Pip and Neon")
         pip, neon = videos(delivered)
-        assert pip.text.startswith(f"Entry by {user.name} for") and neon.text == f"Entry by {user.name}, performed by Neon"
+        assert pip.text.startswith(f"Entry by {user.name} for")
+        assert neon.text == f"Entry by {user.name}, performed by Neon"
         takes[user.id] = [checked_video(take, tmp_path, size=SIZE, fps=FPS) for take in (pip, neon)]
         assert takes[user.id][0] != takes[user.id][1]  # each persona performs it
         assert texts(delivered)[-1] == "Your entry for «Best evil laugh» is in. Good luck!"
