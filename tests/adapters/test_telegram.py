@@ -13,12 +13,14 @@ from pydantic import SecretStr
 
 from adapters.telegram import TelegramAdapter
 from core.adapter import ChannelUnavailable
+from core.agent import Agent
 from core.commands import Command
 from core.config import Config, Secrets
 from core.context import Context
 from core.events import MessageEvent, ParsedCommand, User
 from core.plugins import hookimpl
 from core.replies import PollReply, TextReply, VoteOption
+from core.runner import FatalAdapterError
 from engine.encode import probe
 from tests.fakes.telegram import (
     FakeTelegramAPI,
@@ -337,3 +339,25 @@ async def test_a_failing_handler_is_logged_and_reported_and_the_bot_keeps_going(
     monkeypatch.undo()
     [answer] = await telegram_driver.send("/help", user=MEMBER)
     assert answer.text.startswith("Commands:")
+
+
+async def test_a_rejected_token_stops_the_adapter_without_showing_the_token(small_config: Config,
+                                                                            telegram_api: FakeTelegramAPI) -> None:
+    wrong = "654321:WRONG-token-value"
+    small_config.telegram.api_url, small_config.telegram.file_url = telegram_api.api_url, telegram_api.file_url
+    async with Agent(small_config, Secrets(telegram_token=SecretStr(wrong))) as agent:
+        with pytest.raises(FatalAdapterError) as stopped:
+            await TelegramAdapter(agent).run()
+    assert "MOUTHPIECE_TELEGRAM_TOKEN" in str(stopped.value)
+    assert wrong not in str(stopped.value) and stopped.value.__cause__ is None and stopped.value.__suppress_context__
+
+
+async def test_the_token_stays_out_of_the_log(small_config: Config, telegram_api: FakeTelegramAPI,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        async with running_telegram(telegram_api, small_config) as driver:
+            [answer] = await driver.send("/help", user=MEMBER)
+    assert answer.text.startswith("Commands:")
+    bot_side = [r.getMessage() for r in caplog.records if r.name != "aiohttp.access"]  # the fake server's own log
+    assert any("getUpdates" in line for line in bot_side)  # the request lines are there, without the token
+    assert not [line for line in bot_side if telegram_api.token in line]
