@@ -212,7 +212,8 @@ class TelegramAdapter(Adapter):
             return
         replied = message.reply_to_message
         event = MessageEvent(
-            self.platform, await self._user(message.chat, message.from_user), _channel(message.chat),
+            self.platform, _chat_sender(message) or await self._user(message.chat, message.from_user),
+            _channel(message.chat),
             text=line.text, attachments=clips, message_id=str(message.message_id),
             mentions_bot=self._mentions_bot(message),
             replies_to_bot=bool(replied and replied.from_user and replied.from_user.id == self.bot.id),
@@ -307,6 +308,16 @@ class TelegramAdapter(Adapter):
             or (entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None and entity.user.id == self.bot.id)
             for entity, text in entities.items()
         )
+
+
+def _chat_sender(message: Message) -> User | None:
+    """Who speaks when a message is sent on behalf of a chat (``sender_chat``): the group itself for
+    its anonymous admins, or a channel. ``from`` then holds a stand-in bot account, not the sender."""
+    sender = message.sender_chat
+    if sender is None:
+        return None
+    return User(id=str(sender.id), name=sender.title or sender.username or str(sender.id),
+                is_admin=sender.id == message.chat.id)
 
 
 def _user(member: TelegramUser) -> User:

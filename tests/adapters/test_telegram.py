@@ -213,6 +213,24 @@ async def test_admin_rights_come_from_get_chat_member(bot_config: Config, telegr
     assert asked == {driver.telegram_user(MEMBER)["id"], driver.telegram_user(ADMIN)["id"]}
 
 
+async def test_anonymous_admins_speak_as_the_group_and_count_as_admins(bot_config: Config,
+                                                                      telegram_api: FakeTelegramAPI) -> None:
+    # What Telegram sends for an admin who posts anonymously: the group as sender_chat, a stand-in bot as from.
+    stand_in = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+    channel = {"id": -1002000000002, "type": "channel", "title": "News"}
+    async with running_telegram(telegram_api, bot_config, plugins=[PollAndSecret()]) as driver:
+        command = {"type": "bot_command", "offset": 0, "length": len("/secret")}
+        anonymous = telegram_api.member_message(driver.chat, stand_in, sender_chat=driver.chat, text="/secret",
+                                                entities=[command])
+        [allowed] = await driver.deliver({"message": anonymous})
+        as_channel = telegram_api.member_message(driver.chat, {**stand_in, "id": 136817688, "username": "Channel_Bot"},
+                                                 sender_chat=channel, text="/secret", entities=[command])
+        [refused] = await driver.deliver({"message": as_channel})
+    assert allowed.text == "the secret is 42"
+    assert refused.text == "Only admins can use !secret."
+    assert not telegram_api.called("getChatMember")
+
+
 # -- failures ----------------------------------------------------------------------------------------
 
 
