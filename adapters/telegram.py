@@ -243,7 +243,10 @@ class TelegramAdapter(Adapter):
                 poll_id, option = known[0], known[1][int(vote.group(1))]
                 toast = await self._vote(query.from_user, message, poll_id, option)
         finally:
-            await query.answer(toast)  # always, or the member's button keeps spinning
+            try:
+                await query.answer(toast)  # always, or the member's button keeps spinning
+            except TelegramError as error:  # e.g. a press from before a restart, too old to answer now
+                log.warning("telegram: could not answer a button press: %s", error.message)
 
     async def _vote(self, member: TelegramUser, message: MaybeInaccessibleMessage, poll_id: str, option: str) -> str:
         polls = self.agent.polls

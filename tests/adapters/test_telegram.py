@@ -202,6 +202,17 @@ async def test_a_vote_counts_once_per_member_and_the_buttons_show_it(bot_config:
     assert len(telegram_api.callback_answers) == 5
 
 
+async def test_a_button_press_too_old_to_answer_still_counts_and_troubles_no_one(
+        bot_config: Config, telegram_api: FakeTelegramAPI) -> None:
+    async with running_telegram(telegram_api, bot_config, plugins=[PollAndSecret()]) as driver:
+        [poll] = await driver.send("/poll", user=MEMBER)
+        # What Telegram answers for a press that waited out the answer window (a bot down for a while).
+        telegram_api.fail("answerCallbackQuery", 400,
+                          "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        [shown] = await driver.vote(poll, 0, user=MEMBER)
+    assert shown.options == ["Cats · 1", "Dogs"]  # counted, and no apology posted in the group
+
+
 async def test_admin_rights_come_from_get_chat_member(bot_config: Config, telegram_api: FakeTelegramAPI) -> None:
     async with running_telegram(telegram_api, bot_config, plugins=[PollAndSecret()]) as driver:
         [refused] = await driver.send("/secret", user=MEMBER)
