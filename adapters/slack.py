@@ -53,6 +53,7 @@ from core.events import (
 
 if TYPE_CHECKING:
     from slack_bolt.context.ack.async_ack import AsyncAck
+    from slack_bolt.context.respond.async_respond import AsyncRespond
 
     from core.agent import Agent
     from core.replies import Responder
@@ -225,9 +226,17 @@ class SlackAdapter(Adapter):
         thread = event.get("thread_ts") or (None if is_direct else ts)
         await self.agent.handle_message(message, self._responder(channel_id, thread))
 
-    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def _on_command(self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any]) -> None:
         await ack(response_type="in_channel")  # within Slack's 3 s; the invocation stays visible
         async with self._handling(command["command"]):
+            try:
+                responder = await self.open_channel(command["channel_id"])
+            except ChannelUnavailable:
+                # Slash commands work in every conversation, even where the bot can't post (a channel
+                # it wasn't invited to, a DM between two members); only the response URL reaches the member.
+                await respond(f"I can't post here. Invite me with `/invite <@{self.bot_user_id}>`, or use "
+                              f"{command['command']} in a channel I'm in.", response_type="ephemeral")
+                return
             name = SLASH_COMMANDS.get(command["command"])
             args = command.get("text", "").strip()
             line = f"{name} {args}" if name else (args or "help")
@@ -238,7 +247,7 @@ class SlackAdapter(Adapter):
                                    await self._channel(channel_id, is_direct),
                                    text=f"{self.agent.config.agent.prefix}{line}".rstrip(), attachments=clips,
                                    message_id=command.get("trigger_id", ""))
-            await self.agent.handle_message(message, self._responder(channel_id))
+            await self.agent.handle_message(message, responder)
 
     async def _on_member_joined(self, event: dict[str, Any]) -> None:
         async with self._handling("member_joined_channel"):

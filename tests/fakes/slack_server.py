@@ -61,6 +61,8 @@ class FakeSlack:
         self.files: dict[str, FakeFile] = {}
         #: Every Web API call: (method, arguments).
         self.calls: list[tuple[str, JSON]] = []
+        #: What the bot sent to slash commands' ``response_url``, in order.
+        self.responses: list[JSON] = []
         #: The Authorization header of every file download.
         self.downloads: list[str | None] = []
         #: False: the bot token lacks the files:read scope.
@@ -79,7 +81,7 @@ class FakeSlack:
         app = web.Application(client_max_size=256 * 2**20)
         app.add_routes([web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
                         web.post("/upload/{file_id}", self._upload), web.get("/files-pri/{file_id}/{name}", self._download),
-                        web.get("/socket-mode", self.socket_mode.handle)])
+                        web.post("/respond", self._respond), web.get("/socket-mode", self.socket_mode.handle)])
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -295,6 +297,11 @@ class FakeSlack:
         file.content = await request.read()
         file.mimetype = _mimetype(file.name)
         return web.Response(text=f"OK - {len(file.content)}")
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        """A slash command's ``response_url``: needs no token, and works where the bot is no member."""
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
 
     async def _download(self, request: web.Request) -> web.Response:
         authorization = request.headers.get("Authorization")
