@@ -36,6 +36,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_files import FileHosts, file_attachment
@@ -81,6 +82,9 @@ class SlackAdapter(Adapter):
         self._bot_token = _reveal(secrets.slack_bot_token)
         self._app_token = _reveal(secrets.slack_app_token)
         self.client = AsyncWebClient(token=self._bot_token, base_url=self.settings.api_url)
+        # Slack answers posting or editing too fast (chat.postMessage: about one a second per channel)
+        # with HTTP 429 and Retry-After; waiting and sending again keeps the answer from being lost.
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         http = self.settings.mode == "http"
         self.app = AsyncApp(client=self.client, signing_secret=_reveal(secrets.slack_signing_secret),
                             request_verification_enabled=http, url_verification_enabled=http, ssl_check_enabled=http)

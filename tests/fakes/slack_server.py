@@ -210,7 +210,10 @@ class FakeSlack:
         if token != wanted:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if failures := self._failures.get(method):
-            return web.json_response({"ok": False, "error": failures.pop(0)})
+            error = failures.pop(0)
+            if error == "ratelimited":  # how Slack says "too fast": HTTP 429 and when to try again
+                return web.json_response({"ok": False, "error": error}, status=429, headers={"Retry-After": "0"})
+            return web.json_response({"ok": False, "error": error})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
