@@ -36,6 +36,7 @@ from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.app.async_server import AsyncSlackAppServer
 from slack_sdk.errors import SlackApiError, SlackClientError
+from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_files import FileHosts, file_attachment
@@ -53,6 +54,7 @@ from core.events import (
 
 if TYPE_CHECKING:
     from slack_bolt.context.ack.async_ack import AsyncAck
+    from slack_bolt.context.respond.async_respond import AsyncRespond
 
     from core.agent import Agent
     from core.replies import Responder
@@ -80,6 +82,9 @@ class SlackAdapter(Adapter):
         self._bot_token = _reveal(secrets.slack_bot_token)
         self._app_token = _reveal(secrets.slack_app_token)
         self.client = AsyncWebClient(token=self._bot_token, base_url=self.settings.api_url)
+        # Slack answers posting or editing too fast (chat.postMessage: about one a second per channel)
+        # with HTTP 429 and Retry-After; waiting and sending again keeps the answer from being lost.
+        self.client.retry_handlers.append(AsyncRateLimitErrorRetryHandler(max_retry_count=2))
         http = self.settings.mode == "http"
         self.app = AsyncApp(client=self.client, signing_secret=_reveal(secrets.slack_signing_secret),
                             request_verification_enabled=http, url_verification_enabled=http, ssl_check_enabled=http)
@@ -225,9 +230,17 @@ class SlackAdapter(Adapter):
         thread = event.get("thread_ts") or (None if is_direct else ts)
         await self.agent.handle_message(message, self._responder(channel_id, thread))
 
-    async def _on_command(self, ack: AsyncAck, command: dict[str, Any]) -> None:
+    async def _on_command(self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any]) -> None:
         await ack(response_type="in_channel")  # within Slack's 3 s; the invocation stays visible
         async with self._handling(command["command"]):
+            try:
+                responder = await self.open_channel(command["channel_id"])
+            except ChannelUnavailable:
+                # Slash commands work in every conversation, even where the bot can't post (a channel
+                # it wasn't invited to, a DM between two members); only the response URL reaches the member.
+                await respond(f"I can't post here. Invite me with `/invite <@{self.bot_user_id}>`, or use "
+                              f"{command['command']} in a channel I'm in.", response_type="ephemeral")
+                return
             name = SLASH_COMMANDS.get(command["command"])
             args = command.get("text", "").strip()
             line = f"{name} {args}" if name else (args or "help")
@@ -238,7 +251,7 @@ class SlackAdapter(Adapter):
                                    await self._channel(channel_id, is_direct),
                                    text=f"{self.agent.config.agent.prefix}{line}".rstrip(), attachments=clips,
                                    message_id=command.get("trigger_id", ""))
-            await self.agent.handle_message(message, self._responder(channel_id))
+            await self.agent.handle_message(message, responder)
 
     async def _on_member_joined(self, event: dict[str, Any]) -> None:
         async with self._handling("member_joined_channel"):

@@ -18,7 +18,7 @@ from urllib.parse import urlparse
 from telegram import Bot, BotCommand, Chat, MaybeInaccessibleMessage, Message, Update
 from telegram import User as TelegramUser
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
-from telegram.error import NetworkError, TelegramError
+from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
     Application,
     CallbackQueryHandler,
@@ -34,6 +34,7 @@ from core.agent import Agent
 from core.config import Secrets
 from core.events import Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
 from core.replies import Responder
+from core.runner import FatalAdapterError
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +49,28 @@ _COMMAND_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 Context = ContextTypes.DEFAULT_TYPE
 
 
+class _TokenFilter(logging.Filter):
+    """Takes bot tokens out of log lines: every Bot API URL carries the token, and httpx logs
+    each request's URL at INFO (python-telegram-bot logs its base URLs at DEBUG)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.tokens: set[str] = set()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if any(token in message for token in self.tokens):
+            for token in self.tokens:
+                message = message.replace(token, "<token>")
+            record.msg, record.args = message, None
+        return True
+
+
+_HIDDEN_TOKENS = _TokenFilter()
+for _logger_name in ("httpx", "telegram.Bot", "telegram.ext.ExtBot"):
+    logging.getLogger(_logger_name).addFilter(_HIDDEN_TOKENS)
+
+
 class TelegramAdapter(Adapter):
     platform = PLATFORM
 
@@ -57,6 +80,7 @@ class TelegramAdapter(Adapter):
         if token is None:
             raise ValueError(f"{TOKEN_VARIABLE} is not set; the Telegram adapter needs the token BotFather gave you")
         self.settings = agent.config.telegram
+        _HIDDEN_TOKENS.tokens.add(token.get_secret_value())
         self.application = (
             Application.builder().token(token.get_secret_value())
             .base_url(self.settings.api_url).base_file_url(self.settings.file_url)
@@ -116,6 +140,9 @@ class TelegramAdapter(Adapter):
             try:
                 await self.application.initialize()
                 return True
+            except InvalidToken:
+                # PTB's message quotes the token itself, so it is not passed on.
+                raise FatalAdapterError(f"Telegram rejected the token in {TOKEN_VARIABLE}") from None
             except NetworkError as error:
                 log.warning("telegram: cannot reach the Bot API (%s); trying again in %.0f s", error.message, pause)
             try:
@@ -185,7 +212,8 @@ class TelegramAdapter(Adapter):
             return
         replied = message.reply_to_message
         event = MessageEvent(
-            self.platform, await self._user(message.chat, message.from_user), _channel(message.chat),
+            self.platform, _chat_sender(message) or await self._user(message.chat, message.from_user),
+            _channel(message.chat),
             text=line.text, attachments=clips, message_id=str(message.message_id),
             mentions_bot=self._mentions_bot(message),
             replies_to_bot=bool(replied and replied.from_user and replied.from_user.id == self.bot.id),
@@ -215,7 +243,10 @@ class TelegramAdapter(Adapter):
                 poll_id, option = known[0], known[1][int(vote.group(1))]
                 toast = await self._vote(query.from_user, message, poll_id, option)
         finally:
-            await query.answer(toast)  # always, or the member's button keeps spinning
+            try:
+                await query.answer(toast)  # always, or the member's button keeps spinning
+            except TelegramError as error:  # e.g. a press from before a restart, too old to answer now
+                log.warning("telegram: could not answer a button press: %s", error.message)
 
     async def _vote(self, member: TelegramUser, message: MaybeInaccessibleMessage, poll_id: str, option: str) -> str:
         polls = self.agent.polls
@@ -280,6 +311,16 @@ class TelegramAdapter(Adapter):
             or (entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None and entity.user.id == self.bot.id)
             for entity, text in entities.items()
         )
+
+
+def _chat_sender(message: Message) -> User | None:
+    """Who speaks when a message is sent on behalf of a chat (``sender_chat``): the group itself for
+    its anonymous admins, or a channel. ``from`` then holds a stand-in bot account, not the sender."""
+    sender = message.sender_chat
+    if sender is None:
+        return None
+    return User(id=str(sender.id), name=sender.title or sender.username or str(sender.id),
+                is_admin=sender.id == message.chat.id)
 
 
 def _user(member: TelegramUser) -> User:

@@ -134,3 +134,11 @@ async def test_the_agent_can_post_into_a_channel_unprompted(driver: SlackDriver)
     for unavailable in ("C0PRIVATE", "C0GONE"):
         with pytest.raises(ChannelUnavailable):
             await driver.agent.open_channel("slack", unavailable)
+
+
+async def test_a_slash_command_where_the_bot_cannot_post_is_answered_privately(driver: SlackDriver) -> None:
+    driver.fake.add_channel("C0PRIVATE", "private", is_member=False)
+    driver.channel = "C0PRIVATE"
+    assert await driver.command("/say", "Hello", user=MEMBER) == []
+    [answer] = driver.fake.responses
+    assert answer["response_type"] == "ephemeral" and "/invite <@UBOT>" in answer["text"]

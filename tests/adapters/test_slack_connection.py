@@ -103,3 +103,9 @@ def test_files_are_fetched_only_from_slacks_hosts() -> None:
     for url in ("http://files.slack.com/x.ogg", "https://files.slack.com.evil.example/x.ogg",
                 "https://127.0.0.1:8080/x.ogg", "http://127.0.0.1:9999/x.ogg", "file:///etc/passwd"):
         assert not hosts.allows(url), url
+
+
+async def test_a_rate_limited_post_is_sent_again_after_the_wait_slack_asks_for(slack_driver: SlackDriver) -> None:
+    slack_driver.fake.fail("chat.postMessage", "ratelimited")
+    [answer] = await slack_driver.command("/mouthpiece", "personas", user=MEMBER)
+    assert answer.text.startswith("Personas:") and len(slack_driver.fake.called("chat.postMessage")) == 2

@@ -13,12 +13,14 @@ from pydantic import SecretStr
 
 from adapters.telegram import TelegramAdapter
 from core.adapter import ChannelUnavailable
+from core.agent import Agent
 from core.commands import Command
 from core.config import Config, Secrets
 from core.context import Context
 from core.events import MessageEvent, ParsedCommand, User
 from core.plugins import hookimpl
 from core.replies import PollReply, TextReply, VoteOption
+from core.runner import FatalAdapterError
 from engine.encode import probe
 from tests.fakes.telegram import (
     FakeTelegramAPI,
@@ -200,6 +202,17 @@ async def test_a_vote_counts_once_per_member_and_the_buttons_show_it(bot_config:
     assert len(telegram_api.callback_answers) == 5
 
 
+async def test_a_button_press_too_old_to_answer_still_counts_and_troubles_no_one(
+        bot_config: Config, telegram_api: FakeTelegramAPI) -> None:
+    async with running_telegram(telegram_api, bot_config, plugins=[PollAndSecret()]) as driver:
+        [poll] = await driver.send("/poll", user=MEMBER)
+        # What Telegram answers for a press that waited out the answer window (a bot down for a while).
+        telegram_api.fail("answerCallbackQuery", 400,
+                          "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        [shown] = await driver.vote(poll, 0, user=MEMBER)
+    assert shown.options == ["Cats · 1", "Dogs"]  # counted, and no apology posted in the group
+
+
 async def test_admin_rights_come_from_get_chat_member(bot_config: Config, telegram_api: FakeTelegramAPI) -> None:
     async with running_telegram(telegram_api, bot_config, plugins=[PollAndSecret()]) as driver:
         [refused] = await driver.send("/secret", user=MEMBER)
@@ -209,6 +222,24 @@ async def test_admin_rights_come_from_get_chat_member(bot_config: Config, telegr
     assert allowed.text == in_private.text == "the secret is 42"
     asked = {int(c["user_id"]) for c in telegram_api.called("getChatMember")}
     assert asked == {driver.telegram_user(MEMBER)["id"], driver.telegram_user(ADMIN)["id"]}
+
+
+async def test_anonymous_admins_speak_as_the_group_and_count_as_admins(bot_config: Config,
+                                                                      telegram_api: FakeTelegramAPI) -> None:
+    # What Telegram sends for an admin who posts anonymously: the group as sender_chat, a stand-in bot as from.
+    stand_in = {"id": 1087968824, "is_bot": True, "first_name": "Group", "username": "GroupAnonymousBot"}
+    channel = {"id": -1002000000002, "type": "channel", "title": "News"}
+    async with running_telegram(telegram_api, bot_config, plugins=[PollAndSecret()]) as driver:
+        command = {"type": "bot_command", "offset": 0, "length": len("/secret")}
+        anonymous = telegram_api.member_message(driver.chat, stand_in, sender_chat=driver.chat, text="/secret",
+                                                entities=[command])
+        [allowed] = await driver.deliver({"message": anonymous})
+        as_channel = telegram_api.member_message(driver.chat, {**stand_in, "id": 136817688, "username": "Channel_Bot"},
+                                                 sender_chat=channel, text="/secret", entities=[command])
+        [refused] = await driver.deliver({"message": as_channel})
+    assert allowed.text == "the secret is 42"
+    assert refused.text == "Only admins can use !secret."
+    assert not telegram_api.called("getChatMember")
 
 
 # -- failures ----------------------------------------------------------------------------------------
@@ -337,3 +368,25 @@ async def test_a_failing_handler_is_logged_and_reported_and_the_bot_keeps_going(
     monkeypatch.undo()
     [answer] = await telegram_driver.send("/help", user=MEMBER)
     assert answer.text.startswith("Commands:")
+
+
+async def test_a_rejected_token_stops_the_adapter_without_showing_the_token(small_config: Config,
+                                                                            telegram_api: FakeTelegramAPI) -> None:
+    wrong = "654321:WRONG-token-value"
+    small_config.telegram.api_url, small_config.telegram.file_url = telegram_api.api_url, telegram_api.file_url
+    async with Agent(small_config, Secrets(telegram_token=SecretStr(wrong))) as agent:
+        with pytest.raises(FatalAdapterError) as stopped:
+            await TelegramAdapter(agent).run()
+    assert "MOUTHPIECE_TELEGRAM_TOKEN" in str(stopped.value)
+    assert wrong not in str(stopped.value) and stopped.value.__cause__ is None and stopped.value.__suppress_context__
+
+
+async def test_the_token_stays_out_of_the_log(small_config: Config, telegram_api: FakeTelegramAPI,
+                                              caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level(logging.DEBUG):
+        async with running_telegram(telegram_api, small_config) as driver:
+            [answer] = await driver.send("/help", user=MEMBER)
+    assert answer.text.startswith("Commands:")
+    bot_side = [r.getMessage() for r in caplog.records if r.name != "aiohttp.access"]  # the fake server's own log
+    assert any("getUpdates" in line for line in bot_side)  # the request lines are there, without the token
+    assert not [line for line in bot_side if telegram_api.token in line]

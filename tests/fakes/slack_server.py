@@ -61,6 +61,8 @@ class FakeSlack:
         self.files: dict[str, FakeFile] = {}
         #: Every Web API call: (method, arguments).
         self.calls: list[tuple[str, JSON]] = []
+        #: What the bot sent to slash commands' ``response_url``, in order.
+        self.responses: list[JSON] = []
         #: The Authorization header of every file download.
         self.downloads: list[str | None] = []
         #: False: the bot token lacks the files:read scope.
@@ -79,7 +81,7 @@ class FakeSlack:
         app = web.Application(client_max_size=256 * 2**20)
         app.add_routes([web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
                         web.post("/upload/{file_id}", self._upload), web.get("/files-pri/{file_id}/{name}", self._download),
-                        web.get("/socket-mode", self.socket_mode.handle)])
+                        web.post("/respond", self._respond), web.get("/socket-mode", self.socket_mode.handle)])
         self._runner = web.AppRunner(app)
         await self._runner.setup()
         site = web.TCPSite(self._runner, "127.0.0.1", 0)
@@ -208,7 +210,10 @@ class FakeSlack:
         if token != wanted:
             return web.json_response({"ok": False, "error": "invalid_auth"})
         if failures := self._failures.get(method):
-            return web.json_response({"ok": False, "error": failures.pop(0)})
+            error = failures.pop(0)
+            if error == "ratelimited":  # how Slack says "too fast": HTTP 429 and when to try again
+                return web.json_response({"ok": False, "error": error}, status=429, headers={"Retry-After": "0"})
+            return web.json_response({"ok": False, "error": error})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:
             return web.json_response({"ok": False, "error": "unknown_method"})
@@ -295,6 +300,11 @@ class FakeSlack:
         file.content = await request.read()
         file.mimetype = _mimetype(file.name)
         return web.Response(text=f"OK - {len(file.content)}")
+
+    async def _respond(self, request: web.Request) -> web.Response:
+        """A slash command's ``response_url``: needs no token, and works where the bot is no member."""
+        self.responses.append(await request.json())
+        return web.Response(text="ok")
 
     async def _download(self, request: web.Request) -> web.Response:
         authorization = request.headers.get("Authorization")
