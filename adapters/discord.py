@@ -35,7 +35,7 @@ from core.runner import FatalAdapterError
 
 if TYPE_CHECKING:
     from core.agent import Agent
-    from core.config import DiscordSettings, Secrets
+    from core.config import Config, DiscordSettings, Secrets
     from core.replies import Responder
 
 log = logging.getLogger(__name__)
@@ -70,7 +70,7 @@ class DiscordAdapter(Adapter):
         self.client.setup_hook = self.sync_commands  # type: ignore[method-assign]
 
     @classmethod
-    def missing_settings(cls, secrets: Secrets) -> list[str]:
+    def missing_settings(cls, secrets: Secrets, config: Config) -> list[str]:
         return [] if secrets.discord_token is not None else [TOKEN_ENV]
 
     async def run(self) -> None:

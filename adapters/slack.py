@@ -107,9 +107,9 @@ class SlackAdapter(Adapter):
         self._register_listeners()
 
     @classmethod
-    def missing_settings(cls, secrets: Secrets, config: Config | None = None) -> list[str]:
+    def missing_settings(cls, secrets: Secrets, config: Config) -> list[str]:
         """Socket Mode needs the bot and app tokens; HTTP mode the bot token and signing secret."""
-        mode = (config or Config()).slack.mode
+        mode = config.slack.mode
         needed = {"slack_bot_token": secrets.slack_bot_token,
                   "slack_app_token" if mode == "socket" else "slack_signing_secret":
                       secrets.slack_app_token if mode == "socket" else secrets.slack_signing_secret}

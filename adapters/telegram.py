@@ -31,7 +31,7 @@ from adapters.telegram_input import attachments, command_line
 from adapters.telegram_replies import PLATFORM, VOTE_DATA, TelegramResponder, poll_key
 from core.adapter import Adapter, ChannelUnavailable
 from core.agent import Agent
-from core.config import Secrets
+from core.config import Config, Secrets
 from core.events import Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
 from core.replies import Responder
 from core.runner import FatalAdapterError
@@ -99,7 +99,7 @@ class TelegramAdapter(Adapter):
         self._admins: dict[tuple[int, int], tuple[bool, float]] = {}
 
     @classmethod
-    def missing_settings(cls, secrets: Secrets) -> list[str]:
+    def missing_settings(cls, secrets: Secrets, config: Config) -> list[str]:
         return [] if secrets.telegram_token is not None else [TOKEN_VARIABLE]
 
     @property

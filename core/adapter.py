@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
     from core.agent import Agent
-    from core.config import Secrets
+    from core.config import Config, Secrets
     from core.replies import Responder
 
 
@@ -28,8 +28,9 @@ class Adapter(ABC):
         self.agent = agent
 
     @classmethod
-    def missing_settings(cls, secrets: Secrets) -> list[str]:
-        """Environment variables this adapter needs but doesn't have; empty when ready."""
+    def missing_settings(cls, secrets: Secrets, config: Config) -> list[str]:
+        """Environment variables this adapter needs but doesn't have (which may depend on
+        ``config``, e.g. Slack's mode); empty when ready."""
         return []
 
     @abstractmethod

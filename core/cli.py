@@ -176,7 +176,7 @@ def doctor(config: ConfigOption = None) -> None:
     models = settings.models
     typer.echo(f"models:    asr={models.asr or 'none'}, llm={models.llm or 'none'}, device={models.device}")
     typer.echo("adapters:")
-    states = adapter_states(Secrets.from_env())
+    states = adapter_states(Secrets.from_env(), settings)
     for state in states:
         typer.echo(f"  {state.name:<10} {state.describe()}")
     platforms = [s.name for s in states if s.ready and s.name != "console"]

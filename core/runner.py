@@ -23,7 +23,7 @@ from adapters import ADAPTERS, load_adapter
 if TYPE_CHECKING:
     from core.adapter import Adapter
     from core.agent import Agent
-    from core.config import Secrets
+    from core.config import Config, Secrets
 
 log = logging.getLogger(__name__)
 
@@ -56,8 +56,8 @@ class AdapterState:
         return "ready"
 
 
-def adapter_states(secrets: Secrets) -> list[AdapterState]:
-    """Every known adapter and whether it can start with these secrets."""
+def adapter_states(secrets: Secrets, config: Config) -> list[AdapterState]:
+    """Every known adapter and whether it can start with these secrets and this config."""
     states = []
     for name in ADAPTERS:
         try:
@@ -65,14 +65,14 @@ def adapter_states(secrets: Secrets) -> list[AdapterState]:
         except Exception as error:  # noqa: BLE001 (a platform library or module missing: report it, run the rest)
             states.append(AdapterState(name, error=f"{type(error).__name__}: {error}"))
             continue
-        states.append(AdapterState(name, missing=tuple(adapter_class.missing_settings(secrets))))
+        states.append(AdapterState(name, missing=tuple(adapter_class.missing_settings(secrets, config))))
     return states
 
 
 def choose_adapters(agent: Agent) -> list[Adapter]:
     """The platform adapters whose secrets are set, or the console when there are none."""
     chosen = []
-    for state in adapter_states(agent.secrets):
+    for state in adapter_states(agent.secrets, agent.config):
         if state.name == CONSOLE:
             continue
         if state.ready:

@@ -243,5 +243,5 @@ def test_missing_token_is_named() -> None:
     from adapters.discord import DiscordAdapter
     from core.config import Secrets
 
-    assert DiscordAdapter.missing_settings(Secrets()) == ["MOUTHPIECE_DISCORD_TOKEN"]
-    assert DiscordAdapter.missing_settings(Secrets(discord_token="x")) == []  # type: ignore[arg-type]
+    assert DiscordAdapter.missing_settings(Secrets(), Config()) == ["MOUTHPIECE_DISCORD_TOKEN"]
+    assert DiscordAdapter.missing_settings(Secrets(discord_token="x"), Config()) == []  # type: ignore[arg-type]

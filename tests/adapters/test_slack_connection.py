@@ -72,11 +72,11 @@ def test_the_settings_needed_depend_on_the_mode() -> None:
     http = Config()
     http.slack.mode = "http"
     bot_only = Secrets(slack_bot_token="xoxb-1")  # type: ignore[arg-type]
-    assert SlackAdapter.missing_settings(bot_only) == ["MOUTHPIECE_SLACK_APP_TOKEN"]
+    assert SlackAdapter.missing_settings(bot_only, Config()) == ["MOUTHPIECE_SLACK_APP_TOKEN"]
     assert SlackAdapter.missing_settings(bot_only, http) == ["MOUTHPIECE_SLACK_SIGNING_SECRET"]
     assert SlackAdapter.missing_settings(Secrets(), http) == ["MOUTHPIECE_SLACK_BOT_TOKEN", "MOUTHPIECE_SLACK_SIGNING_SECRET"]
     full = Secrets(slack_bot_token="xoxb-1", slack_app_token="xapp-1", slack_signing_secret="s")  # type: ignore[arg-type]
-    assert SlackAdapter.missing_settings(full) == SlackAdapter.missing_settings(full, http) == []
+    assert SlackAdapter.missing_settings(full, Config()) == SlackAdapter.missing_settings(full, http) == []
 
 
 async def test_a_missing_token_is_one_clear_log_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:

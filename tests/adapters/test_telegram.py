@@ -351,8 +351,8 @@ async def test_mentions_replies_and_direct_messages_are_told_apart(small_config:
 
 
 def test_the_adapter_needs_its_token() -> None:
-    assert TelegramAdapter.missing_settings(Secrets()) == ["MOUTHPIECE_TELEGRAM_TOKEN"]
-    assert TelegramAdapter.missing_settings(Secrets(telegram_token=SecretStr("1:x"))) == []
+    assert TelegramAdapter.missing_settings(Secrets(), Config()) == ["MOUTHPIECE_TELEGRAM_TOKEN"]
+    assert TelegramAdapter.missing_settings(Secrets(telegram_token=SecretStr("1:x")), Config()) == []
 
 
 async def test_a_failing_handler_is_logged_and_reported_and_the_bot_keeps_going(

@@ -123,7 +123,7 @@ def test_missing_tokens_are_logged_once_each_without_values(bot_config: Config,
 
 
 def test_adapter_states_name_what_is_missing() -> None:
-    states = {s.name: s for s in adapter_states(Secrets())}
+    states = {s.name: s for s in adapter_states(Secrets(), Config())}
     assert states["console"].ready
     assert states["discord"].missing == ("MOUTHPIECE_DISCORD_TOKEN",) and not states["discord"].ready
     assert set(states) == {"console", "discord", "telegram", "slack"}
@@ -146,3 +146,12 @@ def test_doctor_lists_each_adapter_and_never_a_secret(tmp_path: Path, monkeypatc
     result = runner.invoke(app, ["doctor", "-c", str(config)])
     assert "discord    ready" in result.output and "serves: discord" in result.output
     assert SECRET not in result.output
+
+
+def test_slack_in_http_mode_needs_the_signing_secret_not_the_app_token() -> None:
+    config = Config()
+    config.slack.mode = "http"
+    secrets = Secrets.from_env({"MOUTHPIECE_SLACK_BOT_TOKEN": "xoxb-1", "MOUTHPIECE_SLACK_SIGNING_SECRET": "s"})
+    states = {s.name: s for s in adapter_states(secrets, config)}
+    assert states["slack"].ready
+    assert not {s.name: s for s in adapter_states(secrets, Config())}["slack"].ready  # socket mode: app token
