@@ -25,13 +25,14 @@ from discord.ext.test import callbacks
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.discord import DiscordAdapter
+from benchmarks.common import benchmark_config
 from core.agent import Agent
 from core.config import Secrets
 from engine.audio import write_wav
 from engine.types import SAMPLE_RATE
 from tests.fakes.discord import DiscordDriver, connect_to_dpytest
 from tests.media import speech
-from tests.testbot import MEMBER, test_config
+from tests.testbot import MEMBER
 
 
 def five_second_clip(path: Path, run: int) -> Path:
@@ -46,7 +47,7 @@ async def main(runs: int) -> None:
     with tempfile.TemporaryDirectory() as folder, pytest.MonkeyPatch.context() as patch:
         tmp = Path(folder)
         patch.chdir(tmp)  # dpytest writes uploads into the working folder
-        async with Agent(test_config(tmp), Secrets(discord_token="dpytest")) as agent:  # type: ignore[arg-type]
+        async with Agent(benchmark_config(tmp), Secrets(discord_token="dpytest")) as agent:  # type: ignore[arg-type]
             adapter = DiscordAdapter(agent)
             await connect_to_dpytest(adapter, patch)
             driver = DiscordDriver(agent, adapter)

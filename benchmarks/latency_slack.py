@@ -27,12 +27,13 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.common import benchmark_config
 from engine.audio import write_wav
 from engine.types import SAMPLE_RATE
 from tests.fakes.slack import SlackDriver, running_driver
 from tests.fakes.slack_server import FakeSlack
 from tests.media import speech
-from tests.testbot import MEMBER, test_config
+from tests.testbot import MEMBER
 
 CLIP_SECONDS = 5.0
 
@@ -77,7 +78,7 @@ async def main(repeats: int) -> None:
         fake = FakeSlack()
         await fake.start()
         try:
-            async for driver in running_driver(fake, test_config(Path(folder))):
+            async for driver in running_driver(fake, benchmark_config(Path(folder))):
                 figures = await measure(driver, clips)
         finally:
             await fake.close()

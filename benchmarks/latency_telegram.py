@@ -25,11 +25,12 @@ import numpy as np
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
+from benchmarks.common import benchmark_config
 from engine.audio import write_wav
 from engine.types import SAMPLE_RATE
 from tests.fakes.telegram import FakeTelegramAPI, running_telegram, voice_recording
 from tests.media import speech
-from tests.testbot import MEMBER, test_config
+from tests.testbot import MEMBER
 
 CLIP_SECONDS = 5.0
 
@@ -52,7 +53,7 @@ async def measure(repeats: int) -> tuple[list[float], list[float]]:
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
         clips = five_second_clips(folder, repeats + 1)
-        async with FakeTelegramAPI() as api, running_telegram(api, test_config(folder)) as driver:
+        async with FakeTelegramAPI() as api, running_telegram(api, benchmark_config(folder)) as driver:
             for number, clip in enumerate(clips):
                 message = driver.message("/avatar", user=MEMBER, files=[clip])
                 since = api.changes
