@@ -1,17 +1,22 @@
 # make demo: set up .venv and render the demo videos into out/
 # make test: set up .venv and run the tests
+# make lint: ruff and mypy over the project
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 SETUP_DONE := $(VENV)/.setup-done
 
-.PHONY: demo test setup clean
+.PHONY: demo test lint setup clean
 
 demo: $(SETUP_DONE)
 	$(BIN)/mouthpiece demo --out out
 
 test: $(SETUP_DONE)
 	$(BIN)/python -m pytest
+
+lint: $(SETUP_DONE)
+	$(BIN)/ruff check .
+	$(BIN)/mypy
 
 setup: $(SETUP_DONE)
 
