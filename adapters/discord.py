@@ -58,7 +58,8 @@ def build_client(settings: DiscordSettings) -> discord.Client:
 class DiscordAdapter(Adapter):
     platform = PLATFORM
 
-    def __init__(self, agent: Agent, *, client: discord.Client | None = None, fetcher: SafeFetcher | None = None) -> None:
+    def __init__(self, agent: Agent, *, client: discord.Client | None = None,
+                 fetcher: SafeFetcher | None = None) -> None:
         super().__init__(agent)
         self.settings = agent.config.discord
         self.client = client or build_client(self.settings)
@@ -106,8 +107,10 @@ class DiscordAdapter(Adapter):
 
     # -- posting unprompted -------------------------------------------------------------
 
-    async def open_channel(self, channel_id: str) -> Responder:
+    async def open_channel(self, channel_id: str, *, server_id: str | None = None) -> Responder:
         channel = await self._channel(channel_id)
+        if server_id is not None and channel_of(channel).server_id != server_id:
+            raise ChannelUnavailable(f"Discord channel {channel_id} is in another server; pick one of this server's")
         if isinstance(channel, discord.abc.GuildChannel):
             allowed = channel.permissions_for(channel.guild.me)
             if not (allowed.view_channel and allowed.send_messages and allowed.attach_files):
@@ -147,7 +150,8 @@ class DiscordAdapter(Adapter):
         if channel is None:
             log.warning("%s joined guild %s, but the bot may post in none of its channels", member.id, member.guild.id)
             return
-        event = MemberJoinEvent(platform=self.platform, user=self.user(member, member.guild), channel=channel_of(channel))
+        event = MemberJoinEvent(platform=self.platform, user=self.user(member, member.guild),
+                                channel=channel_of(channel))
         await self.agent.handle_member_join(event, ChannelResponder(channel, self.agent.polls))
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -167,7 +171,8 @@ class DiscordAdapter(Adapter):
         if not isinstance(channel, discord.abc.Messageable):
             return
         guild = self.client.get_guild(payload.guild_id) if payload.guild_id else None
-        voter = payload.member or (guild.get_member(payload.user_id) if guild else None) or self.client.get_user(payload.user_id)
+        voter = (payload.member or (guild.get_member(payload.user_id) if guild else None)
+                 or self.client.get_user(payload.user_id))
         user = self.user(voter, guild) if voter else User(id=str(payload.user_id), name=str(payload.user_id))
         poll_id, options = poll
         event = VoteEvent(platform=self.platform, user=user, channel=channel_of(channel), poll_id=poll_id,

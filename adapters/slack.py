@@ -144,7 +144,8 @@ class SlackAdapter(Adapter):
                 identity = await self.client.auth_test()
             except SlackApiError as error:
                 if error.response.get("error") in AUTH_ERRORS:
-                    log.error("Slack is not started: it rejected MOUTHPIECE_SLACK_BOT_TOKEN (%s)", error.response["error"])
+                    log.error("Slack is not started: it rejected MOUTHPIECE_SLACK_BOT_TOKEN (%s)",
+                              error.response["error"])
                     return False
                 log.warning("Slack auth.test failed (%s); retrying in %.0f s", error.response.get("error"), delay)
             except (SlackClientError, OSError) as error:
@@ -272,7 +273,8 @@ class SlackAdapter(Adapter):
             if found is None or NUMBER_EMOJI.index(emoji) >= len(found[1]):
                 return
             poll_id, options = found
-            vote = VoteEvent(self.platform, await self._user(event["user"]), await self._channel(item["channel"], False),
+            vote = VoteEvent(self.platform, await self._user(event["user"]),
+                             await self._channel(item["channel"], False),
                              poll_id=poll_id, option=options[NUMBER_EMOJI.index(emoji)],
                              added=event["type"] == "reaction_added")
             await self.agent.handle_vote(vote, self._responder(item["channel"], item["ts"]))
@@ -296,13 +298,15 @@ class SlackAdapter(Adapter):
 
     # -- posting --------------------------------------------------------------------------
 
-    async def open_channel(self, channel_id: str) -> Responder:
+    async def open_channel(self, channel_id: str, *, server_id: str | None = None) -> Responder:
         try:
             info = (await self.client.conversations_info(channel=channel_id))["channel"]
         except SlackApiError as error:
             raise ChannelUnavailable(f"Slack channel {channel_id}: {error.response.get('error')}") from error
         if not (info.get("is_member") or info.get("is_im")):
             raise ChannelUnavailable(f"the bot is not a member of Slack channel {channel_id}; /invite it there")
+        if server_id is not None and server_id != channel_id and not _in_workspace(info, server_id):
+            raise ChannelUnavailable(f"Slack channel {channel_id} belongs to another workspace")
         return self._responder(channel_id)
 
     def _responder(self, channel_id: str, thread_ts: str | None = None) -> SlackResponder:
@@ -349,6 +353,15 @@ class SlackAdapter(Adapter):
         if len(self._recent) > RECENT_MESSAGES:
             self._recent.popitem(last=False)
         return True
+
+
+def _in_workspace(info: dict[str, Any], team_id: str) -> bool:
+    """Whether a channel (``conversations.info``) is part of workspace ``team_id``. A bot token
+    installed in one workspace sees only that workspace's channels, and the ones shared with
+    it (Slack Connect, listed in ``shared_team_ids``); an org-wide install on Enterprise Grid
+    sees the channels of every workspace of the org, so the team really has to be compared."""
+    teams = {info.get("context_team_id"), *(info.get("shared_team_ids") or ())} - {None}
+    return not teams or team_id in teams
 
 
 def _reveal(secret: Any) -> str:

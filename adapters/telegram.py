@@ -180,10 +180,16 @@ class TelegramAdapter(Adapter):
 
     # -- unprompted posts ---------------------------------------------------------------
 
-    async def open_channel(self, channel_id: str) -> Responder:
+    async def open_channel(self, channel_id: str, *, server_id: str | None = None) -> Responder:
+        """A chat to post in. A Telegram "server" is one chat, so with ``server_id`` only that
+        chat qualifies, or the channel linked to it (a channel whose discussion group it is, or
+        the other way round): a group's admins may announce in their own channel, but never
+        send the bot's posts into an unrelated chat the bot happens to be in."""
         chat_id: int | str = int(channel_id) if channel_id.lstrip("-").isdigit() else channel_id
         try:
             chat = await self.bot.get_chat(chat_id)
+            if server_id is not None and server_id not in (str(chat.id), str(chat.linked_chat_id)):
+                raise ChannelUnavailable(f"telegram chat {channel_id} is neither this chat nor its linked channel")
             if chat.type != ChatType.PRIVATE:
                 await self._check_may_post(chat.id, chat.type)
         except TelegramError as error:
@@ -267,8 +273,8 @@ class TelegramAdapter(Adapter):
         log.error("telegram: failed to handle an update", exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
-                await self.bot.send_message(update.effective_chat.id,
-                                            "Sorry, something went wrong on my side. The admins can find the details in the log.")
+                await self.bot.send_message(update.effective_chat.id, "Sorry, something went wrong on my side. "
+                                                                      "The admins can find the details in the log.")
             except TelegramError:
                 log.exception("telegram: could not report a failure to chat %s", update.effective_chat.id)
 
@@ -298,7 +304,8 @@ class TelegramAdapter(Adapter):
         try:
             is_admin = (await self.bot.get_chat_member(chat.id, user_id)).status in ADMIN_STATUSES
         except TelegramError as error:
-            log.warning("telegram: could not check the rights of user %s in chat %s: %s", user_id, chat.id, error.message)
+            log.warning("telegram: could not check the rights of user %s in chat %s: %s",
+                        user_id, chat.id, error.message)
             return False
         self._admins[key] = (is_admin, now + ADMIN_CACHE_SECONDS)
         return is_admin
@@ -308,7 +315,8 @@ class TelegramAdapter(Adapter):
         mention = f"@{self.bot.username}".lower()
         return any(
             (entity.type == MessageEntityType.MENTION and text.lower() == mention)
-            or (entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None and entity.user.id == self.bot.id)
+            or (entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None
+                and entity.user.id == self.bot.id)
             for entity, text in entities.items()
         )
 

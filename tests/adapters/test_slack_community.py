@@ -136,6 +136,17 @@ async def test_the_agent_can_post_into_a_channel_unprompted(driver: SlackDriver)
             await driver.agent.open_channel("slack", unavailable)
 
 
+async def test_a_channel_of_another_workspace_is_refused(driver: SlackDriver) -> None:
+    driver.fake.add_channel("C0NEWS", "news")
+    driver.fake.add_channel("C0ELSEWHERE", "elsewhere", team_id="T0OTHER")
+    team = driver.fake.team_id
+    await driver.agent.open_channel("slack", "C0NEWS", server_id=team)
+    with pytest.raises(ChannelUnavailable, match="another workspace"):
+        await driver.agent.open_channel("slack", "C0ELSEWHERE", server_id=team)
+    driver.fake.channels["C0ELSEWHERE"]["shared_team_ids"] = ["T0OTHER", team]  # shared with us: ours too
+    await driver.agent.open_channel("slack", "C0ELSEWHERE", server_id=team)
+
+
 async def test_a_slash_command_where_the_bot_cannot_post_is_answered_privately(driver: SlackDriver) -> None:
     driver.fake.add_channel("C0PRIVATE", "private", is_member=False)
     driver.channel = "C0PRIVATE"

@@ -116,6 +116,18 @@ class DiscordDriver:
                 state.start_dispatch()
         return self._members[user.id]
 
+    def other_guild(self, name: str = "Other Guild") -> discord.TextChannel:
+        """A second guild the bot is also in, with one text channel (returned)."""
+        state = backend.get_state()
+        state.stop_dispatch()
+        try:
+            guild = backend.make_guild(name)
+            channel = backend.make_text_channel("elsewhere", guild)
+            backend.make_member(state.user, guild, nick="bot")
+        finally:
+            state.start_dispatch()
+        return channel
+
     def deny_bot(self, channel: discord.TextChannel, **permissions: bool) -> None:
         """Take ``permissions`` (e.g. ``attach_files=True``) from the bot in ``channel``.
         (dpytest's own ``set_permission_overrides`` writes an overwrite type discord.py 2 ignores.)"""
