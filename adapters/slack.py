@@ -26,8 +26,7 @@ import asyncio
 import logging
 import re
 import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +34,12 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.app.async_server import AsyncSlackAppServer
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack_dedupe import RecentKeys
 from adapters.slack_files import FileHosts, file_attachment
 from adapters.slack_replies import NUMBER_EMOJI, SlackResponder, poll_message_id
 from core.adapter import Adapter, ChannelUnavailable
@@ -68,6 +69,7 @@ CATCH_ALL_COMMAND = "/mouthpiece"
 MEMBER_SUBTYPES = {None, "file_share", "thread_broadcast"}
 PROFILE_TTL = 60.0  # seconds a member's name and admin flag are trusted
 RECENT_MESSAGES = 1024  # message ids remembered so a mention's two events answer once
+RECENT_EVENTS = 4096  # event ids remembered so an event Slack delivers again is handled once
 CLIP_WINDOW = 3600.0  # seconds back ``/avatar`` looks for the member's clip
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"}
 
@@ -103,7 +105,8 @@ class SlackAdapter(Adapter):
         self._stopping = asyncio.Event()
         self._profiles: dict[str, tuple[float, User]] = {}
         self._channel_names: dict[str, str] = {}
-        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._recent_messages = RecentKeys(RECENT_MESSAGES)
+        self._recent_events = RecentKeys(RECENT_EVENTS)
         self._register_listeners()
 
     @classmethod
@@ -187,6 +190,7 @@ class SlackAdapter(Adapter):
     # -- events -------------------------------------------------------------------------
 
     def _register_listeners(self) -> None:
+        self.app.middleware(self._once_per_event)
         self.app.event("message")(self._on_message)
         self.app.event("app_mention")(self._on_message)
         self.app.event("member_joined_channel")(self._on_member_joined)
@@ -194,6 +198,18 @@ class SlackAdapter(Adapter):
         self.app.event("reaction_removed")(self._on_reaction)
         for command in (*SLASH_COMMANDS, CATCH_ALL_COMMAND):
             self.app.command(command)(self._on_command)
+
+    async def _once_per_event(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+        """Drop an event already seen (same ``event_id``): Slack redelivers events it thinks
+        weren't acknowledged, and a join or a vote must not be handled twice. The redelivery
+        is acknowledged, so Slack stops retrying."""
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and not self._recent_events.first_sight(event_id):
+            log.info("Slack delivered event %s again; it was handled already", event_id)
+            async with self._handling("redelivered event"):
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
 
     @asynccontextmanager
     async def _handling(self, what: str) -> AsyncIterator[None]:
@@ -345,14 +361,9 @@ class SlackAdapter(Adapter):
                        server_name=self.team_name)
 
     def _first_sight(self, channel_id: str, ts: str) -> bool:
-        """True the first time a message is seen: a mention arrives as ``message`` and ``app_mention``."""
-        key = f"{channel_id}:{ts}"
-        if key in self._recent:
-            return False
-        self._recent[key] = None
-        if len(self._recent) > RECENT_MESSAGES:
-            self._recent.popitem(last=False)
-        return True
+        """True the first time a message is seen: a mention arrives as two events with their own
+        ids, ``message`` and ``app_mention`` (redeliveries are dropped by ``_once_per_event``)."""
+        return self._recent_messages.first_sight(f"{channel_id}:{ts}")
 
 
 def _in_workspace(info: dict[str, Any], team_id: str) -> bool:

@@ -55,6 +55,21 @@ async def test_a_member_joining_gets_a_greeting_clip(driver: SlackDriver, tmp_pa
     assert_valid_mp4(tmp_path / name, width=512, height=512, fps=25)
 
 
+async def test_a_join_slack_delivers_again_is_greeted_once(driver: SlackDriver) -> None:
+    [greeting] = await driver.join(BOB)
+    assert await driver.redeliver(retry=1) == []
+    assert await driver.redeliver(retry=2) == []
+    assert len(driver.agent.storage.recent_renders()) == 1
+
+
+async def test_a_reaction_slack_delivers_again_is_counted_once(driver: SlackDriver) -> None:
+    [poll] = await driver.send("!poll", user=MEMBER)
+    await driver.vote(poll, 0, user=MEMBER)
+    await driver.vote(poll, 0, user=MEMBER, added=False)
+    await driver.redeliver(-2)  # the late retry of the added reaction must not bring the vote back
+    assert driver.agent.polls.tally("slack", "best") == {}
+
+
 async def test_bots_joining_are_not_greeted(driver: SlackDriver) -> None:
     assert await driver.join(User(id="U0OTHERBOT", name="Other bot", is_bot=True)) == []
 
