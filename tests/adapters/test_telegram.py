@@ -25,6 +25,7 @@ from engine.encode import probe
 from tests.fakes.telegram import (
     FakeTelegramAPI,
     TelegramDriver,
+    round_video_note,
     running_telegram,
     voice_recording,
 )
@@ -123,9 +124,21 @@ async def test_bang_commands_work_too(small_config: Config, telegram_api: FakeTe
 # -- round video notes ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("kind", ["video_note", "video"])
+async def test_a_round_video_note_or_a_video_is_a_clip_too(small_config: Config, telegram_api: FakeTelegramAPI,
+                                                          tmp_path: Path, voice_wav: Path, kind: str) -> None:
+    recording = round_video_note(voice_wav, tmp_path / "note.mp4")
+    async with running_telegram(telegram_api, small_config) as driver:
+        [video] = await driver.send("/avatar", user=MEMBER, files=[recording], kind=kind)
+    assert video.kind == "video"
+    uploaded = uploaded_video(tmp_path, video)
+    assert abs(probe(uploaded)["audio_duration"] - wav_duration(voice_wav)) < 0.15
+
+
 async def test_note_option_answers_with_a_round_video_note(telegram_driver: TelegramDriver, tmp_path: Path) -> None:
-    [note] = await telegram_driver.send("/say --note Hello, round world", user=MEMBER)
+    [note, caption] = await telegram_driver.send("/say --note Hello, round world", user=MEMBER)
     assert note.kind == "video_note"
+    assert (caption.kind, caption.text) == ("message", "Pip")  # a note takes no caption: it follows as text
     info = probe(uploaded_video(tmp_path, note))
     assert info["width"] == info["height"] <= 640 and info["duration"] <= 60
     [sent] = telegram_driver.api.called("sendVideoNote")
@@ -136,7 +149,7 @@ async def test_config_makes_notes_the_default_and_no_note_opts_out(small_config:
                                                                    telegram_api: FakeTelegramAPI) -> None:
     small_config.telegram.video_notes = True
     async with running_telegram(telegram_api, small_config) as driver:
-        [note] = await driver.send("/say Hi", user=MEMBER)
+        [note, _] = await driver.send("/say Hi", user=MEMBER)
         [video] = await driver.send("/say --no-note Hi", user=MEMBER)
     assert (note.kind, video.kind) == ("video_note", "video")
 
