@@ -20,6 +20,7 @@ from telegram import User as TelegramUser
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     ContextTypes,
@@ -31,7 +32,7 @@ from adapters.telegram_input import attachments, command_line
 from adapters.telegram_replies import PLATFORM, VOTE_DATA, TelegramResponder, poll_key
 from core.adapter import Adapter, ChannelUnavailable
 from core.agent import Agent
-from core.config import Config, Secrets
+from core.config import Config, Secrets, TelegramSettings
 from core.events import Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
 from core.replies import Responder
 from core.runner import FatalAdapterError
@@ -86,6 +87,7 @@ class TelegramAdapter(Adapter):
             .base_url(self.settings.api_url).base_file_url(self.settings.file_url)
             .concurrent_updates(True)  # one member's render never holds up another's command
             .job_queue(None)  # scheduling is the agent's
+            .rate_limiter(flood_control(self.settings))
             .build()
         )
         self.application.add_handler(MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, self._on_new_members))
@@ -339,3 +341,12 @@ def _channel(chat: Chat) -> Channel:
     name = chat.title or chat.full_name or chat.username or str(chat.id)
     return Channel(id=str(chat.id), server_id=str(chat.id), name=name, server_name=name,
                    is_direct=chat.type == ChatType.PRIVATE)
+
+
+def flood_control(settings: TelegramSettings) -> AIORateLimiter:
+    """Keeps sends and edits within Telegram's limits (about 30 a second overall, 20 a minute per
+    group; bursts up to those counts go out at once), and tries a call again after the wait
+    Telegram asks for when it answers "Too Many Requests: retry after N"."""
+    return AIORateLimiter(overall_max_rate=30, overall_time_period=1,
+                          group_max_rate=settings.group_messages_per_minute, group_time_period=60,
+                          max_retries=settings.flood_retries)

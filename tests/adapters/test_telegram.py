@@ -356,6 +356,14 @@ async def test_announcements_stay_in_the_group_or_its_linked_channel(telegram_dr
         await agent.open_channel("telegram", str(unrelated["id"]), server_id=group)
 
 
+async def test_a_send_refused_by_flood_control_is_sent_after_the_wait(telegram_driver: TelegramDriver) -> None:
+    api = telegram_driver.api
+    api.flood("sendMessage", retry_after=1)  # the shortest wait Telegram asks for
+    [answer] = await telegram_driver.send("/help", user=MEMBER)
+    assert answer.text.startswith("Commands:")
+    assert len(api.called("sendMessage")) == 2  # refused once, then sent
+
+
 class Listener:
     def __init__(self) -> None:
         self.events: list[MessageEvent] = []
