@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
@@ -111,10 +111,10 @@ class DiscordAdapter(Adapter):
         channel = await self._channel(channel_id)
         if server_id is not None and channel_of(channel).server_id != server_id:
             raise ChannelUnavailable(f"Discord channel {channel_id} is in another server; pick one of this server's")
-        if isinstance(channel, discord.abc.GuildChannel):
-            allowed = channel.permissions_for(channel.guild.me)
-            if not (allowed.view_channel and allowed.send_messages and allowed.attach_files):
-                raise ChannelUnavailable(f"the bot may not post files in #{channel.name} ({channel_id})")
+        if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            refusal = why_no_files(channel, channel.guild.me)
+            if refusal:
+                raise ChannelUnavailable(f"{refusal} (#{channel.name}, {channel_id})")
         return ChannelResponder(channel, self.agent.polls)
 
     async def _channel(self, channel_id: str) -> discord.abc.Messageable:
@@ -213,9 +213,24 @@ class DiscordAdapter(Adapter):
 def channel_of(channel: discord.abc.Messageable) -> Channel:
     guild = getattr(channel, "guild", None)
     is_direct = isinstance(channel, discord.DMChannel)
-    return Channel(id=str(channel.id), server_id=str(guild.id) if guild else str(channel.id),
+    channel_id = str(cast(discord.abc.Snowflake, channel).id)  # every channel that takes messages has one
+    return Channel(id=channel_id, server_id=str(guild.id) if guild else channel_id,
                    name=getattr(channel, "name", None) or ("direct message" if is_direct else ""),
                    server_name=guild.name if guild else "", is_direct=is_direct)
+
+
+def why_no_files(channel: discord.abc.GuildChannel | discord.Thread, me: discord.Member) -> str | None:
+    """Why ``me`` may not post files in ``channel``, or None when it may. A thread needs
+    "Send Messages in Threads" rather than "Send Messages", and its rights come from its
+    parent channel, which may not be in the cache."""
+    try:
+        allowed = channel.permissions_for(me)
+    except discord.ClientException:
+        return "the bot can't see the channel this thread belongs to"
+    sends = allowed.send_messages_in_threads if isinstance(channel, discord.Thread) else allowed.send_messages
+    if not (allowed.view_channel and sends and allowed.attach_files):
+        return "the bot may not post files there"
+    return None
 
 
 def greeting_channel(guild: discord.Guild) -> discord.TextChannel | None:

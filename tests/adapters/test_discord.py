@@ -10,7 +10,7 @@ import discord.ext.test as dpytest
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from discord.ext.test import backend
+from discord.ext.test import backend, factories
 
 from core.adapter import ChannelUnavailable
 from core.commands import Command
@@ -238,6 +238,18 @@ async def test_open_channel_posts_where_the_bot_may(discord_driver: DiscordDrive
     discord_driver.deny_bot(channel, attach_files=True)
     with pytest.raises(ChannelUnavailable, match="may not post files"):
         await adapter.open_channel(str(channel.id))
+
+
+async def test_a_thread_needs_the_right_to_post_in_threads(discord_driver: DiscordDriver) -> None:
+    adapter, channel = discord_driver.adapter, discord_driver.channel
+    thread = discord_driver.thread(channel.id)
+    await adapter.open_channel(str(thread.id), server_id=str(discord_driver.guild.id))
+    discord_driver.deny_bot(channel, send_messages_in_threads=True)  # "Send Messages" alone is not enough
+    with pytest.raises(ChannelUnavailable, match="may not post files"):
+        await adapter.open_channel(str(thread.id))
+    orphan = discord_driver.thread(factories.make_id())  # its parent channel isn't in the cache
+    with pytest.raises(ChannelUnavailable, match="can't see the channel this thread belongs to"):
+        await adapter.open_channel(str(orphan.id))
 
 
 async def test_open_channel_refuses_a_channel_of_another_guild(discord_driver: DiscordDriver) -> None:
