@@ -33,7 +33,8 @@ def _login_name() -> str:
 #: The operator at the terminal, by their login name (personas greet them by it).
 LOCAL_USER = User(id="local", name=_login_name(), is_admin=True)
 LOCAL_CHANNEL = Channel(id="console", server_id="console", name="console", server_name="this computer", is_direct=True)
-MEDIA_SUFFIXES = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac", ".webm", ".mp4", ".mkv", ".png", ".jpg"}
+MEDIA_SUFFIXES = {".wav", ".mp3", ".ogg", ".oga", ".opus", ".m4a", ".aac", ".flac", ".webm", ".mp4", ".mkv",
+                  ".png", ".jpg"}
 QUIT_WORDS = {"quit", "exit", ":q"}
 
 
@@ -66,8 +67,8 @@ class ConsoleAdapter(Adapter):
     async def stop(self) -> None:
         self._stopping = True
 
-    async def open_channel(self, channel_id: str) -> Responder:
-        # Everything lands in this terminal; the prefix says where it would have gone.
+    async def open_channel(self, channel_id: str, *, server_id: str | None = None) -> Responder:
+        # Everything lands in this terminal (one local server); the prefix says where it would have gone.
         return ConsoleResponder(self.console, prefix=f"[#{channel_id}] ")
 
     async def handle_line(self, line: str) -> None:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import logging
 import re
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, cast
 
 import discord
 from discord import app_commands
@@ -58,7 +58,8 @@ def build_client(settings: DiscordSettings) -> discord.Client:
 class DiscordAdapter(Adapter):
     platform = PLATFORM
 
-    def __init__(self, agent: Agent, *, client: discord.Client | None = None, fetcher: SafeFetcher | None = None) -> None:
+    def __init__(self, agent: Agent, *, client: discord.Client | None = None,
+                 fetcher: SafeFetcher | None = None) -> None:
         super().__init__(agent)
         self.settings = agent.config.discord
         self.client = client or build_client(self.settings)
@@ -106,12 +107,14 @@ class DiscordAdapter(Adapter):
 
     # -- posting unprompted -------------------------------------------------------------
 
-    async def open_channel(self, channel_id: str) -> Responder:
+    async def open_channel(self, channel_id: str, *, server_id: str | None = None) -> Responder:
         channel = await self._channel(channel_id)
-        if isinstance(channel, discord.abc.GuildChannel):
-            allowed = channel.permissions_for(channel.guild.me)
-            if not (allowed.view_channel and allowed.send_messages and allowed.attach_files):
-                raise ChannelUnavailable(f"the bot may not post files in #{channel.name} ({channel_id})")
+        if server_id is not None and channel_of(channel).server_id != server_id:
+            raise ChannelUnavailable(f"Discord channel {channel_id} is in another server; pick one of this server's")
+        if isinstance(channel, discord.abc.GuildChannel | discord.Thread):
+            refusal = why_no_files(channel, channel.guild.me)
+            if refusal:
+                raise ChannelUnavailable(f"{refusal} (#{channel.name}, {channel_id})")
         return ChannelResponder(channel, self.agent.polls)
 
     async def _channel(self, channel_id: str) -> discord.abc.Messageable:
@@ -147,7 +150,8 @@ class DiscordAdapter(Adapter):
         if channel is None:
             log.warning("%s joined guild %s, but the bot may post in none of its channels", member.id, member.guild.id)
             return
-        event = MemberJoinEvent(platform=self.platform, user=self.user(member, member.guild), channel=channel_of(channel))
+        event = MemberJoinEvent(platform=self.platform, user=self.user(member, member.guild),
+                                channel=channel_of(channel))
         await self.agent.handle_member_join(event, ChannelResponder(channel, self.agent.polls))
 
     async def on_raw_reaction_add(self, payload: discord.RawReactionActionEvent) -> None:
@@ -167,7 +171,8 @@ class DiscordAdapter(Adapter):
         if not isinstance(channel, discord.abc.Messageable):
             return
         guild = self.client.get_guild(payload.guild_id) if payload.guild_id else None
-        voter = payload.member or (guild.get_member(payload.user_id) if guild else None) or self.client.get_user(payload.user_id)
+        voter = (payload.member or (guild.get_member(payload.user_id) if guild else None)
+                 or self.client.get_user(payload.user_id))
         user = self.user(voter, guild) if voter else User(id=str(payload.user_id), name=str(payload.user_id))
         poll_id, options = poll
         event = VoteEvent(platform=self.platform, user=user, channel=channel_of(channel), poll_id=poll_id,
@@ -208,9 +213,24 @@ class DiscordAdapter(Adapter):
 def channel_of(channel: discord.abc.Messageable) -> Channel:
     guild = getattr(channel, "guild", None)
     is_direct = isinstance(channel, discord.DMChannel)
-    return Channel(id=str(channel.id), server_id=str(guild.id) if guild else str(channel.id),
+    channel_id = str(cast(discord.abc.Snowflake, channel).id)  # every channel that takes messages has one
+    return Channel(id=channel_id, server_id=str(guild.id) if guild else channel_id,
                    name=getattr(channel, "name", None) or ("direct message" if is_direct else ""),
                    server_name=guild.name if guild else "", is_direct=is_direct)
+
+
+def why_no_files(channel: discord.abc.GuildChannel | discord.Thread, me: discord.Member) -> str | None:
+    """Why ``me`` may not post files in ``channel``, or None when it may. A thread needs
+    "Send Messages in Threads" rather than "Send Messages", and its rights come from its
+    parent channel, which may not be in the cache."""
+    try:
+        allowed = channel.permissions_for(me)
+    except discord.ClientException:
+        return "the bot can't see the channel this thread belongs to"
+    sends = allowed.send_messages_in_threads if isinstance(channel, discord.Thread) else allowed.send_messages
+    if not (allowed.view_channel and sends and allowed.attach_files):
+        return "the bot may not post files there"
+    return None
 
 
 def greeting_channel(guild: discord.Guild) -> discord.TextChannel | None:

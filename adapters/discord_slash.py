@@ -4,7 +4,9 @@ A slash command is translated into the command line a member would have typed
 (``/say text:hi persona:sakura`` → ``!say --persona sakura hi``) and handed to
 the agent like any message, so both paths run the same plugin code. The
 interaction is acknowledged at once ("… is thinking"); that placeholder then
-becomes the status message and finally the answer, the video attached.
+becomes the status message and finally the answer, the video attached. The
+interaction's token lasts 15 minutes: whatever is answered later (a long render
+in a busy queue) is posted in the channel instead.
 """
 
 from __future__ import annotations
@@ -12,10 +14,12 @@ from __future__ import annotations
 import logging
 import shlex
 import time
+from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
 from discord import app_commands
+from discord.utils import utcnow
 
 from adapters.discord_replies import (
     EDIT_INTERVAL,
@@ -47,6 +51,9 @@ log = logging.getLogger(__name__)
 
 MOOD_CHOICES = [app_commands.Choice(name=e.value, value=e.value) for e in Expression]
 _MAX_CHOICES = 25  # Discord shows at most 25 autocomplete suggestions
+#: Answers this close to the token's end go to the channel: an upload may take that long.
+TOKEN_MARGIN = timedelta(seconds=30)
+INVALID_WEBHOOK_TOKEN = 50027  # Discord's error code for an expired interaction token
 
 
 def install_slash_commands(adapter: DiscordAdapter) -> None:
@@ -96,15 +103,19 @@ async def run_slash(adapter: DiscordAdapter, interaction: discord.Interaction, w
     from adapters.discord import channel_of, discord_attachment
 
     await interaction.response.defer(thinking=True)
+    channel = interaction.channel
+    if not isinstance(channel, discord.abc.Messageable):  # slash commands are only offered in text channels
+        await interaction.followup.send("I can only answer in a text channel.")
+        return
     attachments = (discord_attachment(clip),) if clip else ()
     if not attachments and len(words) > 1 and (link := adapter.link_attachment(words[-1])):
         attachments = (link,)
     event = MessageEvent(
         platform=adapter.platform, user=adapter.user(interaction.user, interaction.guild),
-        channel=channel_of(interaction.channel), text=adapter.agent.commands.prefix + shlex.join(words),
+        channel=channel_of(channel), text=adapter.agent.commands.prefix + shlex.join(words),
         attachments=attachments, message_id=str(interaction.id),
     )
-    responder = InteractionResponder(interaction, ChannelResponder(interaction.channel, adapter.agent.polls))
+    responder = InteractionResponder(interaction, ChannelResponder(channel, adapter.agent.polls))
     try:
         await adapter.agent.handle_message(event, responder)
     finally:
@@ -117,8 +128,25 @@ class InteractionResponder(Responder):
     def __init__(self, interaction: discord.Interaction, channel: ChannelResponder) -> None:
         self.interaction, self.channel = interaction, channel
         self.original_used = False
+        self.token_lost = False  # Discord refused the token before its time
+
+    def expired(self) -> bool:
+        """Whether the interaction's token is spent (15 minutes), or about to be."""
+        return self.token_lost or utcnow() >= self.interaction.expires_at - TOKEN_MARGIN
 
     async def send(self, reply: Reply) -> None:
+        if self.expired():
+            await self.channel.send(reply)
+            return
+        try:
+            await self._send(reply)
+        except discord.HTTPException as error:
+            if error.code != INVALID_WEBHOOK_TOKEN:
+                raise
+            self.token_lost = True
+            await self.channel.send(reply)
+
+    async def _send(self, reply: Reply) -> None:
         match reply:
             case TextReply(text=text):
                 await self._post(text[:MESSAGE_LIMIT])
@@ -132,15 +160,23 @@ class InteractionResponder(Responder):
                 raise TypeError(f"unknown reply {reply!r}")
 
     async def status(self, text: str) -> StatusMessage:
-        if not self.original_used:
-            self.original_used = True
-            await self.interaction.edit_original_response(content=text)
-            return InteractionStatus(self, None)
-        return InteractionStatus(self, await self.interaction.followup.send(text, wait=True))
+        if self.expired():
+            return await self.channel.status(text)
+        try:
+            if not self.original_used:
+                self.original_used = True
+                await self.interaction.edit_original_response(content=text)
+                return InteractionStatus(self, None)
+            return InteractionStatus(self, await self.interaction.followup.send(text, wait=True))
+        except discord.HTTPException as error:
+            if error.code != INVALID_WEBHOOK_TOKEN:
+                raise
+            self.token_lost = True
+            return await self.channel.status(text)
 
     async def close(self) -> None:
         """Remove the "thinking" placeholder if nothing ever filled it (a poll went to the channel)."""
-        if not self.original_used:
+        if not self.original_used and not self.expired():
             try:
                 await self.interaction.delete_original_response()
             except discord.HTTPException as error:
@@ -176,7 +212,7 @@ class InteractionStatus(StatusMessage):
         self.edited_at = time.monotonic()
 
     async def update(self, text: str) -> None:
-        if self.finished or time.monotonic() - self.edited_at < EDIT_INTERVAL:
+        if self.finished or self.responder.expired() or time.monotonic() - self.edited_at < EDIT_INTERVAL:
             return
         self.edited_at = time.monotonic()
         try:
@@ -186,6 +222,20 @@ class InteractionStatus(StatusMessage):
 
     async def finish(self, reply: Reply | None = None) -> None:
         self.finished = True
+        if self.responder.expired():  # the status can't be touched any more: answer in the channel
+            if reply is not None:
+                await self.responder.channel.send(reply)
+            return
+        try:
+            await self._finish(reply)
+        except discord.HTTPException as error:
+            if error.code != INVALID_WEBHOOK_TOKEN:
+                raise
+            self.responder.token_lost = True
+            if reply is not None:
+                await self.responder.channel.send(reply)
+
+    async def _finish(self, reply: Reply | None) -> None:
         match reply:
             case TextReply(text=text):
                 await self._edit(content=text[:MESSAGE_LIMIT])

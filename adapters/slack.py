@@ -26,8 +26,7 @@ import asyncio
 import logging
 import re
 import time
-from collections import OrderedDict
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -35,10 +34,12 @@ from aiohttp import web
 from slack_bolt.adapter.socket_mode.async_handler import AsyncSocketModeHandler
 from slack_bolt.app.async_app import AsyncApp
 from slack_bolt.app.async_server import AsyncSlackAppServer
+from slack_bolt.response import BoltResponse
 from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack_dedupe import RecentKeys
 from adapters.slack_files import FileHosts, file_attachment
 from adapters.slack_replies import NUMBER_EMOJI, SlackResponder, poll_message_id
 from core.adapter import Adapter, ChannelUnavailable
@@ -68,6 +69,7 @@ CATCH_ALL_COMMAND = "/mouthpiece"
 MEMBER_SUBTYPES = {None, "file_share", "thread_broadcast"}
 PROFILE_TTL = 60.0  # seconds a member's name and admin flag are trusted
 RECENT_MESSAGES = 1024  # message ids remembered so a mention's two events answer once
+RECENT_EVENTS = 4096  # event ids remembered so an event Slack delivers again is handled once
 CLIP_WINDOW = 3600.0  # seconds back ``/avatar`` looks for the member's clip
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"}
 
@@ -103,7 +105,8 @@ class SlackAdapter(Adapter):
         self._stopping = asyncio.Event()
         self._profiles: dict[str, tuple[float, User]] = {}
         self._channel_names: dict[str, str] = {}
-        self._recent: OrderedDict[str, None] = OrderedDict()
+        self._recent_messages = RecentKeys(RECENT_MESSAGES)
+        self._recent_events = RecentKeys(RECENT_EVENTS)
         self._register_listeners()
 
     @classmethod
@@ -144,7 +147,8 @@ class SlackAdapter(Adapter):
                 identity = await self.client.auth_test()
             except SlackApiError as error:
                 if error.response.get("error") in AUTH_ERRORS:
-                    log.error("Slack is not started: it rejected MOUTHPIECE_SLACK_BOT_TOKEN (%s)", error.response["error"])
+                    log.error("Slack is not started: it rejected MOUTHPIECE_SLACK_BOT_TOKEN (%s)",
+                              error.response["error"])
                     return False
                 log.warning("Slack auth.test failed (%s); retrying in %.0f s", error.response.get("error"), delay)
             except (SlackClientError, OSError) as error:
@@ -186,6 +190,7 @@ class SlackAdapter(Adapter):
     # -- events -------------------------------------------------------------------------
 
     def _register_listeners(self) -> None:
+        self.app.middleware(self._once_per_event)
         self.app.event("message")(self._on_message)
         self.app.event("app_mention")(self._on_message)
         self.app.event("member_joined_channel")(self._on_member_joined)
@@ -193,6 +198,18 @@ class SlackAdapter(Adapter):
         self.app.event("reaction_removed")(self._on_reaction)
         for command in (*SLASH_COMMANDS, CATCH_ALL_COMMAND):
             self.app.command(command)(self._on_command)
+
+    async def _once_per_event(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
+        """Drop an event already seen (same ``event_id``): Slack redelivers events it thinks
+        weren't acknowledged, and a join or a vote must not be handled twice. The redelivery
+        is acknowledged, so Slack stops retrying."""
+        event_id = body.get("event_id")
+        if isinstance(event_id, str) and not self._recent_events.first_sight(event_id):
+            log.info("Slack delivered event %s again; it was handled already", event_id)
+            async with self._handling("redelivered event"):
+                return BoltResponse(status=200, body="")
+        await next()
+        return None
 
     @asynccontextmanager
     async def _handling(self, what: str) -> AsyncIterator[None]:
@@ -272,7 +289,8 @@ class SlackAdapter(Adapter):
             if found is None or NUMBER_EMOJI.index(emoji) >= len(found[1]):
                 return
             poll_id, options = found
-            vote = VoteEvent(self.platform, await self._user(event["user"]), await self._channel(item["channel"], False),
+            vote = VoteEvent(self.platform, await self._user(event["user"]),
+                             await self._channel(item["channel"], False),
                              poll_id=poll_id, option=options[NUMBER_EMOJI.index(emoji)],
                              added=event["type"] == "reaction_added")
             await self.agent.handle_vote(vote, self._responder(item["channel"], item["ts"]))
@@ -296,13 +314,15 @@ class SlackAdapter(Adapter):
 
     # -- posting --------------------------------------------------------------------------
 
-    async def open_channel(self, channel_id: str) -> Responder:
+    async def open_channel(self, channel_id: str, *, server_id: str | None = None) -> Responder:
         try:
             info = (await self.client.conversations_info(channel=channel_id))["channel"]
         except SlackApiError as error:
             raise ChannelUnavailable(f"Slack channel {channel_id}: {error.response.get('error')}") from error
         if not (info.get("is_member") or info.get("is_im")):
             raise ChannelUnavailable(f"the bot is not a member of Slack channel {channel_id}; /invite it there")
+        if server_id is not None and server_id != channel_id and not _in_workspace(info, server_id):
+            raise ChannelUnavailable(f"Slack channel {channel_id} belongs to another workspace")
         return self._responder(channel_id)
 
     def _responder(self, channel_id: str, thread_ts: str | None = None) -> SlackResponder:
@@ -341,14 +361,18 @@ class SlackAdapter(Adapter):
                        server_name=self.team_name)
 
     def _first_sight(self, channel_id: str, ts: str) -> bool:
-        """True the first time a message is seen: a mention arrives as ``message`` and ``app_mention``."""
-        key = f"{channel_id}:{ts}"
-        if key in self._recent:
-            return False
-        self._recent[key] = None
-        if len(self._recent) > RECENT_MESSAGES:
-            self._recent.popitem(last=False)
-        return True
+        """True the first time a message is seen: a mention arrives as two events with their own
+        ids, ``message`` and ``app_mention`` (redeliveries are dropped by ``_once_per_event``)."""
+        return self._recent_messages.first_sight(f"{channel_id}:{ts}")
+
+
+def _in_workspace(info: dict[str, Any], team_id: str) -> bool:
+    """Whether a channel (``conversations.info``) is part of workspace ``team_id``. A bot token
+    installed in one workspace sees only that workspace's channels, and the ones shared with
+    it (Slack Connect, listed in ``shared_team_ids``); an org-wide install on Enterprise Grid
+    sees the channels of every workspace of the org, so the team really has to be compared."""
+    teams = {info.get("context_team_id"), *(info.get("shared_team_ids") or ())} - {None}
+    return not teams or team_id in teams
 
 
 def _reveal(secret: Any) -> str:

@@ -20,6 +20,7 @@ from telegram import User as TelegramUser
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 from telegram.error import InvalidToken, NetworkError, TelegramError
 from telegram.ext import (
+    AIORateLimiter,
     Application,
     CallbackQueryHandler,
     ContextTypes,
@@ -31,7 +32,7 @@ from adapters.telegram_input import attachments, command_line
 from adapters.telegram_replies import PLATFORM, VOTE_DATA, TelegramResponder, poll_key
 from core.adapter import Adapter, ChannelUnavailable
 from core.agent import Agent
-from core.config import Config, Secrets
+from core.config import Config, Secrets, TelegramSettings
 from core.events import Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
 from core.replies import Responder
 from core.runner import FatalAdapterError
@@ -86,6 +87,7 @@ class TelegramAdapter(Adapter):
             .base_url(self.settings.api_url).base_file_url(self.settings.file_url)
             .concurrent_updates(True)  # one member's render never holds up another's command
             .job_queue(None)  # scheduling is the agent's
+            .rate_limiter(flood_control(self.settings))
             .build()
         )
         self.application.add_handler(MessageHandler(filters.StatusUpdate.NEW_CHAT_MEMBERS, self._on_new_members))
@@ -180,10 +182,16 @@ class TelegramAdapter(Adapter):
 
     # -- unprompted posts ---------------------------------------------------------------
 
-    async def open_channel(self, channel_id: str) -> Responder:
+    async def open_channel(self, channel_id: str, *, server_id: str | None = None) -> Responder:
+        """A chat to post in. A Telegram "server" is one chat, so with ``server_id`` only that
+        chat qualifies, or the channel linked to it (a channel whose discussion group it is, or
+        the other way round): a group's admins may announce in their own channel, but never
+        send the bot's posts into an unrelated chat the bot happens to be in."""
         chat_id: int | str = int(channel_id) if channel_id.lstrip("-").isdigit() else channel_id
         try:
             chat = await self.bot.get_chat(chat_id)
+            if server_id is not None and server_id not in (str(chat.id), str(chat.linked_chat_id)):
+                raise ChannelUnavailable(f"telegram chat {channel_id} is neither this chat nor its linked channel")
             if chat.type != ChatType.PRIVATE:
                 await self._check_may_post(chat.id, chat.type)
         except TelegramError as error:
@@ -267,8 +275,8 @@ class TelegramAdapter(Adapter):
         log.error("telegram: failed to handle an update", exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
-                await self.bot.send_message(update.effective_chat.id,
-                                            "Sorry, something went wrong on my side. The admins can find the details in the log.")
+                await self.bot.send_message(update.effective_chat.id, "Sorry, something went wrong on my side. "
+                                                                      "The admins can find the details in the log.")
             except TelegramError:
                 log.exception("telegram: could not report a failure to chat %s", update.effective_chat.id)
 
@@ -298,7 +306,8 @@ class TelegramAdapter(Adapter):
         try:
             is_admin = (await self.bot.get_chat_member(chat.id, user_id)).status in ADMIN_STATUSES
         except TelegramError as error:
-            log.warning("telegram: could not check the rights of user %s in chat %s: %s", user_id, chat.id, error.message)
+            log.warning("telegram: could not check the rights of user %s in chat %s: %s",
+                        user_id, chat.id, error.message)
             return False
         self._admins[key] = (is_admin, now + ADMIN_CACHE_SECONDS)
         return is_admin
@@ -308,7 +317,8 @@ class TelegramAdapter(Adapter):
         mention = f"@{self.bot.username}".lower()
         return any(
             (entity.type == MessageEntityType.MENTION and text.lower() == mention)
-            or (entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None and entity.user.id == self.bot.id)
+            or (entity.type == MessageEntityType.TEXT_MENTION and entity.user is not None
+                and entity.user.id == self.bot.id)
             for entity, text in entities.items()
         )
 
@@ -331,3 +341,12 @@ def _channel(chat: Chat) -> Channel:
     name = chat.title or chat.full_name or chat.username or str(chat.id)
     return Channel(id=str(chat.id), server_id=str(chat.id), name=name, server_name=name,
                    is_direct=chat.type == ChatType.PRIVATE)
+
+
+def flood_control(settings: TelegramSettings) -> AIORateLimiter:
+    """Keeps sends and edits within Telegram's limits (about 30 a second overall, 20 a minute per
+    group; bursts up to those counts go out at once), and tries a call again after the wait
+    Telegram asks for when it answers "Too Many Requests: retry after N"."""
+    return AIORateLimiter(overall_max_rate=30, overall_time_period=1,
+                          group_max_rate=settings.group_messages_per_minute, group_time_period=60,
+                          max_retries=settings.flood_retries)

@@ -8,7 +8,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from telegram import Audio, Document, Message, Voice
+from telegram import Audio, Document, Message, Video, VideoNote, Voice
 from telegram.error import BadRequest, NetworkError
 
 from core.commands import CommandRegistry
@@ -27,7 +27,8 @@ class CommandLine:
     as_note: bool | None = None  # --note / --no-note; None: as configured
 
 
-def command_line(text: str, registry: CommandRegistry, *, bot_username: str, is_private: bool) -> CommandLine | None:
+def command_line(text: str, registry: CommandRegistry, *, bot_username: str,
+                 is_private: bool) -> CommandLine | None:
     """Translate ``/cmd@bot args`` into ``!cmd args`` and take out ``--note``/``--no-note``.
 
     ``None`` when the message is not for this bot: a command addressed to another bot,
@@ -62,18 +63,22 @@ def _take_note_option(text: str) -> CommandLine:
 
 
 def attachments(message: Message, *, max_bytes: int) -> tuple[Attachment, ...]:
-    """The clip on the message, or else on the message it replies to (voice, audio or document)."""
+    """The clip on the message, or else on the message it replies to: a voice message, a round
+    video note, an audio file, a video or a document (the engine takes the sound of a video)."""
     media = _media(message)
     if media is None and message.reply_to_message is not None:
         media = _media(message.reply_to_message)
     return () if media is None else (_attachment(media, max_bytes),)
 
 
-def _media(message: Message) -> Voice | Audio | Document | None:
-    return message.voice or message.audio or message.document
+Media = Voice | VideoNote | Audio | Video | Document
 
 
-def _attachment(media: Voice | Audio | Document, max_bytes: int) -> Attachment:
+def _media(message: Message) -> Media | None:
+    return message.voice or message.video_note or message.audio or message.video or message.document
+
+
+def _attachment(media: Media, max_bytes: int) -> Attachment:
     filename = _filename(media)
     size = media.file_size
 
@@ -86,18 +91,27 @@ def _attachment(media: Voice | Audio | Document, max_bytes: int) -> Attachment:
         except BadRequest as error:
             if "too big" in error.message.lower():
                 raise AudioInputError(_too_big(filename, size, max_bytes)) from None
-            raise AudioInputError(f"Telegram wouldn't give me {filename} ({error.message}). Please send it again.") from None
+            raise AudioInputError(f"Telegram wouldn't give me {filename} ({error.message}). "
+                                  "Please send it again.") from None
         except NetworkError:
-            raise AudioInputError(f"The connection to Telegram dropped while I fetched {filename}. Please send it again.") from None
+            raise AudioInputError(f"The connection to Telegram dropped while I fetched {filename}. "
+                                  "Please send it again.") from None
 
-    return Attachment(filename=filename, size=size, content_type=media.mime_type, download=download)
+    return Attachment(filename=filename, size=size, content_type=_mime_type(media), download=download)
 
 
-def _filename(media: Voice | Audio | Document) -> str:
+def _mime_type(media: Media) -> str | None:
+    # Round video notes are always MP4 and Telegram gives them no MIME type.
+    return "video/mp4" if isinstance(media, VideoNote) else media.mime_type
+
+
+def _filename(media: Media) -> str:
     name = getattr(media, "file_name", None) or ""
     if not name:
-        stem = "voice" if isinstance(media, Voice) else "clip"
-        suffix = {"audio/ogg": ".ogg", "audio/mpeg": ".mp3"}.get(media.mime_type or "") or mimetypes.guess_extension(media.mime_type or "") or ""
+        stem = {Voice: "voice", VideoNote: "video_note"}.get(type(media), "clip")
+        mime_type = _mime_type(media) or ""
+        suffix = ({"audio/ogg": ".ogg", "audio/mpeg": ".mp3", "video/mp4": ".mp4"}.get(mime_type)
+                  or mimetypes.guess_extension(mime_type) or "")
         name = stem + (suffix or ".ogg")
     safe = re.sub(r"[^\w.\- ]", "_", Path(name).name).strip(". ")
     return safe or "clip"

@@ -103,6 +103,8 @@ class TelegramResponder(Responder):
             if self.as_note and note_problem is None:
                 await self.bot.send_video_note(video_note=video, length=info["width"], duration=round(duration),
                                                **self._where)
+                if reply.caption.strip():  # a video note takes no caption: it follows as a message
+                    await self.send_text(reply.caption.strip())
                 return
             caption, rest = _caption_and_rest(reply.caption + (f"\n({note_problem})" if note_problem else ""))
             await self.bot.send_video(video=video, caption=caption.strip() or None, supports_streaming=True,
@@ -198,7 +200,8 @@ def _note_problem(info: dict[str, Any], duration: float) -> str | None:
     if width is None or width > NOTE_MAX_SIDE:
         return f"sent as a normal video: round video notes are at most {NOTE_MAX_SIDE} px wide"
     if duration > NOTE_MAX_SECONDS:
-        return f"sent as a normal video: round video notes last at most {NOTE_MAX_SECONDS} s, and this one is {duration:.0f} s"
+        return (f"sent as a normal video: round video notes last at most {NOTE_MAX_SECONDS} s, "
+                f"and this one is {duration:.0f} s")
     return None
 
 

@@ -40,7 +40,11 @@ class Adapter(ABC):
     async def stop(self) -> None:
         """Ask ``run`` to return."""
 
-    async def open_channel(self, channel_id: str) -> Responder:
+    async def open_channel(self, channel_id: str, *, server_id: str | None = None) -> Responder:
         """A responder that posts into ``channel_id`` unprompted (announcements, welcome
-        clips, contest results); raises ``ChannelUnavailable`` if the bot can't post there."""
+        clips, contest results); raises ``ChannelUnavailable`` if the bot can't post there.
+
+        With ``server_id`` (the server a setting or event belongs to), a channel the platform
+        shows to be in another server is refused too: an admin of one server must never
+        make the bot post into another server it is in."""
         raise ChannelUnavailable(f"{self.platform} cannot post outside a conversation")

@@ -151,12 +151,13 @@ class Agent:
         if self.adapters.get(adapter.platform) is adapter:
             del self.adapters[adapter.platform]
 
-    async def open_channel(self, platform: str, channel_id: str) -> Responder:
-        """A responder posting into a channel; ``ChannelUnavailable`` if the bot can't post there."""
+    async def open_channel(self, platform: str, channel_id: str, *, server_id: str | None = None) -> Responder:
+        """A responder posting into a channel; ``ChannelUnavailable`` if the bot can't post there,
+        or (given ``server_id``) if the channel is in another server (``Adapter.open_channel``)."""
         adapter = self.adapters.get(platform)
         if adapter is None:
             raise ChannelUnavailable(f"no {platform} adapter is running")
-        return await adapter.open_channel(channel_id)
+        return await adapter.open_channel(channel_id, server_id=server_id)
 
     def server_settings(self, event: Event) -> ServerSettings:
         """The settings of the event's server, admins' changes by command included."""

@@ -166,6 +166,10 @@ class TelegramSettings(_Section):
     file_url: str = "https://api.telegram.org/file/bot"
     #: Bots may download files up to 20 MB from the public Bot API (a self-hosted server lifts this).
     max_download_bytes: int = Field(20 * 1024 * 1024, gt=0)
+    #: Flood control: messages and edits the bot sends into one group per minute (Telegram allows
+    #: about 20), and how often a call Telegram refused with "retry after" is tried again.
+    group_messages_per_minute: int = Field(20, gt=0)
+    flood_retries: int = Field(3, ge=0)
 
 
 class DiscordSettings(_Section):

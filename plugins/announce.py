@@ -199,7 +199,7 @@ class Announcer:
 
     async def post(self, row: Announcement) -> None:
         try:
-            target = await self._open(row.platform, row.channel_id)
+            target = await self._open(row.platform, row.channel_id, row.server_id)
         except ChannelUnavailable as error:
             await self.note_admins(row, f"I couldn't post announcement #{row.id} in channel {row.channel_id}: "
                                         f"{error}. Give me permission there, or pick another channel with "
@@ -238,18 +238,18 @@ class Announcer:
 
     async def note_admins(self, row: Announcement, text: str) -> None:
         try:
-            target = await self._open(row.platform, row.origin_channel_id)
+            target = await self._open(row.platform, row.origin_channel_id, row.server_id)
             await target.send(TextReply(text))
         except ChannelUnavailable:
             log.warning("could not tell the admins of %s:%s: %s", row.platform, row.server_id, text)
 
-    async def _open(self, platform: str, channel_id: str) -> Responder:
+    async def _open(self, platform: str, channel_id: str, server_id: str) -> Responder:
         """``agent.open_channel``, giving a just-started platform adapter time to connect."""
         waited = timedelta()
         while platform not in self.agent.adapters and waited < ADAPTER_WAIT:
             await asyncio.sleep(_ADAPTER_POLL_SECONDS)
             waited += timedelta(seconds=_ADAPTER_POLL_SECONDS)
-        return await self.agent.open_channel(platform, channel_id)
+        return await self.agent.open_channel(platform, channel_id, server_id=server_id)
 
     # -- jobs -----------------------------------------------------------------------------
 
@@ -383,7 +383,7 @@ def _draft(ctx: Context, text: str) -> Announcement:
 
 async def _checked_channel(ctx: Context, channel_id: str) -> Responder:
     try:
-        return await ctx.agent.open_channel(ctx.event.platform, channel_id)
+        return await ctx.agent.open_channel(ctx.event.platform, channel_id, server_id=ctx.event.channel.server_id)
     except ChannelUnavailable as error:
         raise CommandError(f"I can't post in the announcement channel {channel_id}: {error}. Give me permission "
                            f"there, or pick another with {ctx.agent.commands.prefix}server announce-channel.") from None

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+from core.adapter import ChannelUnavailable
 from core.commands import Command, CommandError
 from core.config import ServerSettings
 from core.context import Context
@@ -79,11 +80,22 @@ def channel_setter(key: str, what: str) -> Callable[[Context, list[str]], Any]:
             await ctx.reply(f"{what} now go to {where}.")
             return
         channel = ctx.event.channel.id if value.lower() == "here" else value
+        if channel != ctx.event.channel.id:
+            await check_channel(ctx, channel, what)
         store_setting(ctx, key, channel)
         where = "this channel" if channel == ctx.event.channel.id else "channel " + channel
         await ctx.reply(f"{what} now go to {where}.")
 
     return set_channel
+
+
+async def check_channel(ctx: Context, channel_id: str, what: str) -> None:
+    """Refuse a channel the bot can't post in, and any channel of another server: an admin
+    of this server must not send the bot's posts into a server they don't run."""
+    try:
+        await ctx.agent.open_channel(ctx.event.platform, channel_id, server_id=ctx.event.channel.server_id)
+    except ChannelUnavailable as error:
+        raise CommandError(f"{what} can't go to channel {channel_id}: {error}.") from None
 
 
 async def disable(ctx: Context, words: list[str]) -> None:

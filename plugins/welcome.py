@@ -155,7 +155,7 @@ async def post_greeting(ctx: Context, settings: ServerSettings, text: str, prior
     event, state = ctx.event, state_of(ctx.agent)
     channel = settings.welcome_channel or event.channel.id
     try:
-        target = await ctx.agent.open_channel(event.platform, channel)
+        target = await ctx.agent.open_channel(event.platform, channel, server_id=event.channel.server_id)
     except ChannelUnavailable as error:
         if (event.platform, channel) not in state.unavailable_logged:
             state.unavailable_logged.add((event.platform, channel))

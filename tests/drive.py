@@ -28,12 +28,13 @@ _telegram_chat_ids = itertools.count(GROUP["id"] - 1, -1)
 
 def add_channel(driver: Any, name: str) -> str:
     """A new channel of the test server that the bot may post in; returns its id.
-    (On Telegram, where a group is the server, another group the bot is in.)"""
+    (On Telegram, where a group is the server, the group's linked channel, the bot an admin there.)"""
     if driver.platform == "discord":
         return str(backend.make_text_channel(name, driver.guild).id)
     if driver.platform == "telegram":
         chat_id = next(_telegram_chat_ids)
-        driver.api.chats[chat_id] = {"id": chat_id, "type": "supergroup", "title": name}
+        driver.api.chats[chat_id] = {"id": chat_id, "type": "channel", "title": name, "linked_chat_id": GROUP["id"]}
+        driver.api.set_status(chat_id, driver.api.bot["id"], "administrator")
         return str(chat_id)
     channel_id = f"C0{name.upper()}"
     driver.fake.add_channel(channel_id, name)

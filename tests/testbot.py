@@ -80,13 +80,16 @@ class RecordingAdapter(Adapter):
         super().__init__(agent)
         self.channels: dict[str, RecordingResponder] = {}
         self.unavailable: set[str] = set()  # channels the bot may not post in
+        self.channel_servers: dict[str, str] = {}  # channel id → its server; unlisted ones are in every server
 
     async def run(self) -> None:
         raise NotImplementedError("the test adapter is driven by TestBot, not run")
 
-    async def open_channel(self, channel_id: str) -> Responder:
+    async def open_channel(self, channel_id: str, *, server_id: str | None = None) -> Responder:
         if channel_id in self.unavailable:
             raise ChannelUnavailable(f"no permission to post in {channel_id}")
+        if server_id is not None and self.channel_servers.get(channel_id, server_id) != server_id:
+            raise ChannelUnavailable(f"channel {channel_id} is in another server")
         return self.channels.setdefault(channel_id, RecordingResponder())
 
 

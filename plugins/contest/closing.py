@@ -88,7 +88,7 @@ async def announce(agent: Agent, contest_id: int) -> None:
         return
     _announcing.add(contest_id)
     try:
-        channel = await agent.open_channel(contest.platform, contest.channel_id)
+        channel = await agent.open_channel(contest.platform, contest.channel_id, server_id=contest.server_id)
         for reply in result_posts(agent, contest):
             await channel.send(reply)
     except Exception as error:  # the platform refused: try again later rather than lose the result

@@ -159,7 +159,7 @@ async def _contest_channel(ctx: Context, running: Contest) -> Responder:
     if ctx.event.channel.id == running.channel_id:
         return ctx.responder
     try:
-        return await ctx.agent.open_channel(running.platform, running.channel_id)
+        return await ctx.agent.open_channel(running.platform, running.channel_id, server_id=running.server_id)
     except ChannelUnavailable:
         return ctx.responder  # the contest's channel is out of reach: show the entry here instead
 

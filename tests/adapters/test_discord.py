@@ -10,7 +10,7 @@ import discord.ext.test as dpytest
 import pytest
 from aiohttp import web
 from aiohttp.test_utils import TestServer
-from discord.ext.test import backend
+from discord.ext.test import backend, factories
 
 from core.adapter import ChannelUnavailable
 from core.commands import Command
@@ -43,7 +43,8 @@ class Recorder:
         register(Command("whoami", "who you are here", self.whoami, plugin="recorder"))
 
     async def poll(self, ctx: Context, command: ParsedCommand) -> None:
-        await ctx.reply(PollReply("p1", "Who says it best?", (VoteOption("sakura", "Sakura"), VoteOption("neon", "Neon"))))
+        options = (VoteOption("sakura", "Sakura"), VoteOption("neon", "Neon"))
+        await ctx.reply(PollReply("p1", "Who says it best?", options))
 
     async def whoami(self, ctx: Context, command: ParsedCommand) -> None:
         assert isinstance(ctx.event, MessageEvent)
@@ -237,6 +238,38 @@ async def test_open_channel_posts_where_the_bot_may(discord_driver: DiscordDrive
     discord_driver.deny_bot(channel, attach_files=True)
     with pytest.raises(ChannelUnavailable, match="may not post files"):
         await adapter.open_channel(str(channel.id))
+
+
+async def test_a_thread_needs_the_right_to_post_in_threads(discord_driver: DiscordDriver) -> None:
+    adapter, channel = discord_driver.adapter, discord_driver.channel
+    thread = discord_driver.thread(channel.id)
+    await adapter.open_channel(str(thread.id), server_id=str(discord_driver.guild.id))
+    discord_driver.deny_bot(channel, send_messages_in_threads=True)  # "Send Messages" alone is not enough
+    with pytest.raises(ChannelUnavailable, match="may not post files"):
+        await adapter.open_channel(str(thread.id))
+    orphan = discord_driver.thread(factories.make_id())  # its parent channel isn't in the cache
+    with pytest.raises(ChannelUnavailable, match="can't see the channel this thread belongs to"):
+        await adapter.open_channel(str(orphan.id))
+
+
+async def test_open_channel_refuses_a_channel_of_another_guild(discord_driver: DiscordDriver) -> None:
+    adapter, channel = discord_driver.adapter, discord_driver.channel
+    foreign = discord_driver.other_guild()
+    own_server = str(discord_driver.guild.id)
+    with pytest.raises(ChannelUnavailable, match="another server"):
+        await discord_driver.agent.open_channel("discord", str(foreign.id), server_id=own_server)
+    await adapter.open_channel(str(foreign.id), server_id=str(foreign.guild.id))  # its own guild may
+    await adapter.open_channel(str(channel.id), server_id=own_server)
+
+
+async def test_an_admin_cannot_point_announcements_into_another_guild(discord_driver: DiscordDriver) -> None:
+    foreign = discord_driver.other_guild()
+    [answer] = await discord_driver.send(f"!server announce-channel {foreign.id}", user=ADMIN)
+    assert "another server" in answer.text
+    settings = discord_driver.agent.servers.settings("discord", str(discord_driver.guild.id))
+    assert not settings.announce_channel
+    [answer] = await discord_driver.send(f"!server announce-channel {discord_driver.channel.id}", user=ADMIN)
+    assert answer.text == "Announcements now go to this channel."
 
 
 def test_missing_token_is_named() -> None:

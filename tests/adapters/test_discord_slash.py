@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import discord.ext.test as dpytest
 import pytest
 
+from adapters import discord_slash
 from core.config import Config
 from tests.fakes.discord import DiscordDriver
 from tests.fakes.discord_interactions import Interaction, SlashDriver
@@ -51,6 +54,22 @@ async def test_slash_avatar_takes_an_attachment_persona_and_mood(discord_interac
     assert_valid_mp4(the_video(interaction, tmp_path), width=SIZE, height=SIZE, fps=25, duration=wav_duration(clip))
     [record] = discord_driver.agent.storage.recent_renders()
     assert record.persona == "sakura" and record.user_id == str(discord_driver.member(MEMBER).id)
+
+
+@pytest.mark.parametrize("how", ["clock says so", "Discord says so"])
+async def test_an_answer_after_the_token_expired_goes_to_the_channel(discord_interactions: SlashDriver,
+                                                                     discord_driver: DiscordDriver,
+                                                                     monkeypatch: pytest.MonkeyPatch, how: str) -> None:
+    discord_interactions.server.expire_new_tokens = True
+    if how == "clock says so":  # the render took longer than the token's 15 minutes
+        monkeypatch.setattr(discord_slash, "utcnow", lambda: datetime.now(UTC) + timedelta(minutes=16))
+    before = discord_driver.snapshot()
+    interaction = await discord_interactions.invoke("say", {"text": "Late but here"}, user=MEMBER)
+    await dpytest.run_all_events()
+    [posted] = [d for d in discord_driver.delivered_since(before) if d.kind == "video"]
+    assert posted.channel_id == str(discord_driver.channel.id)
+    assert posted.text == discord_driver.agent.personas.default.display_name
+    assert interaction.original is None or not interaction.original.files
 
 
 async def test_slash_avatar_without_a_clip_says_what_to_do(discord_interactions: SlashDriver) -> None:

@@ -55,6 +55,21 @@ async def test_a_member_joining_gets_a_greeting_clip(driver: SlackDriver, tmp_pa
     assert_valid_mp4(tmp_path / name, width=512, height=512, fps=25)
 
 
+async def test_a_join_slack_delivers_again_is_greeted_once(driver: SlackDriver) -> None:
+    [greeting] = await driver.join(BOB)
+    assert await driver.redeliver(retry=1) == []
+    assert await driver.redeliver(retry=2) == []
+    assert len(driver.agent.storage.recent_renders()) == 1
+
+
+async def test_a_reaction_slack_delivers_again_is_counted_once(driver: SlackDriver) -> None:
+    [poll] = await driver.send("!poll", user=MEMBER)
+    await driver.vote(poll, 0, user=MEMBER)
+    await driver.vote(poll, 0, user=MEMBER, added=False)
+    await driver.redeliver(-2)  # the late retry of the added reaction must not bring the vote back
+    assert driver.agent.polls.tally("slack", "best") == {}
+
+
 async def test_bots_joining_are_not_greeted(driver: SlackDriver) -> None:
     assert await driver.join(User(id="U0OTHERBOT", name="Other bot", is_bot=True)) == []
 
@@ -134,6 +149,17 @@ async def test_the_agent_can_post_into_a_channel_unprompted(driver: SlackDriver)
     for unavailable in ("C0PRIVATE", "C0GONE"):
         with pytest.raises(ChannelUnavailable):
             await driver.agent.open_channel("slack", unavailable)
+
+
+async def test_a_channel_of_another_workspace_is_refused(driver: SlackDriver) -> None:
+    driver.fake.add_channel("C0NEWS", "news")
+    driver.fake.add_channel("C0ELSEWHERE", "elsewhere", team_id="T0OTHER")
+    team = driver.fake.team_id
+    await driver.agent.open_channel("slack", "C0NEWS", server_id=team)
+    with pytest.raises(ChannelUnavailable, match="another workspace"):
+        await driver.agent.open_channel("slack", "C0ELSEWHERE", server_id=team)
+    driver.fake.channels["C0ELSEWHERE"]["shared_team_ids"] = ["T0OTHER", team]  # shared with us: ours too
+    await driver.agent.open_channel("slack", "C0ELSEWHERE", server_id=team)
 
 
 async def test_a_slash_command_where_the_bot_cannot_post_is_answered_privately(driver: SlackDriver) -> None:

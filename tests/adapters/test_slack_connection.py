@@ -26,6 +26,13 @@ async def test_http_mode_answers_signed_events(slack_http_driver: SlackDriver) -
     assert slack_http_driver.last_ack is not None and slack_http_driver.last_ack.seconds < 0.3
 
 
+async def test_http_mode_handles_an_event_slack_retries_once(slack_http_driver: SlackDriver) -> None:
+    [greeting] = await slack_http_driver.join(MEMBER)
+    assert greeting.kind == "video"
+    assert await slack_http_driver.redeliver(retry=1) == []
+    assert len(slack_http_driver.agent.storage.recent_renders()) == 1
+
+
 @pytest.mark.parametrize("forgery", ["bad signature", "stale timestamp", "no signature"])
 async def test_http_mode_refuses_unsigned_or_replayed_requests(slack_http_driver: SlackDriver, forgery: str) -> None:
     fake, poster = slack_http_driver.fake, slack_http_driver.poster
@@ -74,7 +81,8 @@ def test_the_settings_needed_depend_on_the_mode() -> None:
     bot_only = Secrets(slack_bot_token="xoxb-1")  # type: ignore[arg-type]
     assert SlackAdapter.missing_settings(bot_only, Config()) == ["MOUTHPIECE_SLACK_APP_TOKEN"]
     assert SlackAdapter.missing_settings(bot_only, http) == ["MOUTHPIECE_SLACK_SIGNING_SECRET"]
-    assert SlackAdapter.missing_settings(Secrets(), http) == ["MOUTHPIECE_SLACK_BOT_TOKEN", "MOUTHPIECE_SLACK_SIGNING_SECRET"]
+    assert SlackAdapter.missing_settings(Secrets(), http) == ["MOUTHPIECE_SLACK_BOT_TOKEN",
+                                                              "MOUTHPIECE_SLACK_SIGNING_SECRET"]
     full = Secrets(slack_bot_token="xoxb-1", slack_app_token="xapp-1", slack_signing_secret="s")  # type: ignore[arg-type]
     assert SlackAdapter.missing_settings(full, Config()) == SlackAdapter.missing_settings(full, http) == []
 

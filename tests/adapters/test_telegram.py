@@ -25,6 +25,7 @@ from engine.encode import probe
 from tests.fakes.telegram import (
     FakeTelegramAPI,
     TelegramDriver,
+    round_video_note,
     running_telegram,
     voice_recording,
 )
@@ -62,7 +63,8 @@ class PollAndSecret:
     @hookimpl
     def register_commands(self, register: Callable[[Command], None]) -> None:
         async def poll(ctx: Context, command: ParsedCommand) -> None:
-            await ctx.reply(PollReply("best-pet", "Cats or dogs?", (VoteOption("cats", "Cats"), VoteOption("dogs", "Dogs"))))
+            options = (VoteOption("cats", "Cats"), VoteOption("dogs", "Dogs"))
+            await ctx.reply(PollReply("best-pet", "Cats or dogs?", options))
 
         async def secret(ctx: Context, command: ParsedCommand) -> None:
             await ctx.reply("the secret is 42")
@@ -88,7 +90,8 @@ async def test_a_voice_message_comes_back_as_a_streamable_mp4(telegram_driver: T
     assert status.deleted and status.texts[0] == "downloading your clip…" and len(status.texts) > 1
 
 
-async def test_the_clip_may_be_on_the_message_the_command_replies_to(small_config: Config, telegram_api: FakeTelegramAPI,
+async def test_the_clip_may_be_on_the_message_the_command_replies_to(small_config: Config,
+                                                                     telegram_api: FakeTelegramAPI,
                                                                      tmp_path: Path, voice_wav: Path) -> None:
     async with running_telegram(telegram_api, small_config) as driver:
         clip = driver.message("", user=MEMBER, files=[voice_wav], kind="audio")
@@ -121,9 +124,21 @@ async def test_bang_commands_work_too(small_config: Config, telegram_api: FakeTe
 # -- round video notes ------------------------------------------------------------------------
 
 
+@pytest.mark.parametrize("kind", ["video_note", "video"])
+async def test_a_round_video_note_or_a_video_is_a_clip_too(small_config: Config, telegram_api: FakeTelegramAPI,
+                                                          tmp_path: Path, voice_wav: Path, kind: str) -> None:
+    recording = round_video_note(voice_wav, tmp_path / "note.mp4")
+    async with running_telegram(telegram_api, small_config) as driver:
+        [video] = await driver.send("/avatar", user=MEMBER, files=[recording], kind=kind)
+    assert video.kind == "video"
+    uploaded = uploaded_video(tmp_path, video)
+    assert abs(probe(uploaded)["audio_duration"] - wav_duration(voice_wav)) < 0.15
+
+
 async def test_note_option_answers_with_a_round_video_note(telegram_driver: TelegramDriver, tmp_path: Path) -> None:
-    [note] = await telegram_driver.send("/say --note Hello, round world", user=MEMBER)
+    [note, caption] = await telegram_driver.send("/say --note Hello, round world", user=MEMBER)
     assert note.kind == "video_note"
+    assert (caption.kind, caption.text) == ("message", "Pip")  # a note takes no caption: it follows as text
     info = probe(uploaded_video(tmp_path, note))
     assert info["width"] == info["height"] <= 640 and info["duration"] <= 60
     [sent] = telegram_driver.api.called("sendVideoNote")
@@ -134,7 +149,7 @@ async def test_config_makes_notes_the_default_and_no_note_opts_out(small_config:
                                                                    telegram_api: FakeTelegramAPI) -> None:
     small_config.telegram.video_notes = True
     async with running_telegram(telegram_api, small_config) as driver:
-        [note] = await driver.send("/say Hi", user=MEMBER)
+        [note, _] = await driver.send("/say Hi", user=MEMBER)
         [video] = await driver.send("/say --no-note Hi", user=MEMBER)
     assert (note.kind, video.kind) == ("video_note", "video")
 
@@ -151,7 +166,8 @@ async def test_a_video_that_cannot_be_a_note_comes_as_a_video_with_the_reason(bo
 # -- bad input ----------------------------------------------------------------------------------
 
 
-async def test_a_document_that_is_not_audio_gets_a_clear_answer(telegram_driver: TelegramDriver, tmp_path: Path) -> None:
+async def test_a_document_that_is_not_audio_gets_a_clear_answer(telegram_driver: TelegramDriver,
+                                                                 tmp_path: Path) -> None:
     notes = tmp_path / "notes.txt"
     notes.write_text("just some words, not sound")
     [answer] = await telegram_driver.send("/avatar", user=MEMBER, files=[notes])
@@ -159,7 +175,8 @@ async def test_a_document_that_is_not_audio_gets_a_clear_answer(telegram_driver:
     assert not telegram_driver.api.called("sendVideo")
 
 
-async def test_a_file_over_the_bot_download_limit_is_explained(telegram_driver: TelegramDriver, voice_wav: Path) -> None:
+async def test_a_file_over_the_bot_download_limit_is_explained(telegram_driver: TelegramDriver,
+                                                                voice_wav: Path) -> None:
     [answer] = await telegram_driver.send("/avatar", user=MEMBER, files=[voice_wav], claimed_size=25 * 2**20)
     assert "voice.wav is 25.0 MB, but Telegram only lets bots download files up to 20 MB" in answer.text
     assert not telegram_driver.api.called("getFile")
@@ -174,7 +191,8 @@ async def test_telegram_refusing_a_download_is_explained(telegram_driver: Telegr
 # -- members, votes, admins ------------------------------------------------------------------------
 
 
-async def test_a_newcomer_is_greeted_with_a_clip(small_config: Config, telegram_api: FakeTelegramAPI, tmp_path: Path) -> None:
+async def test_a_newcomer_is_greeted_with_a_clip(small_config: Config, telegram_api: FakeTelegramAPI,
+                                                 tmp_path: Path) -> None:
     async with running_telegram(telegram_api, small_config) as driver:
         [greeting] = await driver.join(OTHER_MEMBER)
         assert await driver.join(User(id="b1", name="Robot", is_bot=True)) == []
@@ -322,6 +340,28 @@ async def test_open_channel_posts_only_where_the_bot_may(telegram_driver: Telegr
     api.set_status(GROUP["id"], api.bot["id"], "restricted")
     with pytest.raises(ChannelUnavailable, match="may not send messages"):
         await agent.open_channel("telegram", str(GROUP["id"]))
+
+
+async def test_announcements_stay_in_the_group_or_its_linked_channel(telegram_driver: TelegramDriver) -> None:
+    api, agent = telegram_driver.api, telegram_driver.agent
+    linked = {"id": -1002000000002, "type": "channel", "title": "Group News", "linked_chat_id": GROUP["id"]}
+    unrelated = {"id": -1003000000003, "type": "channel", "title": "Someone Else's"}
+    for chat in (linked, unrelated):
+        api.chats[chat["id"]] = chat
+        api.set_status(chat["id"], api.bot["id"], "administrator")
+    group = str(GROUP["id"])
+    await agent.open_channel("telegram", group, server_id=group)
+    await agent.open_channel("telegram", str(linked["id"]), server_id=group)
+    with pytest.raises(ChannelUnavailable, match="neither this chat nor its linked channel"):
+        await agent.open_channel("telegram", str(unrelated["id"]), server_id=group)
+
+
+async def test_a_send_refused_by_flood_control_is_sent_after_the_wait(telegram_driver: TelegramDriver) -> None:
+    api = telegram_driver.api
+    api.flood("sendMessage", retry_after=1)  # the shortest wait Telegram asks for
+    [answer] = await telegram_driver.send("/help", user=MEMBER)
+    assert answer.text.startswith("Commands:")
+    assert len(api.called("sendMessage")) == 2  # refused once, then sent
 
 
 class Listener:

@@ -64,6 +64,19 @@ async def test_changes_apply_to_one_server_and_survive_a_restart(bot_config: Con
         assert agent.server_settings(event).persona == ""
 
 
+async def test_a_channel_setting_must_be_a_channel_of_this_server_the_bot_may_post_in(testbot: TestBot) -> None:
+    testbot.adapter.channel_servers["far"] = "s2"
+    testbot.adapter.unavailable.add("muted")
+    assert testbot.texts(await testbot.send("!server announce-channel far", user=ADMIN)) == [
+        "Announcements can't go to channel far: channel far is in another server."]
+    assert testbot.texts(await testbot.send("!server welcome-channel muted", user=ADMIN)) == [
+        "Welcome clips can't go to channel muted: no permission to post in muted."]
+    settings = testbot.agent.server_settings(MessageEvent("test", ADMIN, CHANNEL))
+    assert (settings.announce_channel, settings.welcome_channel) == ("", "")
+    assert testbot.texts(await testbot.send("!server announce-channel news", user=ADMIN)) == [
+        "Announcements now go to channel news."]
+
+
 @pytest.mark.parametrize(("line", "answer"), [
     ("!server timezone Mars/Olympus", "I can't set timezone: unknown time zone 'Mars/Olympus'; "
                                       "use an IANA name such as 'Europe/Berlin'."),

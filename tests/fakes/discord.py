@@ -32,7 +32,7 @@ from typing import Any
 import discord
 import discord.ext.test as dpytest
 import pytest
-from discord.ext.test import backend, callbacks
+from discord.ext.test import backend, callbacks, factories
 from discord.http import MultipartParameters
 
 from adapters.discord import DiscordAdapter
@@ -60,6 +60,9 @@ class DiscordDriver:
         self.guild: discord.Guild = config.guilds[0]
         self.channel: discord.TextChannel = next(c for c in config.channels if isinstance(c, discord.TextChannel))
         self._admin_role = backend.make_role("Admins", self.guild, permissions=ADMIN_PERMISSIONS.value)
+        # dpytest's @everyone predates threads; Discord's own default lets everyone post in them.
+        everyone = self.guild.default_role
+        everyone._permissions |= discord.Permissions(send_messages_in_threads=True).value
         self._members: dict[str, discord.Member] = {}
         self._accounts: dict[str, discord.User] = {}  # kept when a member leaves, so a rejoin is the same user
         # dpytest's own reaction bookkeeping miscounts a second emoji: record the bot's here.
@@ -115,6 +118,31 @@ class DiscordDriver:
             finally:
                 state.start_dispatch()
         return self._members[user.id]
+
+    def other_guild(self, name: str = "Other Guild") -> discord.TextChannel:
+        """A second guild the bot is also in, with one text channel (returned)."""
+        state = backend.get_state()
+        state.stop_dispatch()
+        try:
+            guild = backend.make_guild(name)
+            channel = backend.make_text_channel("elsewhere", guild)
+            backend.make_member(state.user, guild, nick="bot")
+        finally:
+            state.start_dispatch()
+        return channel
+
+    def thread(self, parent_id: int, name: str = "a thread") -> discord.Thread:
+        """A public thread under channel ``parent_id`` (which need not be cached), in the guild's
+        cache as the gateway would put it (dpytest has no threads of its own)."""
+        stamp = "2030-01-01T00:00:00+00:00"
+        data: Any = {"id": factories.make_id(), "guild_id": self.guild.id, "parent_id": parent_id, "type": 11,
+                     "owner_id": self.client.user.id if self.client.user else 0, "name": name,
+                     "last_message_id": None, "rate_limit_per_user": 0, "message_count": 0, "member_count": 1,
+                     "thread_metadata": {"archived": False, "auto_archive_duration": 1440,
+                                         "archive_timestamp": stamp, "locked": False}}
+        thread = discord.Thread(guild=self.guild, state=backend.get_state(), data=data)
+        self.guild._add_thread(thread)
+        return thread
 
     def deny_bot(self, channel: discord.TextChannel, **permissions: bool) -> None:
         """Take ``permissions`` (e.g. ``attach_files=True``) from the bot in ``channel``.

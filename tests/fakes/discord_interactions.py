@@ -58,6 +58,10 @@ class FakeInteractionServer:
 
     def __init__(self) -> None:
         self.interactions: dict[str, Interaction] = {}
+        #: Tokens past their 15 minutes: Discord answers 401 "Invalid Webhook Token" to them.
+        self.expired: set[str] = set()
+        #: Set: every new token is refused after the acknowledgement, as if the answer came 15 minutes late.
+        self.expire_new_tokens = False
         self.app = web.Application()
         base = "/api/v10"
         self.app.router.add_post(base + "/interactions/{id}/{token}/callback", self.callback)
@@ -72,6 +76,8 @@ class FakeInteractionServer:
                                                   "response_message_loading": True}})
 
     async def edit(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] in self.expired:
+            return _invalid_token()
         interaction = self.interactions[request.match_info["token"]]
         target = request.match_info["message"]
         if target == "@original":
@@ -87,6 +93,8 @@ class FakeInteractionServer:
         return _json(_message_json(message))
 
     async def delete(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] in self.expired:
+            return _invalid_token()
         interaction = self.interactions[request.match_info["token"]]
         target = request.match_info["message"]
         if target == "@original":
@@ -96,10 +104,17 @@ class FakeInteractionServer:
         return web.Response(status=204)
 
     async def followup(self, request: web.Request) -> web.Response:
+        if request.match_info["token"] in self.expired:
+            return _invalid_token()
         payload, files = await _read_body(request)
         message = FakeMessage(next(_ids), payload.get("content") or "", files)
         self.interactions[request.match_info["token"]].followups.append(message)
         return _json(_message_json(message))
+
+
+def _invalid_token() -> web.Response:
+    return web.Response(status=401, body=json.dumps({"message": "Invalid Webhook Token", "code": 50027}).encode(),
+                        headers={"Content-Type": "application/json"})
 
 
 def _json(data: Any) -> web.Response:
@@ -159,10 +174,14 @@ class SlashDriver:
         member = self.driver.member(user)
         token = f"token-{next(_ids)}"
         self.server.interactions[token] = interaction = Interaction(token)
+        if self.server.expire_new_tokens:
+            self.server.expired.add(token)
         member_json = backend.facts.dict_from_member(member)
         member_json["permissions"] = str(member.guild_permissions.value)
         backend.get_state().parse_interaction_create({
-            "id": str(next(_ids)), "application_id": str(APPLICATION_ID), "type": kind, "data": data,
+            # An interaction's id is a snowflake of when it was made: its token lasts 15 minutes from then.
+            "id": str(discord.utils.time_snowflake(discord.utils.utcnow()) + next(_ids) % 4096),
+            "application_id": str(APPLICATION_ID), "type": kind, "data": data,
             "guild_id": str(self.driver.guild.id), "channel_id": str(self.driver.channel.id),
             "channel": backend.facts.dict_from_channel(self.driver.channel),
             "member": member_json, "token": token, "version": 1, "locale": "en-US",

@@ -49,6 +49,8 @@ class SlackDriver:
                                        fake.signing_secret)
         #: The bot's acknowledgement of the latest event or command.
         self.last_ack: Ack | None = None
+        #: Every event or command delivered: (kind, payload), for ``redeliver``.
+        self.deliveries: list[tuple[str, dict[str, object]]] = []
 
     # -- the PlatformDriver protocol -----------------------------------------------------
 
@@ -86,15 +88,23 @@ class SlackDriver:
         return await self._deliver("slash_commands",
                                    self.fake.command_payload(command, text, user_id=user.id, channel=self.channel))
 
-    async def _deliver(self, kind: str, payload: dict[str, object]) -> list[Delivered]:
+    async def redeliver(self, which: int = -1, *, retry: int = 1) -> list[Delivered]:
+        """Deliver ``deliveries[which]`` again, marked as Slack's retry number ``retry`` (Slack
+        does so when it thinks the first delivery wasn't acknowledged in time)."""
+        kind, payload = self.deliveries[which]
+        return await self._deliver(kind, payload, retry=retry)
+
+    async def _deliver(self, kind: str, payload: dict[str, object], *, retry: int = 0) -> list[Delivered]:
+        self.deliveries.append((kind, payload))
         since, handled = self.fake.change, self.adapter.handled
         if self.poster is None:
-            self.last_ack = await self.fake.socket_mode.deliver(kind, payload)
+            self.last_ack = await self.fake.socket_mode.deliver(kind, payload, retry_attempt=retry)
         else:
             form = kind == "slash_commands"
             body = urlencode(payload) if form else json.dumps(payload)
             status, answer, seconds = await self.poster.post(
-                body, content_type="application/x-www-form-urlencoded" if form else "application/json")
+                body, content_type="application/x-www-form-urlencoded" if form else "application/json",
+                retry_num=retry)
             assert status == 200, (status, answer)
             self.last_ack = Ack(json.loads(answer) if answer.startswith("{") else {}, seconds)
         await asyncio.wait_for(self.adapter.wait_handled(handled + 1), 60)
@@ -132,7 +142,8 @@ async def running_driver(fake: FakeSlack, config: Config, mode: str = "socket",
             ...
     """
     fake.add_channel(CHANNEL_ID, CHANNEL_NAME)
-    async with Agent(slack_config(config, fake, mode=mode), secrets=slack_secrets(fake), extra_plugins=plugins) as agent:
+    config = slack_config(config, fake, mode=mode)
+    async with Agent(config, secrets=slack_secrets(fake), extra_plugins=plugins) as agent:
         adapter = SlackAdapter(agent, ping_interval=TEST_PING_INTERVAL)
         agent.attach(adapter)
         task = asyncio.create_task(adapter.run())

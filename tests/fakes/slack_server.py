@@ -80,7 +80,8 @@ class FakeSlack:
     async def start(self) -> None:
         app = web.Application(client_max_size=256 * 2**20)
         app.add_routes([web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
-                        web.post("/upload/{file_id}", self._upload), web.get("/files-pri/{file_id}/{name}", self._download),
+                        web.post("/upload/{file_id}", self._upload),
+                        web.get("/files-pri/{file_id}/{name}", self._download),
                         web.post("/respond", self._respond), web.get("/socket-mode", self.socket_mode.handle)])
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -109,10 +110,12 @@ class FakeSlack:
                                "is_admin": is_admin, "is_owner": is_owner, "is_bot": is_bot,
                                "profile": {"display_name": name, "real_name": name}}
 
-    def add_channel(self, channel_id: str, name: str, *, is_member: bool = True) -> None:
+    def add_channel(self, channel_id: str, name: str, *, is_member: bool = True, team_id: str | None = None) -> None:
+        """A channel of this workspace, or of ``team_id`` (another workspace of an Enterprise Grid org)."""
         is_im = channel_id.startswith("D")
         self.channels[channel_id] = {"id": channel_id, "name": name, "is_channel": not is_im, "is_im": is_im,
-                                     "is_member": is_member, "is_archived": False}
+                                     "is_member": is_member, "is_archived": False,
+                                     "context_team_id": team_id or self.team_id}
 
     def add_file(self, content: bytes | Path, name: str = "", mimetype: str = "application/octet-stream") -> JSON:
         """Store a member's file; returns the file object a message event carries."""
@@ -160,7 +163,8 @@ class FakeSlack:
 
     # -- events -----------------------------------------------------------------------------
 
-    def message_event(self, message: FakeMessage, *, channel_type: str = "channel", event_type: str = "message") -> JSON:
+    def message_event(self, message: FakeMessage, *, channel_type: str = "channel",
+                      event_type: str = "message") -> JSON:
         event: JSON = {"type": event_type, "user": message.user, "text": message.text, "ts": message.ts,
                        "channel": message.channel, "channel_type": channel_type, "team": self.team_id,
                        "event_ts": message.ts}
@@ -182,7 +186,8 @@ class FakeSlack:
         return {"token": "unused", "team_id": self.team_id, "team_domain": "test", "channel_id": channel,
                 "channel_name": self.channels.get(channel, {}).get("name", "directmessage"), "user_id": user_id,
                 "user_name": self.users.get(user_id, {}).get("name", user_id), "command": command, "text": text,
-                "api_app_id": "A0FAKE", "response_url": f"{self.base_url}/respond", "trigger_id": f"{next(self._ids)}.trigger"}
+                "api_app_id": "A0FAKE", "response_url": f"{self.base_url}/respond",
+                "trigger_id": f"{next(self._ids)}.trigger"}
 
     def react(self, user_id: str, channel: str, ts: str, name: str, *, added: bool = True) -> JSON:
         """A member adds or removes a reaction; returns the event for it."""

@@ -39,15 +39,17 @@ class FakeSocketMode:
         for socket in list(self._sockets):
             await socket.close()
 
-    async def deliver(self, kind: str, payload: JSON, *, timeout: float = 10.0) -> Ack:
+    async def deliver(self, kind: str, payload: JSON, *, timeout: float = 10.0, retry_attempt: int = 0) -> Ack:
         """Send one envelope (``events_api``, ``slash_commands`` or ``interactive``) over the
-        newest connection; returns the bot's acknowledgement."""
+        newest connection; returns the bot's acknowledgement. ``retry_attempt`` > 0 marks a
+        redelivery, as Slack marks one it thinks wasn't acknowledged in time."""
         socket = await self.wait_connected(timeout=timeout)
         envelope_id = str(uuid.uuid4())
         self._acks[envelope_id] = asyncio.get_running_loop().create_future()
         started = time.perf_counter()
         await socket.send_json({"envelope_id": envelope_id, "type": kind, "payload": payload,
-                                "accepts_response_payload": kind != "events_api", "retry_attempt": 0, "retry_reason": ""})
+                                "accepts_response_payload": kind != "events_api", "retry_attempt": retry_attempt,
+                                "retry_reason": "timeout" if retry_attempt else ""})
         try:
             payload = await asyncio.wait_for(self._acks[envelope_id], timeout)
         finally:
@@ -106,11 +108,15 @@ class SignedPoster:
                 "X-Slack-Signature": self.verifier.generate_signature(timestamp=stamp, body=body) or ""}
 
     async def post(self, body: str, *, content_type: str = "application/json", timestamp: int | None = None,
-                   signature: str | None = None) -> tuple[int, str, float]:
-        """Returns the status, body and seconds of the bot's answer; ``signature`` overrides a good one."""
+                   signature: str | None = None, retry_num: int = 0) -> tuple[int, str, float]:
+        """Returns the status, body and seconds of the bot's answer; ``signature`` overrides a good one;
+        ``retry_num`` > 0 marks a redelivery."""
         headers = self.headers(body, timestamp=timestamp, content_type=content_type)
         if signature is not None:
             headers["X-Slack-Signature"] = signature
+        if retry_num:
+            headers.update({"X-Slack-Retry-Num": str(retry_num), "X-Slack-Retry-Reason": "http_timeout"})
         started = time.perf_counter()
-        async with aiohttp.ClientSession() as session, session.post(self.url, data=body.encode(), headers=headers) as response:
+        async with (aiohttp.ClientSession() as session,
+                    session.post(self.url, data=body.encode(), headers=headers) as response):
             return response.status, await response.text(), time.perf_counter() - started

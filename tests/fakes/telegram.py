@@ -27,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 import av
+import numpy as np
 import pytest
 from pydantic import SecretStr
 from telegram import Update
@@ -65,7 +66,7 @@ class TelegramDriver:
     async def send(self, text: str, *, user: User, files: Sequence[Path] = (), reply_to: dict[str, Any] | None = None,
                    kind: str | None = None, claimed_size: int | None = None, private: bool = False) -> list[Delivered]:
         """Post ``text`` (the caption, with a file) as ``user``; ``kind`` ("voice", "audio",
-        "document") overrides the guess from the file's suffix, ``claimed_size`` the size
+        "document", "video", "video_note") overrides the guess from the file's suffix, ``claimed_size`` the size
         Telegram reports for it."""
         message = self.message(text, user=user, files=files, reply_to=reply_to, kind=kind,
                                claimed_size=claimed_size, private=private)
@@ -131,9 +132,15 @@ class TelegramDriver:
         suffix = path.suffix.lower()
         kind = kind or ("voice" if suffix in _VOICE_SUFFIXES else "audio" if suffix in _AUDIO_SUFFIXES else "document")
         media = self.api.add_file(path.read_bytes(), f"{kind}/{path.name}", size=claimed_size)
-        media["mime_type"] = "audio/ogg" if kind == "voice" else mimetypes.guess_type(path.name)[0] or "application/octet-stream"
-        if kind in ("voice", "audio"):
+        if kind in ("voice", "audio", "video", "video_note"):
             media["duration"] = 1  # whole seconds as the sender's app measured it; nothing here reads it
+        if kind == "video_note":  # always a square MP4: Telegram sends its side, no type or name
+            media["length"] = 240
+            return {kind: media}
+        if kind == "video":
+            media.update(width=240, height=240)
+        media["mime_type"] = ("audio/ogg" if kind == "voice"
+                              else mimetypes.guess_type(path.name)[0] or "application/octet-stream")
         if kind != "voice":
             media["file_name"] = path.name
         return {kind: media}
@@ -154,6 +161,9 @@ async def running_telegram(api: FakeTelegramAPI, config: Config, *, plugins: Ite
                            secrets: Secrets | None = None) -> AsyncIterator[TelegramDriver]:
     """A real agent with the Telegram adapter connected to ``api``, until the block ends."""
     config.telegram.api_url, config.telegram.file_url = api.api_url, api.file_url
+    # The fake has no per-group flood limit, and a test must not wait 3 s per message past the
+    # first 20 in its group; the overall limit (30 a second) and the retries stay as configured.
+    config.telegram.group_messages_per_minute = 100_000
     secrets = secrets or Secrets(telegram_token=SecretStr(api.token))
     async with Agent(config, secrets, extra_plugins=plugins) as agent:
         adapter = TelegramAdapter(agent)
@@ -171,6 +181,27 @@ async def running_telegram(api: FakeTelegramAPI, config: Config, *, plugins: Ite
         finally:
             await adapter.stop()
             await running
+
+
+def round_video_note(wav: Path, mp4: Path, *, side: int = 240, fps: int = 10) -> Path:
+    """``wav`` as Telegram clients record round video notes: a square H.264 picture with AAC sound in MP4."""
+    with av.open(str(wav)) as source, av.open(str(mp4), "w", format="mp4") as target:
+        audio = target.add_stream("aac", rate=48000, layout="mono")
+        video = target.add_stream("libx264", rate=fps)
+        video.width = video.height = side
+        video.pix_fmt = "yuv420p"
+        resampler = av.AudioResampler(format="fltp", layout="mono", rate=48000)
+        seconds = 0.0
+        for frame in (*source.decode(audio=0), None):
+            for resampled in resampler.resample(frame):
+                seconds += resampled.samples / 48000
+                target.mux(audio.encode(resampled))
+        target.mux(audio.encode(None))
+        picture = np.full((side, side, 3), 128, np.uint8)
+        for _ in range(max(1, round(seconds * fps))):
+            target.mux(video.encode(av.VideoFrame.from_ndarray(picture, format="rgb24")))
+        target.mux(video.encode(None))
+    return mp4
 
 
 def voice_recording(wav: Path, ogg: Path) -> Path:

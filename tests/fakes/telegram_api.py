@@ -42,9 +42,9 @@ _JSON_FIELDS = {"reply_markup", "reply_parameters", "allowed_updates", "commands
 
 
 class ApiError(Exception):
-    def __init__(self, code: int, description: str) -> None:
+    def __init__(self, code: int, description: str, retry_after: int | None = None) -> None:
         super().__init__(description)
-        self.code, self.description = code, description
+        self.code, self.description, self.retry_after = code, description, retry_after
 
 
 @dataclass
@@ -140,6 +140,11 @@ class FakeTelegramAPI:
         """Make the next call of ``method`` fail with Telegram's error, or (``drop``) lose its connection."""
         self._failures.setdefault(method, []).append(None if drop else ApiError(code, description))
 
+    def flood(self, method: str, retry_after: int = 1) -> None:
+        """Make the next call of ``method`` hit flood control: 429 with ``retry_after`` seconds to wait."""
+        error = ApiError(429, f"Too Many Requests: retry after {retry_after}", retry_after=retry_after)
+        self._failures.setdefault(method, []).append(error)
+
     def set_status(self, chat_id: int, user_id: int, status: str) -> None:
         """The member's standing in a chat: "creator", "administrator", "member", "restricted", "left"…"""
         self.statuses[(chat_id, user_id)] = status
@@ -201,8 +206,10 @@ class FakeTelegramAPI:
                 raise ApiError(404, "Not Found: method not found")
             result = await handler(params)
         except ApiError as error:
-            return web.json_response({"ok": False, "error_code": error.code, "description": error.description},
-                                     status=error.code)
+            answer: dict[str, Any] = {"ok": False, "error_code": error.code, "description": error.description}
+            if error.retry_after is not None:
+                answer["parameters"] = {"retry_after": error.retry_after}
+            return web.json_response(answer, status=error.code)
         return web.json_response({"ok": True, "result": result})
 
     async def _handle_file(self, request: web.Request) -> web.Response:
@@ -216,7 +223,8 @@ class FakeTelegramAPI:
 
     async def _getUpdates(self, params: dict[str, Any]) -> list[dict[str, Any]]:
         if self.webhook is not None:
-            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; use deleteWebhook to delete the webhook first")
+            raise ApiError(409, "Conflict: can't use getUpdates method while webhook is active; "
+                                "use deleteWebhook to delete the webhook first")
         offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
         async with self._arrived:
             self._updates = [u for u in self._updates if u["update_id"] >= offset]
@@ -247,7 +255,8 @@ class FakeTelegramAPI:
 
     async def _getChatMember(self, params: dict[str, Any]) -> dict[str, Any]:
         chat, user_id = self._chat(params["chat_id"]), int(params["user_id"])
-        user = self.bot if user_id == self.bot["id"] else {"id": user_id, "is_bot": False, "first_name": f"user {user_id}"}
+        user = (self.bot if user_id == self.bot["id"]
+                else {"id": user_id, "is_bot": False, "first_name": f"user {user_id}"})
         status = self.statuses.get((chat["id"], user_id), "member")
         member: dict[str, Any] = {"status": status, "user": user}
         if status == "administrator":
@@ -323,7 +332,8 @@ class FakeTelegramAPI:
             raise ApiError(403, "Forbidden: bot is not a member of the supergroup chat")
         return chat
 
-    def _message(self, params: dict[str, Any], missing: str = "Bad Request: message to edit not found") -> StoredMessage:
+    def _message(self, params: dict[str, Any],
+                 missing: str = "Bad Request: message to edit not found") -> StoredMessage:
         message = self.messages.get((int(params["chat_id"]), int(params["message_id"])))
         if message is None or message.deleted:
             raise ApiError(400, missing)

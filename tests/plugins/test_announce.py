@@ -242,6 +242,17 @@ async def test_a_channel_the_bot_cannot_post_in(testbot: TestBot, clock: FakeClo
     assert note.startswith("I couldn't post announcement #1 in channel news: no permission")
 
 
+async def test_a_channel_of_another_server_is_never_posted_in(testbot: TestBot, clock: FakeClock) -> None:
+    await testbot.send("!announce at 2031-03-04T09:00 Later", user=ADMIN)
+    testbot.adapter.channel_servers["news"] = "s2"  # e.g. the config names another server's channel
+    [answer] = testbot.texts(await testbot.send("!announce Hello", user=ADMIN))
+    assert answer.startswith("I can't post in the announcement channel news: channel news is in another server.")
+    await testbot.advance(datetime(2031, 3, 5, tzinfo=UTC))
+    assert testbot.posts("news") == []
+    [note] = testbot.texts(testbot.posts("c1"))
+    assert note.startswith("I couldn't post announcement #1 in channel news: channel news is in another server.")
+
+
 async def test_a_server_that_switched_announce_off(testbot: TestBot, clock: FakeClock) -> None:
     await testbot.send("!announce at 2031-03-04T09:00 Quietly", user=ADMIN)
     assert testbot.texts(await testbot.send("!server disable announce", user=ADMIN)) == [

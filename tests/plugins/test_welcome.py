@@ -14,7 +14,7 @@ from rich.console import Console
 from adapters.console import LOCAL_USER, ConsoleAdapter
 from core.agent import Agent
 from core.config import Config, ServerSettings, WelcomeSettings
-from core.events import Channel, MemberJoinEvent, User
+from core.events import Channel, MemberJoinEvent, MessageEvent, User
 from core.replies import VideoReply
 from plugins import welcome
 from tests.media import assert_valid_mp4
@@ -149,6 +149,16 @@ async def test_no_clip_for_a_channel_the_bot_cannot_post_in(
     assert testbot.posts("lobby") == [] and testbot.agent.storage.recent_renders() == []
     assert [r.message for r in caplog.records].count(
         "no welcome clips in test channel lobby: no permission to post in lobby") == 1
+
+
+async def test_no_clip_and_no_setting_for_a_channel_of_another_server(testbot: TestBot, clock: FakeClock) -> None:
+    testbot.adapter.channel_servers["far"] = "s2"
+    [refused] = testbot.texts(await testbot.send("!welcome channel far", user=ADMIN))
+    assert refused == "Welcome clips can't go to channel far: channel far is in another server."
+    assert testbot.agent.server_settings(MessageEvent("test", ADMIN, CHANNEL)).welcome_channel == "lobby"
+    testbot.agent.servers.change("test", CHANNEL.server_id, "welcome_channel", "far", by="config")
+    await testbot.join(MEMBER)
+    assert testbot.posts("far") == [] and testbot.agent.storage.recent_renders() == []
 
 
 async def test_admins_set_the_template_persona_and_channel(testbot: TestBot, clock: FakeClock) -> None:
