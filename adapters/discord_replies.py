@@ -9,7 +9,7 @@ import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import discord
 
@@ -89,23 +89,28 @@ async def upload(channel: discord.abc.Messageable, path: Path, caption: str,
     """Post ``path`` with ``caption`` within the upload limit; errors are ``RenderError``s for the member."""
     async with upload_file(path, upload_limit(getattr(channel, "guild", None))) as file:
         try:
-            return await channel.send(caption[:MESSAGE_LIMIT] or None, file=file, reference=reference,
-                                      mention_author=False)
+            return await channel.send(caption[:MESSAGE_LIMIT] or None, file=file, **replying_to(reference))
         except discord.HTTPException as error:
             raise upload_refused(error) from None
+
+
+def replying_to(reference: discord.Message | None) -> dict[str, Any]:
+    """``send`` keywords that answer ``reference`` (without pinging its author), when there is one."""
+    return {"reference": reference, "mention_author": False} if reference is not None else {}
 
 
 class ChannelResponder(Responder):
     """Answers in a channel, as a reply to the member's message when there is one."""
 
-    def __init__(self, channel: discord.abc.Messageable, polls: Polls, reference: discord.Message | None = None) -> None:
+    def __init__(self, channel: discord.abc.Messageable, polls: Polls,
+                 reference: discord.Message | None = None) -> None:
         self.channel, self.polls, self.reference = channel, polls, reference
 
     async def send(self, reply: Reply) -> None:
         match reply:
             case TextReply(text=text):
                 for piece in split_text(text):
-                    await self.channel.send(piece, reference=self.reference, mention_author=False)
+                    await self.channel.send(piece, **replying_to(self.reference))
             case VideoReply(path=path, caption=caption) | FileReply(path=path, caption=caption):
                 await self._upload_or_explain(path, caption)
             case PollReply():
@@ -116,7 +121,7 @@ class ChannelResponder(Responder):
                 raise TypeError(f"unknown reply {reply!r}")
 
     async def status(self, text: str) -> StatusMessage:
-        message = await self.channel.send(text, reference=self.reference, mention_author=False)
+        message = await self.channel.send(text, **replying_to(self.reference))
         return DiscordStatus(self, message)
 
     async def send_poll(self, poll: PollReply) -> discord.Message:
@@ -139,7 +144,7 @@ class ChannelResponder(Responder):
         try:
             await upload(self.channel, path, caption, self.reference)
         except RenderError as error:
-            await self.channel.send(str(error), reference=self.reference, mention_author=False)
+            await self.channel.send(str(error), **replying_to(self.reference))
 
 
 class DiscordStatus(StatusMessage):

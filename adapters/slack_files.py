@@ -68,7 +68,8 @@ async def _fetch(url: str, target: Path, *, token: str, hosts: FileHosts, max_by
                     await _save(response, target, max_bytes, filename)
                     return
             except aiohttp.ClientError as error:
-                raise RenderError(f"I couldn't download {filename} from Slack ({error}). Try again in a moment.") from error
+                raise RenderError(
+                    f"I couldn't download {filename} from Slack ({error}). Try again in a moment.") from error
     raise RenderError(f"Slack redirected the download of {filename} too often. Try uploading it again.")
 
 

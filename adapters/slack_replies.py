@@ -66,7 +66,8 @@ class SlackResponder(Responder):
             response = await self.client.chat_postMessage(channel=self.channel, text=text, thread_ts=self.thread_ts)
         except SlackApiError as error:
             if error.response.get("error") in CHANNEL_ERRORS:
-                raise ChannelUnavailable(f"cannot post in Slack channel {self.channel}: {error.response['error']}") from error
+                reason = error.response["error"]
+                raise ChannelUnavailable(f"cannot post in Slack channel {self.channel}: {reason}") from error
             raise
         return str(response["ts"])
 

@@ -66,7 +66,8 @@ class _PinnedResolver(AbstractResolver):
     def __init__(self, host: str, addresses: list[ResolveResult]) -> None:
         self.host, self.addresses = host, addresses
 
-    async def resolve(self, host: str, port: int = 0, family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
+    async def resolve(self, host: str, port: int = 0,
+                      family: socket.AddressFamily = socket.AF_INET) -> list[ResolveResult]:
         if host != self.host:
             raise OSError(f"{host} was not vetted")
         return [dict(a, port=port) for a in self.addresses]  # type: ignore[misc]
@@ -126,7 +127,7 @@ class SafeFetcher:
             infos = await asyncio.get_running_loop().getaddrinfo(host, port, type=socket.SOCK_STREAM)
         except socket.gaierror:
             raise FetchError(f"The host {host} does not exist (its name does not resolve).") from None
-        addresses = {info[4][0] for info in infos}
+        addresses = {str(info[4][0]) for info in infos}
         if host not in self.allow_hosts:
             blocked = [a for a in addresses if not is_public_address(ipaddress.ip_address(a.split("%")[0]))]
             if blocked:

@@ -69,7 +69,8 @@ def fit_to_limit(path: Path, limit: int, folder: Path | None = None) -> Path:
 def _reencode(source: Path, target: Path, width: int, height: int, bit_rate: int) -> None:
     tmp = target.with_name(f".{target.name}.{uuid.uuid4().hex[:8]}.part")
     try:
-        with av.open(str(source)) as src, av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as dst:
+        with (av.open(str(source)) as src,
+              av.open(str(tmp), "w", format="mp4", options={"movflags": "+faststart"}) as dst):
             in_video = src.streams.video[0]
             in_audio = src.streams.audio[0] if src.streams.audio else None
             out_video = _video_stream(dst, in_video, width, height, bit_rate)
@@ -77,12 +78,13 @@ def _reencode(source: Path, target: Path, width: int, height: int, bit_rate: int
             streams = [s for s in (in_video, in_audio) if s is not None]
             for packet in src.demux(*streams):
                 if packet.stream is in_audio:
-                    if packet.dts is not None:
+                    if packet.dts is not None and out_audio is not None:
                         packet.stream = out_audio
                         dst.mux(packet)
                     continue
-                for frame in packet.decode():
-                    frame = frame.reformat(width=width, height=height, format="yuv420p")
+                for decoded in packet.decode():
+                    assert isinstance(decoded, av.VideoFrame)  # only the video stream gets here
+                    frame = decoded.reformat(width=width, height=height, format="yuv420p")
                     frame.pict_type = av.video.frame.PictureType.NONE
                     dst.mux(out_video.encode(frame))
             dst.mux(out_video.encode(None))

@@ -124,8 +124,8 @@ def build_lm(folder: Path) -> Path:
 
     vocab, merges = _byte_level_vocab()
     ids = {token: len(vocab) + i for i, token in enumerate(LM_SPECIALS)}
-    tokenizer = GPT2Tokenizer(vocab={**vocab, **ids}, merges=merges, unk_token="<|endoftext|>", bos_token="<|endoftext|>",
-                              eos_token="<|im_end|>", pad_token="<|endoftext|>",
+    tokenizer = GPT2Tokenizer(vocab={**vocab, **ids}, merges=merges, unk_token="<|endoftext|>",
+                              bos_token="<|endoftext|>", eos_token="<|im_end|>", pad_token="<|endoftext|>",
                               extra_special_tokens=["<|im_start|>"])
     tokenizer.chat_template = CHAT_TEMPLATE
     config = GPT2Config(vocab_size=len(vocab) + len(ids), n_positions=512, n_embd=32, n_layer=2, n_head=2,
