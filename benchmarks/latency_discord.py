@@ -18,29 +18,17 @@ import time
 from pathlib import Path
 
 import discord.ext.test as dpytest
-import numpy as np
 import pytest
 from discord.ext.test import callbacks
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from adapters.discord import DiscordAdapter
-from benchmarks.common import benchmark_config
+from benchmarks.common import benchmark_config, five_second_clips
 from core.agent import Agent
 from core.config import Secrets
-from engine.audio import write_wav
-from engine.types import SAMPLE_RATE
 from tests.fakes.discord import DiscordDriver, connect_to_dpytest
-from tests.media import speech
 from tests.testbot import MEMBER
-
-
-def five_second_clip(path: Path, run: int) -> Path:
-    """About 5 s of speech, different each run so the render cache never answers."""
-    voice = speech(f"Run number {run}. This is a five second voice clip for the benchmark.")
-    samples = np.zeros(5 * SAMPLE_RATE, np.float32)
-    samples[: min(len(voice), len(samples))] = voice[: len(samples)]
-    return write_wav(path, samples)
 
 
 async def main(runs: int) -> None:
@@ -60,8 +48,7 @@ async def main(runs: int) -> None:
                     first_reply.append(time.perf_counter() - sent_at)
 
             callbacks.set_callback(on_send, "send_message")
-            for run in range(runs + 1):  # run 0 warms up (imports, first encoder start)
-                clip = five_second_clip(tmp / f"clip{run}.wav", run)
+            for run, clip in enumerate(five_second_clips(tmp, runs + 1)):  # run 0 warms up the encoder
                 first_reply.clear()
                 sent_at = time.perf_counter()
                 delivered = await driver.send("!avatar", user=MEMBER, files=[clip])

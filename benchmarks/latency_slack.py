@@ -22,31 +22,13 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.common import benchmark_config
-from engine.audio import write_wav
-from engine.types import SAMPLE_RATE
+from benchmarks.common import benchmark_config, five_second_clips
 from tests.fakes.slack import SlackDriver, running_driver
 from tests.fakes.slack_server import FakeSlack
-from tests.media import speech
 from tests.testbot import MEMBER
-
-CLIP_SECONDS = 5.0
-
-
-def five_second_clips(folder: Path, count: int) -> list[Path]:
-    voice = speech("Hello everyone, this is a five second voice clip for the benchmark, thank you.")
-    samples = np.zeros(int(CLIP_SECONDS * SAMPLE_RATE), np.float32)
-    samples[:min(len(voice), len(samples))] = voice[:len(samples)]
-    clips = []
-    for number in range(count):
-        samples[-1] = number * 1e-4  # a different file each time, so the render cache can't answer
-        clips.append(write_wav(folder / f"clip{number}.wav", samples.copy()))
-    return clips
 
 
 def video_posted_at(driver: SlackDriver, since: int) -> float:

@@ -20,39 +20,19 @@ import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
-
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from benchmarks.common import benchmark_config
-from engine.audio import write_wav
-from engine.types import SAMPLE_RATE
+from benchmarks.common import CLIP_SECONDS, benchmark_config, five_second_clips
 from tests.fakes.telegram import FakeTelegramAPI, running_telegram, voice_recording
-from tests.media import speech
 from tests.testbot import MEMBER
-
-CLIP_SECONDS = 5.0
-
-
-def five_second_clips(folder: Path, count: int) -> list[Path]:
-    words = speech("Hello everyone, this is a five second voice message for the benchmark.")
-    samples = np.zeros(int(CLIP_SECONDS * SAMPLE_RATE), np.float32)
-    samples[: min(len(words), len(samples))] = words[: len(samples)]
-    clips = []
-    for number in range(count):
-        varied = samples.copy()
-        varied[-1] = number * 1e-4  # a different file each time: no render-cache hits
-        wav = write_wav(folder / f"clip-{number}.wav", varied)
-        clips.append(voice_recording(wav, folder / f"clip-{number}.ogg"))
-    return clips
 
 
 async def measure(repeats: int) -> tuple[list[float], list[float]]:
     acks, videos = [], []
     with tempfile.TemporaryDirectory() as scratch:
         folder = Path(scratch)
-        clips = five_second_clips(folder, repeats + 1)
+        clips = [voice_recording(wav, wav.with_suffix(".ogg")) for wav in five_second_clips(folder, repeats + 1)]
         async with FakeTelegramAPI() as api, running_telegram(api, benchmark_config(folder)) as driver:
             for number, clip in enumerate(clips):
                 message = driver.message("/avatar", user=MEMBER, files=[clip])
