@@ -54,6 +54,7 @@ class CausalLMReplier:
             self.model_dir, local_files_only=True, dtype=self._dtype()))
         self.model.to(self.device).eval()  # type: ignore[arg-type]
         self.stop_ids = self._stop_ids()
+        self.system_role = self._accepts_system_role()
         self._torch = torch
         self._lock = threading.Lock()
 
@@ -87,8 +88,7 @@ class CausalLMReplier:
         context = getattr(self.model.config, "max_position_embeddings", None)
         max_new_tokens = max(1, max_new_tokens if context is None else min(max_new_tokens, context // 2))
         while True:
-            prompt = self.tokenizer.apply_chat_template(
-                [{"role": m.role, "content": m.content} for m in messages], tokenize=False, add_generation_prompt=True)
+            prompt = self._render(messages)
             inputs = self.tokenizer(prompt, return_tensors="pt", add_special_tokens=False)
             length = inputs["input_ids"].shape[1]
             if context is None or length + max_new_tokens <= context:
@@ -101,6 +101,31 @@ class CausalLMReplier:
             log.warning("a %d-token prompt does not fit the language model's %d-token context; keeping its last %d",
                         length, context, room)
             return {key: value[:, -room:].to(self.device) for key, value in inputs.items()}, max_new_tokens
+
+    def _render(self, messages: list[ChatMessage]) -> str:
+        """The prompt text by the model's chat template; a system prompt goes at the head of the first user
+        turn for templates that refuse a system role (Gemma's, Mistral's)."""
+        turns = [{"role": m.role, "content": m.content} for m in messages]
+        if not self.system_role and turns and turns[0]["role"] == "system":
+            system = turns.pop(0)["content"]
+            if turns and turns[0]["role"] == "user":
+                turns[0] = {"role": "user", "content": f"{system}\n\n{turns[0]['content']}"}
+            else:
+                turns.insert(0, {"role": "user", "content": system})
+        return str(self.tokenizer.apply_chat_template(turns, tokenize=False, add_generation_prompt=True))
+
+    def _accepts_system_role(self) -> bool:
+        from jinja2.exceptions import TemplateError
+
+        try:
+            self.tokenizer.apply_chat_template([{"role": "system", "content": "Be brief."},
+                                                {"role": "user", "content": "Hi"}],
+                                               tokenize=False, add_generation_prompt=True)
+        except TemplateError:
+            log.info("the chat template of %s has no system role; the system prompt opens the first user turn",
+                     self.model_dir)
+            return False
+        return True
 
     def _clean(self, new_ids: list[int]) -> str:
         """The generated text up to the first end-of-turn, without special tokens or surrounding space."""

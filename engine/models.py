@@ -8,8 +8,11 @@ configured model nobody uses costs no memory, and a broken folder is reported (a
 
 from __future__ import annotations
 
+import asyncio
+import functools
 import threading
 from collections.abc import Callable, Sequence
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -27,6 +30,9 @@ T = TypeVar("T")
 
 #: The "tts" backend that speaks with a voice sample (a persona's ``[voice] sample``, a member's ``!voice``).
 CLONING_BACKEND = "speecht5"
+#: Threads for model work (loading, transcribing, replying). Apart from the default pool, so members
+#: waiting for a busy model never hold up anyone else's quick work; each model still serves one call at a time.
+MODEL_THREADS = 16
 
 
 @dataclass(frozen=True)
@@ -54,6 +60,12 @@ class ModelHub:
         given = {"asr": recognizer, "llm": replier}
         self._loaded: dict[str, Any] = {key: model for key, model in given.items() if model is not None}
         self._loading = threading.Lock()
+        self._threads = ThreadPoolExecutor(MODEL_THREADS, thread_name_prefix="models")  # threads start on demand
+
+    async def run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+        """``call(*args, **kwargs)`` on a model thread: for loading a model or any call that runs one."""
+        loop = asyncio.get_running_loop()
+        return await loop.run_in_executor(self._threads, functools.partial(call, *args, **kwargs))
 
     def recognizer(self) -> SpeechRecognizer | None:
         if "asr" in self._loaded:

@@ -27,7 +27,20 @@ _CLAUSE = re.compile(r",?\s+\b(?:but|and|while|whereas|though)\s+(?=i\b)", re.IG
 _TRAILING_FILLER = re.compile(r"\s+(?:too|as well|a lot|so much|very much|a bit|sometimes|really|now|these days)$",
                               re.IGNORECASE)
 _PRONOUN_OBJECTS = {"it", "that", "this", "you", "them", "him", "her", "those", "these", "one", "u", "ya"}
-_NAME_STOP = {"and", "but", "by", "from", "i", "im", "i'm", "not", "please", "so", "the", "because"}
+#: Objects that open a clause ("I like how you talk", "I like to think that…") say how a member
+#: feels about something just said, not what they are like.
+_CLAUSE_OBJECT = re.compile(r"^(?:how|what|when|whenever|where|why|who|whom|which|whatever|the\s+way|"
+                            r"to\s+(?:think|believe|imagine|say|know|hope|pretend|assume|feel|call))\b",
+                            re.IGNORECASE)
+#: Words that make a phrase about the persona, not the member ("I love your voice").
+_ADDRESSEE = {"you", "your", "yours", "yourself", "u", "ur", "ya"}
+#: "I live in fear", "I'm from the future": not places.
+_NOT_A_PLACE = re.compile(r"^(?:fear|hope|denial|peace|harmony|dread|terror|shame|luxury|poverty|hiding|sin|"
+                          r"the\s+(?:moment|past|present|future))\b", re.IGNORECASE)
+_NAME_STOP = {"and", "but", "by", "from", "i", "im", "i'm", "not", "please", "so", "the", "because",
+              # "call me later", "call me crazy, but…"
+              "later", "tomorrow", "tonight", "today", "now", "soon", "back", "maybe", "sometime", "anytime",
+              "crazy", "whenever", "again", "when", "if", "anything", "whatever"}
 _MY_TO_THEIR = {"my": "their", "me": "them", "myself": "themselves", "mine": "theirs", "i": "they"}
 _THEIR_TO_YOUR = {"their": "your", "them": "you", "themselves": "yourself", "theirs": "yours", "they": "you"}
 MAX_OBJECT_WORDS = 6
@@ -84,6 +97,10 @@ def _facts_in(sentence: str) -> list[str]:
         found.append(f"{_LIKE_VERBS[like.group(1).lower()]} {what}")
     for pattern, phrase in ((_FROM, "is from"), (_LIVE, "lives in"), (_WORK, "works as")):
         if (match := pattern.search(sentence)) and (what := _object(match.group("what"))):
+            if phrase == "works as" and "as" in what.lower().split():
+                continue  # "I work as hard as I can"
+            if phrase != "works as" and _NOT_A_PLACE.match(what):
+                continue
             found.append(f"{phrase} {what}")
     if (match := _FAVOURITE.search(sentence)) and (what := _object(match.group("what"))):
         found.append(f"favourite {match.group('thing').strip().lower()} is {what}")
@@ -98,6 +115,8 @@ def _object(raw: str) -> str:
     text = _TRAILING_FILLER.sub("", text).strip()
     words = text.split()
     if not words or words[0].lower() in _PRONOUN_OBJECTS or len(words) > MAX_OBJECT_WORDS:
+        return ""
+    if _CLAUSE_OBJECT.match(text) or any(w.lower() in _ADDRESSEE for w in words):
         return ""
     return " ".join(_MY_TO_THEIR.get(w.lower(), w) for w in words)
 

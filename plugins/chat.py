@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -46,7 +47,7 @@ from plugins.chat_templates import Situation, template_reply
 if TYPE_CHECKING:
     from core.agent import Agent
     from core.config import ChatSettings
-    from engine.models import ChatMessage, Replier
+    from engine.models import ChatMessage, ModelHub, Replier
 
 log = logging.getLogger(__name__)
 
@@ -196,14 +197,14 @@ async def converse(ctx: Context, persona: Persona, text: str, voice: Attachment 
             await status.finish(VideoReply(result.path, caption=caption, duration=result.duration))
     if exchange is not None:  # None: the voice message was unusable, and the status said why
         said, answered, learned = exchange
-        await asyncio.to_thread(store.record, key, user_name=event.user.name, user_text=said, reply_text=answered,
-                                facts=learned, summarize=_summarizer(ctx.agent, persona))
+        await ctx.agent.models.run(store.record, key, user_name=event.user.name, user_text=said,  # may summarise
+                                   reply_text=answered, facts=learned, summarize=_summarizer(ctx.agent, persona))
 
 
 async def _transcribe(ctx: Context, clip: Attachment, status: StatusMessage) -> str:
     """The words of a voice message; on failure the status says why and the result is empty."""
     try:
-        recognizer = await asyncio.to_thread(ctx.agent.models.recognizer)
+        recognizer = await ctx.agent.models.run(ctx.agent.models.recognizer)
     except Exception:
         log.exception("the speech-recognition model could not be loaded")
         await status.finish(TextReply("The speech-recognition model could not be loaded, so I can't listen right "
@@ -217,7 +218,7 @@ async def _transcribe(ctx: Context, clip: Attachment, status: StatusMessage) -> 
     # Unreadable, silent or over-long clips get the engine's clear message before the model runs.
     await asyncio.to_thread(decode_audio, path, max_bytes=engine.max_audio_bytes, max_seconds=engine.max_audio_seconds)
     try:
-        heard = " ".join((await asyncio.to_thread(recognizer.transcribe, path)).split())
+        heard = " ".join((await ctx.agent.models.run(recognizer.transcribe, path)).split())
     except RenderError:
         raise
     except Exception:
@@ -239,7 +240,7 @@ async def _compose(ctx: Context, persona: Persona, memory: PersonaMemory | None,
     replier = await _replier(ctx.agent)
     if replier is not None:
         messages = conversation_messages(persona, memory, name, text, now=utcnow())
-        raw = await _ask(replier, messages, ctx.agent.config.chat)
+        raw = await _ask(ctx.agent.models, replier, messages, ctx.agent.config.chat)
         tagged, rest = split_tag(raw)
         if spoken := clean_reply(rest, persona, max_chars=engine.max_text_chars):
             return spoken, tagged or expression_of(spoken)
@@ -249,16 +250,22 @@ async def _compose(ctx: Context, persona: Persona, memory: PersonaMemory | None,
 
 async def _replier(agent: Agent) -> Replier | None:
     try:
-        return await asyncio.to_thread(agent.models.replier)  # the first call loads the model
+        return await agent.models.run(agent.models.replier)  # the first call loads the model
     except Exception:
         log.exception("the language model could not be loaded; answering from templates")
         return None
 
 
-async def _ask(replier: Replier, messages: list[ChatMessage], chat: ChatSettings) -> str:
+async def _ask(models: ModelHub, replier: Replier, messages: list[ChatMessage], chat: ChatSettings) -> str:
     """The model's answer, or "" when it fails or runs past the timeout (logged)."""
     timeout = chat.reply_timeout_seconds
-    call = asyncio.to_thread(replier.reply, messages, max_new_tokens=chat.max_new_tokens, timeout=timeout)
+    deadline = time.monotonic() + timeout
+
+    def reply() -> str:  # the time budget counts from the member's message, a wait for a thread included
+        return replier.reply(messages, max_new_tokens=chat.max_new_tokens,
+                             timeout=max(deadline - time.monotonic(), 0.0))
+
+    call = models.run(reply)
     try:
         return await asyncio.wait_for(call, timeout + TIMEOUT_GRACE)
     except TimeoutError:

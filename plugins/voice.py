@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from pathlib import Path
 
 from core.commands import Command, CommandError
 from core.context import Context
@@ -41,14 +42,19 @@ async def voice(ctx: Context, command: ParsedCommand) -> None:
         clip = await ctx.download(ctx.event.attachments[0])
         samples = await asyncio.to_thread(load_sample, clip)
         stored = await asyncio.to_thread(voices.save, storage, platform, user_id, samples)
-        encoder = ctx.agent.models.speaker_encoder()
         try:  # encode it now: loads the model, and the first !say --voice mine finds it ready
-            await asyncio.to_thread(encoder.embed, voices.sample_file(storage, stored))  # type: ignore[union-attr]
+            await ctx.agent.models.run(_embed, ctx, voices.sample_file(storage, stored))
         except ModelError:
             await asyncio.to_thread(voices.clear, storage, platform, user_id)
             raise
         await status.finish(TextReply(f"Saved your voice sample ({stored.duration:.1f} s). "
                                       "Try it: !say --voice mine Hello everyone!"))
+
+
+def _embed(ctx: Context, sample: Path) -> None:
+    encoder = ctx.agent.models.speaker_encoder()
+    assert encoder is not None  # missing_for_cloning() was empty
+    encoder.embed(sample)
 
 
 def _status(ctx: Context, missing: list[str]) -> str:

@@ -162,3 +162,30 @@ def test_a_system_prompt_past_the_context_keeps_its_end(replier: CausalLMReplier
     assert len(ids) == context - context // 2  # the reply keeps half the window
     assert replier.tokenizer.decode(ids).endswith("What music do I like?<|im_end|>\n<|im_start|>assistant\n")
     assert "does not fit the language model's 512-token context" in caplog.text
+
+
+#: Gemma's rule (Mistral's templates have the same): no system role, strictly alternating turns.
+NO_SYSTEM_TEMPLATE = (
+    "{% if messages[0]['role'] == 'system' %}{{ raise_exception('System role not supported') }}{% endif %}"
+    "{% for message in messages %}{% if (message['role'] == 'user') != (loop.index0 % 2 == 0) %}"
+    "{{ raise_exception('Conversation roles must alternate user/assistant/user/assistant/...') }}{% endif %}"
+    "<start_of_turn>{{ message['role'] }}\n{{ message['content'] }}<end_of_turn>\n{% endfor %}"
+    "{% if add_generation_prompt %}<start_of_turn>model\n{% endif %}"
+)
+
+
+def test_a_template_without_a_system_role_gets_the_system_prompt_in_the_first_user_turn(
+        tiny_lm: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from transformers import AutoTokenizer
+
+    folder = Path(shutil.copytree(tiny_lm, tmp_path / "gemma-like"))
+    tokenizer = AutoTokenizer.from_pretrained(folder, local_files_only=True)
+    tokenizer.chat_template = NO_SYSTEM_TEMPLATE
+    tokenizer.save_pretrained(folder)
+    replier = CausalLMReplier(folder, "cpu")
+    prompts = recorded_prompts(replier, monkeypatch)
+    assert isinstance(replier.reply(MESSAGES, max_new_tokens=5, timeout=30), str)
+    prompt = replier.tokenizer.decode(prompts[0])
+    assert prompt.startswith("<start_of_turn>user\nYou are Sakura, a cheerful persona. Ada likes jazz.\n\n"
+                             "Hi Sakura, how are you?<end_of_turn>\n")
+    assert prompt.endswith("<start_of_turn>user\nWhat music do I like?<end_of_turn>\n<start_of_turn>model\n")

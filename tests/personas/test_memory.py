@@ -37,6 +37,21 @@ def test_facts_are_learned_from_what_members_say(text: str, facts: list[str]) ->
     assert extract_facts(text) == facts
 
 
+@pytest.mark.parametrize(
+    "text",
+    [
+        "I like to think that we are friends.",  # a way of speaking, not a taste
+        "I like how you talk. I like what you did there. I like the way you sing.",  # about the persona
+        "I enjoy talking to you. I love your voice.",
+        "Call me later. Call me crazy, but it works.",
+        "I live in fear of spiders.",
+        "I work as hard as I can.",
+    ],
+)
+def test_figures_of_speech_and_remarks_about_the_persona_are_no_facts(text: str) -> None:
+    assert extract_facts(text) == []
+
+
 def test_secrets_are_redacted_and_never_become_facts() -> None:
     said = "My password is hunter2 and I like cheese. The PIN code: 1234"
     assert "hunter2" not in redact(said) and "1234" not in redact(said)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import io
 import logging
+import os
 import threading
 from collections.abc import Sequence
 from dataclasses import replace
@@ -20,7 +22,7 @@ from core.config import Config
 from core.events import Channel, MessageEvent, User
 from core.replies import Reply, VideoReply
 from core.storage import utcnow
-from engine.models import ChatMessage, ModelHub
+from engine.models import MODEL_THREADS, ChatMessage, ModelHub
 from engine.types import Expression, RenderRequest
 from personas.memory import GLOBAL_SCOPE, PersonaMemory
 from plugins import chat
@@ -223,7 +225,8 @@ async def test_the_model_gets_persona_memory_and_turns_in_order(testbot: TestBot
     assert [m.role for m in prompt[1:]] == ["user", "assistant", "user"]
     assert prompt[1].content == "My name is Ada and I like jazz."
     assert prompt[-1].content == "Guess what I listened to today"
-    assert replier.limits == [(80, 20.0)]
+    [(tokens, seconds)] = replier.limits
+    assert tokens == 80 and 19 < seconds <= 20.0  # the time budget counts from the message
     assert video.caption == "Jazz again? Wow!"
     assert requests[0].expression is Expression.SURPRISED and requests[0].text == "Jazz again? Wow!"
 
@@ -362,3 +365,45 @@ async def test_the_console_talks_by_text_and_by_voice(bot_config: Config, clip: 
     assert printed.count("🎬") == 2 and printed.count(".mp4") == 2
     assert f"Hi {LOCAL_USER.name}, nice to meet you! I'm Pip." in printed and "You said: “I like jazz”" in printed
     assert "you love tea; you like jazz" in printed
+
+
+# -- slow models and concurrency ----------------------------------------------------------
+
+
+class SlowReplier(FakeReplier):
+    """Holds every reply until released, like a big model on a busy machine; tells the test who is waiting."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop, waiting_for: int) -> None:
+        super().__init__("")  # nothing usable: the templates answer, too long to render here
+        self.release = threading.Event()
+        self.all_in = asyncio.Event()
+        self.inside = 0
+        self._loop, self._waiting_for, self._count = loop, waiting_for, threading.Lock()
+
+    def reply(self, messages: Sequence[ChatMessage], *, max_new_tokens: int, timeout: float) -> str:
+        with self._count:
+            self.inside += 1
+            if self.inside == self._waiting_for:
+                self._loop.call_soon_threadsafe(self.all_in.set)
+        self.release.wait(30)
+        return super().reply(messages, max_new_tokens=max_new_tokens, timeout=timeout)
+
+
+async def test_other_members_are_answered_while_slow_model_replies_run(testbot: TestBot) -> None:
+    # More members talking at once than the default worker pool has threads, each reply taking long.
+    talkers = min(32, (os.cpu_count() or 1) + 4) + 2
+    replier = SlowReplier(asyncio.get_running_loop(), waiting_for=min(talkers, MODEL_THREADS))
+    use_models(testbot.agent, replier=replier)
+    testbot.agent.config.engine.max_text_chars = 20  # answers come back as text: no renders to wait for
+    talks = [asyncio.create_task(message(TestBot(testbot.agent), "Hello!", channel=DM, user=User(f"t{i}", "Tal")))
+             for i in range(talkers)]
+    try:
+        await asyncio.wait_for(replier.all_in.wait(), 10)
+        [shown] = testbot.texts(await asyncio.wait_for(testbot.send("!memory"), 5))
+        assert "doesn't remember anything about you here yet" in shown
+    finally:
+        replier.release.set()
+    for answers in await asyncio.gather(*talks):
+        [answer] = TestBot.texts(answers)
+        assert answer.startswith("Hi Tal") and "No video this time" in answer
+    assert replier.inside == talkers

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,6 +11,7 @@ import pytest
 from core.agent import Agent
 from core.config import Config
 from engine.audio import write_wav
+from engine.errors import ModelError
 from engine.types import SAMPLE_RATE
 from personas import voices
 from tests.fakes.models import TinyModels, models_config
@@ -76,3 +78,29 @@ async def test_a_sample_of_the_wrong_length_is_refused(cloning_bot: TestBot, tmp
 async def test_unknown_arguments_are_explained(cloning_bot: TestBot) -> None:
     [text] = cloning_bot.texts(await cloning_bot.send("!voice delete"))
     assert "'clear'" in text
+
+
+async def test_the_speaker_encoder_loads_off_the_event_loop_and_a_failed_load_keeps_no_sample(
+        cloning_bot: TestBot, clip: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    hub = cloning_bot.agent.models
+    loop_thread = threading.get_ident()
+    loaded_on: list[int] = []
+    load = hub.speaker_encoder
+
+    def recording_load():  # type: ignore[no-untyped-def]
+        loaded_on.append(threading.get_ident())
+        return load()
+
+    monkeypatch.setattr(hub, "speaker_encoder", recording_load)
+    replies = await cloning_bot.send("!voice", attachments=(clip,))
+    assert any("Saved your voice sample" in t for t in cloning_bot.texts(replies)), replies
+    assert loaded_on and loop_thread not in loaded_on
+
+    def broken_load():  # type: ignore[no-untyped-def]
+        raise ModelError('[models] speaker_encoder = "models/sv": the model there could not be loaded (broken).')
+
+    monkeypatch.setattr(hub, "speaker_encoder", broken_load)
+    assert cloning_bot.texts(await cloning_bot.send("!voice clear")) == ["Your voice sample is deleted."]
+    [answer] = cloning_bot.texts(await cloning_bot.send("!voice", attachments=(clip,)))
+    assert "could not be loaded" in answer
+    assert voices.find(cloning_bot.agent.storage, "test", "u1") is None
