@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -17,6 +17,21 @@ _CLOCK_TIME = re.compile(r"\d{1,2}:\d{2}(:\d{2})?")
 _WEEKDAY_NUMBER = re.compile(r"(?<![/\d])\d")
 #: A schedule may fire at most this often, so a typo can't flood a channel with videos.
 MIN_INTERVAL = timedelta(hours=1)
+
+
+class WallClockCronTrigger(CronTrigger):
+    """A ``CronTrigger`` that fires at most once per wall-clock time, as cron does: when the
+    clocks go back, a time in the repeated hour fires on its first pass only. APScheduler 3's
+    own trigger fires it again on the second pass and from there keeps answering that same
+    moment as the next one, so the scheduler's catch-up loop never ends."""
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        fire = super().get_next_fire_time(previous_fire_time, now)
+        after = now.astimezone(UTC)
+        while fire is not None and fire.fold:
+            after = max(after, fire.astimezone(UTC)) + timedelta(seconds=1)
+            fire = super().get_next_fire_time(None, after)
+        return fire
 
 
 def parse_moment(words: list[str], zone: ZoneInfo, now: datetime) -> tuple[datetime, list[str]]:
@@ -51,14 +66,14 @@ def parse_crontab(words: list[str]) -> tuple[str, list[str]]:
                        'e.g. cron "0 9 * * MON" followed by the text.')
 
 
-def cron_trigger(crontab: str, zone: str, now: datetime) -> CronTrigger:
+def cron_trigger(crontab: str, zone: str, now: datetime) -> WallClockCronTrigger:
     """A trigger for ``crontab`` in ``zone``; ``CommandError`` says what is wrong with it."""
     weekday = crontab.split()[-1]
     if _WEEKDAY_NUMBER.search(weekday):
         raise CommandError(f"Write the day of the week as names, e.g. MON or MON-FRI, not {weekday!r}: "
                            "cron dialects disagree on which day a number means.")
     try:
-        trigger = CronTrigger.from_crontab(crontab, timezone=zone)
+        trigger = WallClockCronTrigger.from_crontab(crontab, timezone=zone)
     except ValueError as error:
         raise CommandError(f"I couldn't read the schedule {crontab!r}: {error}. "
                            'The five fields are minute hour day month weekday, e.g. "0 9 * * MON".') from None

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
 
 from adapters.console import ConsoleAdapter
@@ -15,6 +16,7 @@ from core.agent import Agent
 from core.config import Config, ServerSettings
 from core.events import Channel
 from core.replies import VideoReply
+from core.schedules import WallClockCronTrigger
 from plugins import announce
 from plugins.announce import Announcement, Announcer, job_id
 from plugins.housekeeping import run_retention
@@ -127,6 +129,23 @@ async def test_a_cron_announcement_posts_every_time(testbot: TestBot, clock: Fak
     [row] = rows(testbot.agent)
     assert row.next_post_at.replace(tzinfo=UTC) == datetime(2031, 3, 31, 7, 0, tzinfo=UTC)  # summer time
     assert render_count(testbot.agent) == 1
+
+
+async def test_a_daily_announcement_in_the_hour_repeated_when_clocks_go_back_posts_once_a_day(
+        bot_config: Config, clock: FakeClock) -> None:
+    clock.now = datetime(2031, 10, 22, 12, 0, tzinfo=UTC)  # Berlin goes back an hour on Sun 26 Oct
+    async with Agent(bot_config) as agent:
+        bot = TestBot(agent)
+        await bot.send('!announce cron "30 2 * * *" Night shift', user=ADMIN)
+        job = agent.scheduler.get_job("announce-1")  # as an earlier version stored it:
+        job.modify(trigger=CronTrigger.from_crontab("30 2 * * *", timezone="Europe/Berlin"))
+    async with Agent(bot_config) as agent:
+        bot = TestBot(agent)
+        assert isinstance(agent.scheduler.get_job("announce-1").trigger, WallClockCronTrigger)
+        assert await bot.advance(datetime(2031, 10, 29, 12, 0, tzinfo=UTC)) == ["announce-1"] * 7
+        assert len(videos(bot.posts("news"))) == 7
+        [row] = rows(agent)
+        assert row.next_post_at.replace(tzinfo=UTC) == datetime(2031, 10, 30, 1, 30, tzinfo=UTC)
 
 
 async def test_list_and_cancel(testbot: TestBot, clock: FakeClock) -> None:
