@@ -45,11 +45,12 @@ def parse_moment(words: list[str], zone: ZoneInfo, now: datetime) -> tuple[datet
     example = f"e.g. 2026-12-01T09:00 (in this server's time zone, {zone.key})"
     try:
         local = datetime.fromisoformat(spec)
-    except ValueError:
+        moment = local.replace(tzinfo=zone) if local.tzinfo is None else local
+        moment.astimezone(UTC)  # a moment at the calendar's very edge has no UTC time
+    except (ValueError, OverflowError):
         raise CommandError(f"I couldn't read the time {spec!r}. Write it as YYYY-MM-DDTHH:MM, {example}.") from None
     if "T" not in spec.upper():
         raise CommandError(f"Add the time of day to {spec}, {example}.")
-    moment = local.replace(tzinfo=zone) if local.tzinfo is None else local
     if moment <= now:
         raise CommandError(f"{describe_moment(moment, zone)} is in the past; it is now "
                            f"{describe_moment(now, zone)}. Pick a later time.")

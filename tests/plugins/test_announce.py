@@ -174,6 +174,8 @@ async def test_list_and_cancel(testbot: TestBot, clock: FakeClock) -> None:
     ("!announce at 2031-03-01T09:00 Hello", ("Sat 1 Mar 2031, 09:00 (Europe/Berlin) is in the past; it is now "
                                            "Mon 3 Mar 2031, 13:00 (Europe/Berlin)")),
     ("!announce at 2031-03-05 Hello", "Add the time of day to 2031-03-05"),
+    ("!announce at 9999-12-31T23:59-05:00 Hello", "I couldn't read the time '9999-12-31T23:59-05:00'"),
+    ("!announce at 0001-01-01T00:00+05:00 Hello", "I couldn't read the time '0001-01-01T00:00+05:00'"),
     ("!announce at 2031-03-05 09:00", "Tell me what to announce"),
     ("!announce at", "Say when"),
     ('!announce cron "0 9 * *" Hello', "Write the schedule as five crontab fields in quotes"),
