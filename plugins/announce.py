@@ -182,7 +182,12 @@ class Announcer:
                 f"Announcement #{row.id} was due at {describe_moment(due, zone)} while I was offline. "
                 f"That is more than the {grace.total_seconds() / 60:.0f}-minute grace window ago, so I skipped it."))
         else:
-            await self.post(row)
+            try:
+                await self.post(row)
+            except Exception:  # move on to the next occurrence either way, with the admins told
+                log.exception("announcement %s could not be posted", row.id)
+                await self.note_admins(row, f"I couldn't post announcement #{row.id}: something went wrong "
+                                            "while posting it. The details are in the log.")
         following = self._trigger(row).get_next_fire_time(due, due + timedelta(microseconds=1)) if row.crontab else None
         if following is None:
             self.cancel(row)

@@ -263,6 +263,20 @@ async def test_a_channel_the_bot_cannot_post_in(testbot: TestBot, clock: FakeClo
     assert note.startswith("I couldn't post announcement #1 in channel news: no permission")
 
 
+async def test_a_post_the_platform_refuses_is_not_lost_silently(
+        testbot: TestBot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    await testbot.send("!announce at 2031-03-04T09:00 Doors open", user=ADMIN)
+
+    async def refuse(self: Announcer, row: Announcement) -> None:
+        raise ConnectionError("upload failed")
+
+    monkeypatch.setattr(Announcer, "post", refuse)
+    assert await testbot.advance(datetime(2031, 3, 4, 8, 0, tzinfo=UTC)) == ["announce-1"]
+    [note] = [t for t in testbot.texts(testbot.posts("c1")) if "#1" in t and "Scheduled" not in t]
+    assert note == "I couldn't post announcement #1: something went wrong while posting it. The details are in the log."
+    assert rows(testbot.agent) == []
+
+
 async def test_a_channel_of_another_server_is_never_posted_in(testbot: TestBot, clock: FakeClock) -> None:
     await testbot.send("!announce at 2031-03-04T09:00 Later", user=ADMIN)
     testbot.adapter.channel_servers["news"] = "s2"  # e.g. the config names another server's channel
