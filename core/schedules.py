@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import itertools
 import re
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from apscheduler.triggers.cron import CronTrigger
@@ -19,6 +19,21 @@ _WEEKDAY_NUMBER = re.compile(r"(?<![/\d])\d")
 MIN_INTERVAL = timedelta(hours=1)
 
 
+class WallClockCronTrigger(CronTrigger):
+    """A ``CronTrigger`` that fires at most once per wall-clock time, as cron does: when the
+    clocks go back, a time in the repeated hour fires on its first pass only. APScheduler 3's
+    own trigger fires it again on the second pass and from there keeps answering that same
+    moment as the next one, so the scheduler's catch-up loop never ends."""
+
+    def get_next_fire_time(self, previous_fire_time: datetime | None, now: datetime) -> datetime | None:
+        fire = super().get_next_fire_time(previous_fire_time, now)
+        after = now.astimezone(UTC)
+        while fire is not None and fire.fold:
+            after = max(after, fire.astimezone(UTC)) + timedelta(seconds=1)
+            fire = super().get_next_fire_time(None, after)
+        return fire
+
+
 def parse_moment(words: list[str], zone: ZoneInfo, now: datetime) -> tuple[datetime, list[str]]:
     """The moment at the start of ``words`` (``2026-12-01T09:00``, or date and time as two
     words; without an offset it is in ``zone``) and the words after it. It must be in the future."""
@@ -30,11 +45,12 @@ def parse_moment(words: list[str], zone: ZoneInfo, now: datetime) -> tuple[datet
     example = f"e.g. 2026-12-01T09:00 (in this server's time zone, {zone.key})"
     try:
         local = datetime.fromisoformat(spec)
-    except ValueError:
+        moment = local.replace(tzinfo=zone) if local.tzinfo is None else local
+        moment.astimezone(UTC)  # a moment at the calendar's very edge has no UTC time
+    except (ValueError, OverflowError):
         raise CommandError(f"I couldn't read the time {spec!r}. Write it as YYYY-MM-DDTHH:MM, {example}.") from None
     if "T" not in spec.upper():
         raise CommandError(f"Add the time of day to {spec}, {example}.")
-    moment = local.replace(tzinfo=zone) if local.tzinfo is None else local
     if moment <= now:
         raise CommandError(f"{describe_moment(moment, zone)} is in the past; it is now "
                            f"{describe_moment(now, zone)}. Pick a later time.")
@@ -51,14 +67,14 @@ def parse_crontab(words: list[str]) -> tuple[str, list[str]]:
                        'e.g. cron "0 9 * * MON" followed by the text.')
 
 
-def cron_trigger(crontab: str, zone: str, now: datetime) -> CronTrigger:
+def cron_trigger(crontab: str, zone: str, now: datetime) -> WallClockCronTrigger:
     """A trigger for ``crontab`` in ``zone``; ``CommandError`` says what is wrong with it."""
     weekday = crontab.split()[-1]
     if _WEEKDAY_NUMBER.search(weekday):
         raise CommandError(f"Write the day of the week as names, e.g. MON or MON-FRI, not {weekday!r}: "
                            "cron dialects disagree on which day a number means.")
     try:
-        trigger = CronTrigger.from_crontab(crontab, timezone=zone)
+        trigger = WallClockCronTrigger.from_crontab(crontab, timezone=zone)
     except ValueError as error:
         raise CommandError(f"I couldn't read the schedule {crontab!r}: {error}. "
                            'The five fields are minute hour day month weekday, e.g. "0 9 * * MON".') from None

@@ -154,9 +154,8 @@ class Announcer:
             due = _utc(row.next_post_at)
             if due <= now:
                 log.info("announcement %s was due at %s while the agent was down", row.id, due)
-                self._add_job(row, self._trigger(row), now)
-            elif scheduler.get_job(job_id(row.id)) is None:
-                self._add_job(row, self._trigger(row), due)
+            # Made anew each start, so a stored job always has the current trigger type.
+            self._add_job(row, self._trigger(row), max(due, now))
         known = {job_id(row.id) for row in rows if row.id is not None}
         for job in scheduler.get_jobs():
             if job.id.startswith(f"{PLUGIN}-") and job.id not in known:
@@ -183,7 +182,12 @@ class Announcer:
                 f"Announcement #{row.id} was due at {describe_moment(due, zone)} while I was offline. "
                 f"That is more than the {grace.total_seconds() / 60:.0f}-minute grace window ago, so I skipped it."))
         else:
-            await self.post(row)
+            try:
+                await self.post(row)
+            except Exception:  # move on to the next occurrence either way, with the admins told
+                log.exception("announcement %s could not be posted", row.id)
+                await self.note_admins(row, f"I couldn't post announcement #{row.id}: something went wrong "
+                                            "while posting it. The details are in the log.")
         following = self._trigger(row).get_next_fire_time(due, due + timedelta(microseconds=1)) if row.crontab else None
         if following is None:
             self.cancel(row)
@@ -321,7 +325,9 @@ async def schedule(ctx: Context, kind: str, words: list[str]) -> None:
     else:
         crontab, rest = parse_crontab(words)
         trigger = cron_trigger(crontab, zone.key, now)
-        plan = Schedule(trigger.get_next_fire_time(None, now), trigger, crontab)
+        first_fire = trigger.get_next_fire_time(None, now)
+        assert first_fire is not None  # cron_trigger refuses a schedule that never fires
+        plan = Schedule(first_fire, trigger, crontab)
     announcer = Announcer(ctx.agent)
     limit = ctx.agent.config.announce.max_scheduled
     if len(announcer.scheduled(ctx.event.platform, ctx.event.channel.server_id)) >= limit:

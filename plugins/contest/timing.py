@@ -21,22 +21,29 @@ def parse_deadline(text: str, zone: ZoneInfo, current: datetime, max_days: int) 
     unless it names its own offset); returns it in UTC, checked to lie in the future."""
     text = text.strip()
     duration = _DURATION.fullmatch(text)
+    longest = timedelta(days=max_days)
+    too_long = f"A contest can run for at most {max_days} days; pick an earlier end."
     if text and duration:
         parts = {k: int(v) for k, v in duration.groupdict(default="0").items()}
-        ends = current + timedelta(days=parts["d"], hours=parts["h"], minutes=parts["m"])
+        minutes = parts["d"] * 24 * 60 + parts["h"] * 60 + parts["m"]
+        if minutes > longest / timedelta(minutes=1):  # before timedelta(), which a huge number overflows
+            raise CommandError(too_long)
+        ends = current + timedelta(minutes=minutes)
     else:
         try:
             local = datetime.fromisoformat(text)
-        except ValueError:
+            ends = (local if local.tzinfo else local.replace(tzinfo=zone)).astimezone(UTC)
+        except (ValueError, OverflowError):
             raise CommandError(
                 f"I couldn't read the time {text!r}. Use a duration like 2h or 3d, or a date and time "
                 f"like 2030-06-01T18:00 ({zone.key} time)."
             ) from None
-        ends = (local if local.tzinfo else local.replace(tzinfo=zone)).astimezone(UTC)
+        if "T" not in text.upper() and " " not in text:
+            raise CommandError(f"Add the time of day to {text}, e.g. {text}T18:00 ({zone.key} time).")
     if ends <= current:
         raise CommandError(f"{describe(ends, zone)} has already passed. Pick an end in the future.")
-    if ends - current > timedelta(days=max_days):
-        raise CommandError(f"A contest can run for at most {max_days} days; pick an earlier end.")
+    if ends - current > longest:
+        raise CommandError(too_long)
     return ends
 
 

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
+from apscheduler.triggers.cron import CronTrigger
 from rich.console import Console
 
 from adapters.console import ConsoleAdapter
@@ -15,6 +16,7 @@ from core.agent import Agent
 from core.config import Config, ServerSettings
 from core.events import Channel
 from core.replies import VideoReply
+from core.schedules import WallClockCronTrigger
 from plugins import announce
 from plugins.announce import Announcement, Announcer, job_id
 from plugins.housekeeping import run_retention
@@ -129,6 +131,23 @@ async def test_a_cron_announcement_posts_every_time(testbot: TestBot, clock: Fak
     assert render_count(testbot.agent) == 1
 
 
+async def test_a_daily_announcement_in_the_hour_repeated_when_clocks_go_back_posts_once_a_day(
+        bot_config: Config, clock: FakeClock) -> None:
+    clock.now = datetime(2031, 10, 22, 12, 0, tzinfo=UTC)  # Berlin goes back an hour on Sun 26 Oct
+    async with Agent(bot_config) as agent:
+        bot = TestBot(agent)
+        await bot.send('!announce cron "30 2 * * *" Night shift', user=ADMIN)
+        job = agent.scheduler.get_job("announce-1")  # as an earlier version stored it:
+        job.modify(trigger=CronTrigger.from_crontab("30 2 * * *", timezone="Europe/Berlin"))
+    async with Agent(bot_config) as agent:
+        bot = TestBot(agent)
+        assert isinstance(agent.scheduler.get_job("announce-1").trigger, WallClockCronTrigger)
+        assert await bot.advance(datetime(2031, 10, 29, 12, 0, tzinfo=UTC)) == ["announce-1"] * 7
+        assert len(videos(bot.posts("news"))) == 7
+        [row] = rows(agent)
+        assert row.next_post_at.replace(tzinfo=UTC) == datetime(2031, 10, 30, 1, 30, tzinfo=UTC)
+
+
 async def test_list_and_cancel(testbot: TestBot, clock: FakeClock) -> None:
     await testbot.send('!announce cron "30 18 * * FRI" Games night', user=ADMIN)
     await testbot.send("!announce at 2031-03-04T09:00 The big update", user=ADMIN)
@@ -155,6 +174,8 @@ async def test_list_and_cancel(testbot: TestBot, clock: FakeClock) -> None:
     ("!announce at 2031-03-01T09:00 Hello", ("Sat 1 Mar 2031, 09:00 (Europe/Berlin) is in the past; it is now "
                                            "Mon 3 Mar 2031, 13:00 (Europe/Berlin)")),
     ("!announce at 2031-03-05 Hello", "Add the time of day to 2031-03-05"),
+    ("!announce at 9999-12-31T23:59-05:00 Hello", "I couldn't read the time '9999-12-31T23:59-05:00'"),
+    ("!announce at 0001-01-01T00:00+05:00 Hello", "I couldn't read the time '0001-01-01T00:00+05:00'"),
     ("!announce at 2031-03-05 09:00", "Tell me what to announce"),
     ("!announce at", "Say when"),
     ('!announce cron "0 9 * *" Hello', "Write the schedule as five crontab fields in quotes"),
@@ -240,6 +261,20 @@ async def test_a_channel_the_bot_cannot_post_in(testbot: TestBot, clock: FakeClo
     assert testbot.posts("news") == []
     [note] = testbot.texts(testbot.posts("c1"))
     assert note.startswith("I couldn't post announcement #1 in channel news: no permission")
+
+
+async def test_a_post_the_platform_refuses_is_not_lost_silently(
+        testbot: TestBot, clock: FakeClock, monkeypatch: pytest.MonkeyPatch) -> None:
+    await testbot.send("!announce at 2031-03-04T09:00 Doors open", user=ADMIN)
+
+    async def refuse(self: Announcer, row: Announcement) -> None:
+        raise ConnectionError("upload failed")
+
+    monkeypatch.setattr(Announcer, "post", refuse)
+    assert await testbot.advance(datetime(2031, 3, 4, 8, 0, tzinfo=UTC)) == ["announce-1"]
+    [note] = [t for t in testbot.texts(testbot.posts("c1")) if "#1" in t and "Scheduled" not in t]
+    assert note == "I couldn't post announcement #1: something went wrong while posting it. The details are in the log."
+    assert rows(testbot.agent) == []
 
 
 async def test_a_channel_of_another_server_is_never_posted_in(testbot: TestBot, clock: FakeClock) -> None:
