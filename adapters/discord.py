@@ -49,10 +49,13 @@ def build_client(settings: DiscordSettings) -> discord.Client:
     intents = discord.Intents.default()
     intents.message_content = True  # prefix commands read the text of messages
     intents.members = True  # member joins, and admin rights of the author
+    # Text the bot posts may quote members (captions, names): it must never ping @everyone,
+    # a role or a member on their behalf.
+    mentions = discord.AllowedMentions.none()
     if settings.shards == 0:
-        return discord.Client(intents=intents)
+        return discord.Client(intents=intents, allowed_mentions=mentions)
     shard_count = None if settings.shards == "auto" else settings.shards
-    return discord.AutoShardedClient(intents=intents, shard_count=shard_count)
+    return discord.AutoShardedClient(intents=intents, shard_count=shard_count, allowed_mentions=mentions)
 
 
 class DiscordAdapter(Adapter):

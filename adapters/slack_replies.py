@@ -63,7 +63,8 @@ class SlackResponder(Responder):
     async def post(self, text: str) -> str:
         """Post ``text``; returns the message's ts."""
         try:
-            response = await self.client.chat_postMessage(channel=self.channel, text=text, thread_ts=self.thread_ts)
+            response = await self.client.chat_postMessage(channel=self.channel, text=plain(text),
+                                                          thread_ts=self.thread_ts)
         except SlackApiError as error:
             if error.response.get("error") in CHANNEL_ERRORS:
                 reason = error.response["error"]
@@ -76,7 +77,7 @@ class SlackResponder(Responder):
         try:
             await self.client.files_upload_v2(channel=self.channel, thread_ts=self.thread_ts, file=str(path),
                                               filename=path.name, title=caption or path.name,
-                                              initial_comment=caption or None)
+                                              initial_comment=plain(caption) or None)
             return True
         except (SlackClientError, aiohttp.ClientError, OSError) as error:
             reason = error.response.get("error") if isinstance(error, SlackApiError) else str(error)
@@ -98,6 +99,12 @@ class SlackResponder(Responder):
             await self.client.reactions_add(channel=self.channel, timestamp=ts, name=emoji)
 
 
+def plain(text: str) -> str:
+    """``text`` shown as typed: what members wrote (a caption, a name) can't become a
+    ``<!channel>`` ping or a link, as Slack's formatting rules ask of app messages."""
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
 class SlackStatus(StatusMessage):
     """A posted message edited in place; the result replaces it."""
 
@@ -106,13 +113,14 @@ class SlackStatus(StatusMessage):
 
     async def update(self, text: str) -> None:
         try:
-            await self.responder.client.chat_update(channel=self.responder.channel, ts=self.ts, text=text)
+            await self.responder.client.chat_update(channel=self.responder.channel, ts=self.ts, text=plain(text))
         except SlackClientError as error:
             log.warning("could not edit a status message in Slack channel %s: %s", self.responder.channel, error)
 
     async def finish(self, reply: Reply | None = None) -> None:
         if isinstance(reply, TextReply):
-            await self.responder.client.chat_update(channel=self.responder.channel, ts=self.ts, text=reply.text)
+            await self.responder.client.chat_update(channel=self.responder.channel, ts=self.ts,
+                                                    text=plain(reply.text))
             return
         if reply is not None:
             await self.responder.send(reply)  # a file can't be put into an existing message: post it, then remove this

@@ -36,6 +36,7 @@ class RenderCache:
             fields = json.loads(meta.read_text(encoding="utf-8"))
             if not video.is_file():
                 return None
+            os.utime(video)  # in use again: housekeeping's age limit counts from now
             return RenderResult(**{**fields, "path": video, "elapsed": 0.0, "cached": True})
         except (OSError, ValueError, TypeError):
             return None

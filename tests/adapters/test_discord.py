@@ -278,3 +278,13 @@ def test_missing_token_is_named() -> None:
 
     assert DiscordAdapter.missing_settings(Secrets(), Config()) == ["MOUTHPIECE_DISCORD_TOKEN"]
     assert DiscordAdapter.missing_settings(Secrets(discord_token="x"), Config()) == []  # type: ignore[arg-type]
+
+
+def test_the_bot_never_pings_anyone_with_what_members_typed() -> None:
+    from adapters.discord import build_client
+    from core.config import DiscordSettings
+
+    for shards in (0, 2):
+        mentions = build_client(DiscordSettings(shards=shards)).allowed_mentions
+        assert mentions is not None
+        assert not (mentions.everyone or mentions.roles or mentions.users or mentions.replied_user)

@@ -128,3 +128,10 @@ async def test_slash_avatar_takes_the_members_latest_clip_in_the_channel(slack_d
     _, content = only_video(delivered)
     check_mp4(content, tmp_path, duration=wav_duration(clip))
     assert fake.called("files.list")[-1]["user"] == MEMBER.id
+
+
+async def test_what_members_typed_never_becomes_a_channel_ping(slack_driver: SlackDriver) -> None:
+    delivered = await slack_driver.send("!talk I like <!channel>", user=MEMBER)  # the persona says it back
+    [video] = [d for d in delivered if d.kind == "video"]
+    assert "<!" not in video.text
+    assert "&lt;!" in video.text

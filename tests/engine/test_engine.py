@@ -2,7 +2,9 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import os
 import threading
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -168,6 +170,16 @@ def test_cache_hit_skips_rendering(make_engine: Callable[..., RenderEngine], fak
     assert fake.calls == ["again"]
     # A restarted engine finds the same file.
     assert RenderEngine(engine.settings, fake, key).submit(req("again")).result().cached
+
+
+def test_a_cache_hit_makes_the_file_young_again(make_engine: Callable[..., RenderEngine]) -> None:
+    """Housekeeping deletes by age: a video just served from the cache must not count as old."""
+    engine = make_engine()
+    path = engine.render(req("kept")).path
+    week_ago = time.time() - 7 * 86400
+    os.utime(path, (week_ago, week_ago))
+    assert engine.render(req("kept")).cached
+    assert path.stat().st_mtime > time.time() - 60
 
 
 def test_identical_requests_share_one_render(make_engine: Callable[..., RenderEngine], fake: FakeRender) -> None:
