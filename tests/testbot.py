@@ -34,6 +34,17 @@ ADMIN = User(id="a1", name="Grace", is_admin=True)
 CHANNEL = Channel(id="c1", server_id="s1", name="general", server_name="Test Server")
 
 
+class FakeClock:
+    """A clock a test moves by hand (``clock.now += timedelta(...)``), for plugins whose
+    ``clock`` is a module attribute the test replaces."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
 class RecordingStatus(StatusMessage):
     def __init__(self, responder: RecordingResponder, text: str) -> None:
         self.responder = responder

@@ -21,19 +21,11 @@ from plugins import announce
 from plugins.announce import Announcement, Announcer, job_id
 from plugins.housekeeping import run_retention
 from tests.media import assert_valid_mp4
-from tests.testbot import ADMIN, MEMBER, TestBot, test_config
+from tests.testbot import ADMIN, MEMBER, FakeClock, TestBot, test_config
 
 #: A Monday, well after the real clock, so the scheduler never fires a job on its own.
 NOW = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)
 SIZE, FPS = 160, 10
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -22,7 +22,7 @@ from tests.fakes.slack_server import FakeSlack
 from tests.fakes.telegram import FakeTelegramAPI, running_telegram
 from tests.media import speech_clip
 from tests.platforms import Delivered, PlatformDriver
-from tests.testbot import ADMIN, MEMBER, advance, test_config
+from tests.testbot import ADMIN, MEMBER, FakeClock, advance, test_config
 
 SIZE, FPS = 128, 10
 #: Well after the real clock, so the running scheduler never fires a job on its own.
@@ -30,14 +30,6 @@ NOW = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)
 RAID_LIMIT = 2
 BOB = User(id="u2", name="Bob")
 CY = User(id="u3", name="Cy")
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture

@@ -18,19 +18,11 @@ from core.events import Channel, MemberJoinEvent, MessageEvent, User
 from core.replies import VideoReply
 from plugins import welcome
 from tests.media import assert_valid_mp4
-from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot, test_config
+from tests.testbot import ADMIN, CHANNEL, MEMBER, FakeClock, TestBot, test_config
 
 NOW = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)
 SIZE, FPS = 160, 10
 RAID_LIMIT = 3
-
-
-class FakeClock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 @pytest.fixture
