@@ -80,7 +80,8 @@ def choose_adapters(agent: Agent) -> list[Adapter]:
         elif state.error:
             log.warning("%s adapter not started: %s", state.name, state.error)
         else:
-            log.info("%s adapter not started: %s is not set", state.name, " and ".join(state.missing))
+            verb = "is" if len(state.missing) == 1 else "are"
+            log.info("%s adapter not started: %s %s not set", state.name, " and ".join(state.missing), verb)
     if not chosen:
         log.info("no platform is configured; running on the console")
         chosen.append(load_adapter(CONSOLE)(agent))

@@ -111,6 +111,8 @@ def test_missing_tokens_are_logged_once_each_without_values(bot_config: Config,
         [adapter] = choose_adapters(agent)
         assert isinstance(adapter, ConsoleAdapter)
         assert caplog.text.count("discord adapter not started: MOUTHPIECE_DISCORD_TOKEN is not set") == 1
+        assert ("slack adapter not started: MOUTHPIECE_SLACK_BOT_TOKEN and MOUTHPIECE_SLACK_APP_TOKEN are not set"
+                in caplog.text)
         assert "running on the console" in caplog.text
 
         caplog.clear()
