@@ -69,10 +69,14 @@ def parse_crontab(words: list[str]) -> tuple[str, list[str]]:
 
 def cron_trigger(crontab: str, zone: str, now: datetime) -> WallClockCronTrigger:
     """A trigger for ``crontab`` in ``zone``; ``CommandError`` says what is wrong with it."""
-    weekday = crontab.split()[-1]
+    day, weekday = crontab.split()[2], crontab.split()[4]
     if _WEEKDAY_NUMBER.search(weekday):
         raise CommandError(f"Write the day of the week as names, e.g. MON or MON-FRI, not {weekday!r}: "
                            "cron dialects disagree on which day a number means.")
+    if day != "*" and weekday != "*":
+        # crontab fires when either field matches, APScheduler only when both do: refuse the ambiguity.
+        raise CommandError(f"Give a day of the month ({day!r}) or a day of the week ({weekday!r}), not both: "
+                           "cron dialects disagree on whether either or both must match.")
     try:
         trigger = WallClockCronTrigger.from_crontab(crontab, timezone=zone)
     except ValueError as error:

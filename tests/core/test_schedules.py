@@ -7,6 +7,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
+from core.commands import CommandError
 from core.schedules import cron_trigger
 
 
@@ -60,3 +61,11 @@ def test_a_daily_schedule_in_the_repeated_hour_is_accepted_just_before_the_clock
     trigger = cron_trigger("30 2 * * *", "Europe/Berlin", datetime(2031, 10, 22, 12, tzinfo=UTC))
     first = trigger.get_next_fire_time(None, datetime(2031, 10, 22, 12, tzinfo=UTC))
     assert first == datetime(2031, 10, 23, 0, 30, tzinfo=UTC)
+
+
+def test_a_day_of_the_month_and_a_weekday_together_are_refused() -> None:
+    now = datetime(2031, 1, 1, tzinfo=UTC)
+    with pytest.raises(CommandError, match="not both"):
+        cron_trigger("0 9 1 * MON", "UTC", now)
+    assert cron_trigger("0 9 1 * *", "UTC", now) is not None
+    assert cron_trigger("0 9 * * MON", "UTC", now) is not None
