@@ -9,9 +9,11 @@ was first and last seen.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import re
 import threading
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -97,6 +99,16 @@ class MemoryStore:
         # summary of one member's talk doesn't hold up anyone else's.
         self._locks: dict[MemoryKey, threading.Lock] = {}
         self._locks_guard = threading.Lock()
+        self._conversations: weakref.WeakValueDictionary[MemoryKey, asyncio.Lock] = weakref.WeakValueDictionary()
+
+    def conversation(self, key: MemoryKey) -> asyncio.Lock:
+        """Held while a member's message is answered, so their next message waits for this
+        exchange to be remembered (replies in order, and a ``!forget me`` not undone by a
+        reply still in the making); gone once nobody holds it."""
+        lock = self._conversations.get(key)
+        if lock is None:
+            lock = self._conversations[key] = asyncio.Lock()
+        return lock
 
     def recall(self, key: MemoryKey) -> PersonaMemory | None:
         return recall(self.storage, key.persona, key.platform, key.scope, key.user_id)

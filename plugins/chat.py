@@ -130,7 +130,9 @@ async def forget(ctx: Context, command: ParsedCommand) -> None:
     if [a.lower() for a in command.args] != ["me"]:
         raise CommandError(f"Say {_p(ctx)}forget me: I can only forget what I remember of you.")
     persona = _persona(ctx, command.options.get("persona"))
-    gone = await asyncio.to_thread(memory_store(ctx.agent).forget, persona.name, ctx.event.platform, ctx.event.user.id)
+    store = memory_store(ctx.agent)
+    async with store.conversation(_memory_key(ctx, persona)):  # after a reply in the making is remembered
+        gone = await asyncio.to_thread(store.forget, persona.name, ctx.event.platform, ctx.event.user.id)
     if not gone.places:
         await ctx.reply(f"{persona.display_name} didn't remember anything about you, so there was nothing to forget.")
         return
@@ -168,9 +170,16 @@ def register_commands(register: Callable[[Command], None]) -> None:
 
 
 async def converse(ctx: Context, persona: Persona, text: str, voice: Attachment | None) -> None:
-    """Listen (voice), think (model or templates), answer on video, then remember the exchange."""
-    event = ctx.event
+    """Listen (voice), think (model or templates), answer on video, then remember the exchange;
+    one message of a member at a time, so each reply knows the one before."""
     store, key = memory_store(ctx.agent), _memory_key(ctx, persona)
+    async with store.conversation(key):
+        await _converse(ctx, persona, text, voice, store, key)
+
+
+async def _converse(ctx: Context, persona: Persona, text: str, voice: Attachment | None,
+                    store: MemoryStore, key: MemoryKey) -> None:
+    event = ctx.event
     exchange: tuple[str, str, list[str]] | None = None  # what was said, answered and learned
     async with ctx.working(f"{persona.display_name} is {'listening' if voice else 'thinking'}…") as status:
         heard = ""

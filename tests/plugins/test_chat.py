@@ -407,3 +407,16 @@ async def test_other_members_are_answered_while_slow_model_replies_run(testbot: 
         [answer] = TestBot.texts(answers)
         assert answer.startswith("Hi Tal") and "No video this time" in answer
     assert replier.inside == talkers
+
+
+async def test_a_member_s_quick_messages_are_answered_and_remembered_in_order(testbot: TestBot) -> None:
+    await asyncio.gather(message(testbot, "I like jazz", mentions_bot=True),
+                         message(testbot, "I like tea too", mentions_bot=True))
+    [memory] = rows(testbot.agent)
+    said = [turn["text"] for turn in memory.turns if turn["role"] == "user"]
+    assert said == ["I like jazz", "I like tea too"]
+
+
+async def test_forget_me_sent_while_a_reply_is_made_is_not_undone_by_it(testbot: TestBot) -> None:
+    await asyncio.gather(message(testbot, "I like jazz", mentions_bot=True), testbot.send("!forget me"))
+    assert rows(testbot.agent) == []
