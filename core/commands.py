@@ -68,7 +68,7 @@ class CommandRegistry:
             words = shlex.split(_APOSTROPHE.sub(r"\\'", text.strip()[len(self.prefix):]))
         except ValueError:
             raise CommandError("I couldn't read that command: a quote is not closed. "
-                               "Close it, e.g. !say \"hello there\".") from None
+                               f"Close it, e.g. {self.prefix}say \"hello there\".") from None
         name, rest = words[0].lower(), words[1:]
         command = self._commands.get(name)
         if command is None:

@@ -33,6 +33,11 @@ class Context:
     _workdir: tempfile.TemporaryDirectory[str] | None = field(default=None, repr=False)
 
     @property
+    def prefix(self) -> str:
+        """The command prefix, for messages that name a command (``f"{ctx.prefix}say"``)."""
+        return self.agent.commands.prefix
+
+    @property
     def is_admin(self) -> bool:
         return self.agent.is_admin(self.event)
 

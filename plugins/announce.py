@@ -332,7 +332,7 @@ async def schedule(ctx: Context, kind: str, words: list[str]) -> None:
     limit = ctx.agent.config.announce.max_scheduled
     if len(announcer.scheduled(ctx.event.platform, ctx.event.channel.server_id)) >= limit:
         raise CommandError(f"This server already has {limit} scheduled announcements, the most it may have. "
-                           "Cancel one first (see !announce list).")
+                           f"Cancel one first (see {ctx.prefix}announce list).")
     row = _draft(ctx, " ".join(rest))
     row.crontab, row.timezone = plan.crontab, zone.key
     await _checked_channel(ctx, row.channel_id)

@@ -29,8 +29,8 @@ async def avatar(ctx: Context, command: ParsedCommand) -> None:
     personas = _choose_personas(ctx, command)
     if not ctx.event.attachments:
         raise CommandError(
-            "Attach a voice clip (wav, mp3, ogg, opus, m4a, flac or webm) to !avatar, "
-            "or use !say TEXT to have the persona read text."
+            f"Attach a voice clip (wav, mp3, ogg, opus, m4a, flac or webm) to {ctx.prefix}avatar, "
+            f"or use {ctx.prefix}say TEXT to have the persona read text."
         )
     async with ctx.working("downloading your clip…") as status:
         clip = await ctx.download(ctx.event.attachments[0])

@@ -46,7 +46,7 @@ async def server(ctx: Context, command: ParsedCommand) -> None:
     action, rest = command.args[0].lower(), command.args[1:]
     handler = ACTIONS.get(action)
     if handler is None:
-        raise CommandError(f"!server has no {action!r}. " + USAGE.replace("!", ctx.agent.commands.prefix))
+        raise CommandError(f"{ctx.prefix}server has no {action!r}. " + USAGE.replace("!", ctx.prefix))
     await handler(ctx, rest)
 
 
@@ -57,21 +57,21 @@ async def show(ctx: Context, _: list[str]) -> None:
 
 
 async def set_persona(ctx: Context, words: list[str]) -> None:
-    name = _one_value(words, "persona", "NAME")
+    name = _one_value(ctx, words, "persona", "NAME")
     persona = ctx.agent.personas.get(name)  # a clear error lists the choices
     store_setting(ctx, "persona", persona.name)
     await ctx.reply(f"{persona.display_name} now speaks for this server.")
 
 
 async def set_timezone(ctx: Context, words: list[str]) -> None:
-    zone = _one_value(words, "timezone", "ZONE")
+    zone = _one_value(ctx, words, "timezone", "ZONE")
     store_setting(ctx, "timezone", zone)
     await ctx.reply(f"This server's time zone is now {zone}. New scheduled announcements use it.")
 
 
 def channel_setter(key: str, what: str) -> Callable[[Context, list[str]], Any]:
     async def set_channel(ctx: Context, words: list[str]) -> None:
-        value = _one_value(words, key.replace("_", "-"), "here|CHANNEL_ID|none")
+        value = _one_value(ctx, words, key.replace("_", "-"), "here|CHANNEL_ID|none")
         if value.lower() in NO_CHANNEL:
             ctx.agent.servers.clear(ctx.event.platform, ctx.event.channel.server_id, key)
             fallback = ctx.agent.server_settings(ctx.event).model_dump()[key]
@@ -99,7 +99,7 @@ async def check_channel(ctx: Context, channel_id: str, what: str) -> None:
 
 
 async def disable(ctx: Context, words: list[str]) -> None:
-    plugin = _known_plugin(ctx, _one_value(words, "disable", "PLUGIN"))
+    plugin = _known_plugin(ctx, _one_value(ctx, words, "disable", "PLUGIN"))
     if plugin in ALWAYS_ON:
         raise CommandError(f"The {plugin} plugin can't be switched off: it holds the server settings and help.")
     disabled = ctx.agent.server_settings(ctx.event).disabled_plugins
@@ -109,7 +109,7 @@ async def disable(ctx: Context, words: list[str]) -> None:
 
 
 async def enable(ctx: Context, words: list[str]) -> None:
-    plugin = _known_plugin(ctx, _one_value(words, "enable", "PLUGIN"))
+    plugin = _known_plugin(ctx, _one_value(ctx, words, "enable", "PLUGIN"))
     disabled = ctx.agent.server_settings(ctx.event).disabled_plugins
     if plugin in disabled:
         store_setting(ctx, "disabled_plugins", [name for name in disabled if name != plugin])
@@ -117,7 +117,7 @@ async def enable(ctx: Context, words: list[str]) -> None:
 
 
 async def reset(ctx: Context, words: list[str]) -> None:
-    name = _one_value(words, "reset", "SETTING").lower()
+    name = _one_value(ctx, words, "reset", "SETTING").lower()
     key = SETTING_NAMES.get(name)
     if key is None:
         raise CommandError(f"There is no setting {name!r}. Settings: {', '.join(SETTING_NAMES)}.")
@@ -160,9 +160,9 @@ def store_setting(ctx: Context, key: str, value: object) -> ServerSettings:
 
 
 
-def _one_value(words: list[str], action: str, placeholder: str) -> str:
+def _one_value(ctx: Context, words: list[str], action: str, placeholder: str) -> str:
     if len(words) != 1:
-        raise CommandError(f"Use it as: !server {action} {placeholder}")
+        raise CommandError(f"Use it as: {ctx.prefix}server {action} {placeholder}")
     return words[0]
 
 

@@ -31,7 +31,8 @@ async def voice(ctx: Context, command: ParsedCommand) -> None:
         await ctx.reply("Your voice sample is deleted." if removed else "You have no voice sample stored.")
         return
     if action:
-        raise CommandError(f"!voice takes a {_LENGTH} voice clip, or 'clear' to delete yours — not {action!r}.")
+        raise CommandError(f"{ctx.prefix}voice takes a {_LENGTH} voice clip, or 'clear' to delete yours — "
+                           f"not {action!r}.")
     missing = ctx.agent.models.missing_for_cloning()
     if not ctx.event.attachments:
         await ctx.reply(await asyncio.to_thread(_status, ctx, missing))
@@ -48,7 +49,7 @@ async def voice(ctx: Context, command: ParsedCommand) -> None:
             await asyncio.to_thread(voices.clear, storage, platform, user_id)
             raise
         await status.finish(TextReply(f"Saved your voice sample ({stored.duration:.1f} s). "
-                                      "Try it: !say --voice mine Hello everyone!"))
+                                      f"Try it: {ctx.prefix}say --voice mine Hello everyone!"))
 
 
 def _embed(ctx: Context, sample: Path) -> None:
@@ -60,10 +61,10 @@ def _embed(ctx: Context, sample: Path) -> None:
 def _status(ctx: Context, missing: list[str]) -> str:
     stored = voices.find(ctx.agent.storage, ctx.event.platform, ctx.event.user.id)
     if stored is None:
-        text = f"You have no voice sample. Attach a {_LENGTH} clip of you speaking to !voice to add one."
+        text = f"You have no voice sample. Attach a {_LENGTH} clip of you speaking to {ctx.prefix}voice to add one."
     else:
         text = (f"Your voice sample: {stored.duration:.1f} s, saved {stored.created_at:%Y-%m-%d}. "
-                "Use it with !say --voice mine TEXT; !voice clear deletes it.")
+                f"Use it with {ctx.prefix}say --voice mine TEXT; {ctx.prefix}voice clear deletes it.")
     return f"{text}\n{voices.setup_hint(missing)}" if missing else text
 
 

@@ -266,7 +266,8 @@ async def test_greeting(ctx: Context, _: list[str]) -> None:
             await status.finish(TextReply(f"Posted a test greeting in {where}."))
         else:
             await status.finish(TextReply("I can't post in the welcome channel, or I'm too busy right now. "
-                                          "Check my permissions there, or pick another with !welcome channel."))
+                                          f"Check my permissions there, or pick another with {ctx.prefix}welcome "
+                                          "channel."))
 
 
 ADMIN_ACTIONS = {"template": set_template, "persona": set_persona,

@@ -11,7 +11,7 @@ from core.agent import Agent
 from core.config import Config
 from core.replies import VideoReply
 from tests.media import assert_valid_mp4, decode_frames, speech_clip, wav_duration, write_wav
-from tests.testbot import TestBot
+from tests.testbot import ADMIN, TestBot
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(200)
 
@@ -132,3 +132,13 @@ async def test_mood_changes_the_face(testbot: TestBot) -> None:
     assert np.abs(first_neutral.astype(int) - first_angry.astype(int)).max() > 100  # the brows moved
     [answer] = testbot.texts(await testbot.send("!say --mood smug Hi"))
     assert "--mood must be one of: neutral, happy, sad, surprised, angry" in answer
+
+
+async def test_messages_name_commands_with_the_configured_prefix(bot_config) -> None:  # type: ignore[no-untyped-def]
+    bot_config.agent.prefix = "?"
+    async with Agent(bot_config) as agent:
+        bot = TestBot(agent)
+        [hint] = bot.texts(await bot.send("?avatar"))
+        assert "to ?avatar" in hint and "?say TEXT" in hint and "!" not in hint
+        [usage] = bot.texts(await bot.send("?server persona", user=ADMIN))
+        assert usage == "Use it as: ?server persona NAME"
