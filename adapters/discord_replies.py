@@ -22,6 +22,7 @@ from core.replies import (
     StatusMessage,
     TextReply,
     VideoReply,
+    split_text,
 )
 from engine.errors import RenderError
 from engine.fit import VideoTooLargeError, fit_to_limit
@@ -47,17 +48,6 @@ class UploadError(RenderError):
 def upload_limit(guild: discord.Guild | None) -> int:
     """The largest file the bot may upload in ``guild`` (its boost level decides), or in a DM."""
     return guild.filesize_limit if guild is not None else discord.utils.DEFAULT_FILE_SIZE_LIMIT_BYTES
-
-
-def split_text(text: str, limit: int = MESSAGE_LIMIT) -> list[str]:
-    """``text`` in pieces Discord accepts, broken at line ends where possible."""
-    pieces: list[str] = []
-    while len(text) > limit:
-        cut = text.rfind("\n", 0, limit)
-        cut = cut if cut > 0 else limit
-        pieces.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    return [*pieces, text] if text or not pieces else pieces
 
 
 @asynccontextmanager
@@ -109,7 +99,7 @@ class ChannelResponder(Responder):
     async def send(self, reply: Reply) -> None:
         match reply:
             case TextReply(text=text):
-                for piece in split_text(text):
+                for piece in split_text(text, MESSAGE_LIMIT):
                     await self.channel.send(piece, **replying_to(self.reference))
             case VideoReply(path=path, caption=caption) | FileReply(path=path, caption=caption):
                 await self._upload_or_explain(path, caption)

@@ -29,6 +29,7 @@ from core.replies import (
     StatusMessage,
     TextReply,
     VideoReply,
+    split_text,
 )
 from engine.encode import probe
 
@@ -78,7 +79,7 @@ class TelegramResponder(Responder):
         return TelegramStatus(self, await self.bot.send_message(text=text, **self._where))
 
     async def send_text(self, text: str) -> Message:
-        chunks = _chunks(text, MessageLimit.MAX_TEXT_LENGTH)
+        chunks = split_text(text, MessageLimit.MAX_TEXT_LENGTH)
         for chunk in chunks[:-1]:
             await self.bot.send_message(text=chunk, **self._where)
         return await self.bot.send_message(text=chunks[-1], **self._where)
@@ -228,14 +229,3 @@ def _caption_and_rest(text: str) -> tuple[str, str]:
     cut = cut if cut > 0 else limit
     return text[:cut].rstrip(), text[cut:].strip()
 
-
-def _chunks(text: str, size: int) -> list[str]:
-    """Split a long text at line breaks where possible, so no message passes Telegram's limit."""
-    chunks: list[str] = []
-    while len(text) > size:
-        cut = text.rfind("\n", 0, size)
-        cut = cut if cut > 0 else size
-        chunks.append(text[:cut])
-        text = text[cut:].lstrip("\n")
-    chunks.append(text)
-    return chunks

@@ -50,6 +50,18 @@ class PollTally:
     counts: dict[str, int]
 
 
+def split_text(text: str, limit: int) -> list[str]:
+    """``text`` in pieces of at most ``limit`` characters, broken at line ends where possible,
+    for platforms that cap the length of one message."""
+    pieces: list[str] = []
+    while len(text) > limit:
+        cut = text.rfind("\n", 0, limit)
+        cut = cut if cut > 0 else limit
+        pieces.append(text[:cut])
+        text = text[cut:].lstrip("\n")
+    return [*pieces, text] if text or not pieces else pieces
+
+
 Reply = TextReply | VideoReply | FileReply | PollReply | PollTally
 
 
