@@ -125,7 +125,7 @@ def detect_faces(rgb: np.ndarray) -> list[Detection]:
 
 
 def _decode(raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray, size: int, side: float) -> list[Detection]:
-    scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -100, 100)))
+    scores = 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -100, 100)))
     detections = []
     for i in np.flatnonzero(scores >= DETECTION_THRESHOLD):
         r = raw[i] / size
