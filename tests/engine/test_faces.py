@@ -21,6 +21,7 @@ from engine.engine import CancelToken
 from engine.errors import FaceInputError, InputError
 from engine.face.media import open_picture
 from engine.face.photo import PhotoRenderer
+from engine.face.prepare import find_face
 from engine.face.video import VideoRenderer, template_index
 from engine.pipeline import Pipeline, Plan
 from engine.settings import EngineSettings
@@ -278,3 +279,13 @@ def _mouth_box(renderer: PhotoRenderer) -> tuple[int, int, int, int]:
 
 def _slices(box: tuple[int, int, int, int]) -> tuple[slice, slice]:
     return slice(box[0], box[2]), slice(box[1], box[3])
+
+
+def test_a_small_face_in_a_large_photo_is_found(tmp_path: Path) -> None:
+    """An 88-pixel face in a 12-megapixel picture: too small for one look, found tile by tile."""
+    big = np.full((3000, 4000, 3), 200, np.uint8)
+    big[2100:2520, 2900:3320] = np.asarray(Image.fromarray(astronaut()).resize((420, 420)))
+    path = save_picture(tmp_path / "group.jpg", big)
+    face = find_face(open_picture(path), path.name)
+    centre = face.points.mean(axis=0)
+    assert 2900 + 120 < centre[0] < 2900 + 300 and 2100 + 30 < centre[1] < 2100 + 200
