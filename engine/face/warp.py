@@ -13,7 +13,7 @@ teeth (lower ones for wide shapes), tongue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -41,6 +41,11 @@ class MouthPose:
     lower_teeth: float = 0.0
     tongue: float = 0.0  # tongue height above the lower lip, as a share of the opening
     press: float = 0.0  # lips pressed thin (m, b, p)
+
+    def towards(self, other: MouthPose, share: float) -> MouthPose:
+        """The pose ``share`` of the way to ``other``: a mouth moving between two shapes."""
+        return MouthPose(*(getattr(self, f.name) * (1 - share) + getattr(other, f.name) * share
+                           for f in fields(self)))
 
 
 VISEMES: dict[Viseme, MouthPose] = {
@@ -175,9 +180,9 @@ class FaceRig:
 
     # -- the mouth ------------------------------------------------------------------------
 
-    def mouth(self, viseme: Viseme, expression: Expression = Expression.NEUTRAL) -> np.ndarray:
-        """The mouth region (``mouth_box``) with the lower face in ``viseme``'s shape."""
-        pose, mood = VISEMES[viseme], MOODS[expression]
+    def mouth(self, viseme: Viseme | MouthPose, expression: Expression = Expression.NEUTRAL) -> np.ndarray:
+        """The mouth region (``mouth_box``) with the lower face in ``viseme``'s shape (or a pose)."""
+        pose, mood = VISEMES[viseme] if isinstance(viseme, Viseme) else viseme, MOODS[expression]
         top, left, bottom, right = self.mouth_box
         ys, xs = np.mgrid[top:bottom, left:right].astype(np.float32)
         m = self.mouth_frame
