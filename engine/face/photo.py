@@ -2,8 +2,9 @@
 
 The portrait is cut around the face with a margin on every side, so head motion (sway,
 nod) is a window moving over it and never shows an empty border. The mouth and the eyes
-are patches over that window: each mouth shape, blink state and mood is warped from the
-photo once (``engine.face.warp``) and cached, so a frame is a window copy plus two patches.
+are patches over that window: each mouth shape (and each step between two), blink state and
+mood is warped from the photo once (``engine.face.warp``) and cached, so a frame is a window
+copy plus two patches.
 """
 
 from __future__ import annotations
@@ -19,7 +20,7 @@ from engine import yuv
 from engine.face.landmarks import Landmarks
 from engine.face.media import open_picture
 from engine.face.prepare import find_face, frame_photo
-from engine.face.warp import FaceRig
+from engine.face.warp import VISEMES, FaceRig
 from engine.motion import head_amplitude
 from engine.renderer import Clip
 from engine.types import Expression, MotionFrame, Viseme
@@ -99,12 +100,9 @@ class PhotoRenderer:
             _, step, expression = key
             return self.rig.eyes(step / EYE_STEPS, _expression(expression))  # type: ignore[operator]
         _, mouth, target, step, expression = key
-        a = self.rig.mouth(_viseme(mouth), _expression(expression))
-        if step == 0:
-            return a
-        b = self.rig.mouth(_viseme(target), _expression(expression))
-        t = step / BLEND_STEPS  # type: ignore[operator]
-        return np.round(a * (1 - t) + b * t).astype(np.uint8)
+        # Part way between two shapes is a pose of its own (a cross-fade would show two mouths).
+        pose = VISEMES[_viseme(mouth)].towards(VISEMES[_viseme(target)], step / BLEND_STEPS)  # type: ignore[operator]
+        return self.rig.mouth(pose, _expression(expression))
 
 
 def margin(width: int, height: int) -> int:

@@ -189,13 +189,21 @@ class FaceRig:
         s, t = m.local(xs, ys)
         upper_to, lower_to = self._lip_targets(pose, mood)
         below = t > (np.interp(s, *upper_to) + np.interp(s, *lower_to)) / 2
-        # Backward warp: find where each output pixel came from by fixed-point iteration.
-        qs, qt = s.copy(), t.copy()
-        taper = _taper(s.shape)  # nothing moves at the patch's edges: no seam with the still face
-        for _ in range(2):
-            ds, dt = self._mouth_shift(qs, qt, below, pose, mood)
-            qs, qt = s - ds * taper, t - dt * taper
-        sx, sy = m.pixels(qs, qt)
+        # Backward warp: where each output pixel came from, by fixed-point iteration. Each side of
+        # the lips moves smoothly, so its field is found on a coarse grid and interpolated; each
+        # pixel then takes its own side's.
+        rows, cols = _grid(bottom - top), _grid(right - left)
+        cs, ct = s[np.ix_(rows, cols)], t[np.ix_(rows, cols)]
+        taper = _taper(s.shape)[np.ix_(rows, cols)]  # nothing moves at the patch's edges: no seam
+        fields = []
+        for side in (False, True):
+            qs, qt = cs, ct
+            for _ in range(2):
+                ds, dt = self._mouth_shift(qs, qt, np.full(cs.shape, side), pose, mood)
+                qs, qt = cs - ds * taper, ct - dt * taper
+            fields.append((_upsample(qs - cs, rows, cols), _upsample(qt - ct, rows, cols)))
+        (us, ut), (ls, lt) = fields
+        sx, sy = m.pixels(s + np.where(below, ls, us), t + np.where(below, lt, ut))
         patch = _sample(self.portrait, sx, sy)
         self._draw_crease(patch, upper_to, lower_to, (top, left))
         self._draw_opening(patch, s, t, upper_to, lower_to, pose, (top, left))
@@ -332,6 +340,26 @@ class FaceRig:
         return _sample(self.portrait, sx, sy)
 
 
+def _grid(n: int, step: int = 4) -> np.ndarray:
+    """Every ``step``-th index of ``n``, and the last."""
+    return np.unique(np.append(np.arange(0, n, step), n - 1))
+
+
+def _upsample(coarse: np.ndarray, rows: np.ndarray, cols: np.ndarray) -> np.ndarray:
+    """Bilinear interpolation of values on the grid ``rows`` × ``cols`` to every pixel."""
+    def along(values: np.ndarray, at: np.ndarray, axis: int) -> np.ndarray:
+        full = np.arange(at[-1] + 1)
+        hi = np.clip(np.searchsorted(at, full), 1, len(at) - 1)
+        lo = hi - 1
+        share = ((full - at[lo]) / (at[hi] - at[lo])).astype(np.float32)
+        shape = [1, 1]
+        shape[axis] = -1
+        return (np.take(values, lo, axis=axis) * (1 - share.reshape(shape))
+                + np.take(values, hi, axis=axis) * share.reshape(shape))
+
+    return along(along(coarse, rows, 0), cols, 1).astype(np.float32)
+
+
 def _taper(shape: tuple[int, ...], share: float = 0.12) -> np.ndarray:
     """1 inside, falling smoothly to 0 at the edges of an array of ``shape`` over ``share`` of its size."""
     ramps = [_smoothstep(np.minimum(np.arange(n), np.arange(n)[::-1]) / max(share * n, 1.0)) for n in shape[:2]]
@@ -344,13 +372,15 @@ def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     xs = np.clip(xs, 0, w - 1.001)
     ys = np.clip(ys, 0, h - 1.001)
     left, top = int(xs.min()), int(ys.min())
-    img = image[top : int(ys.max()) + 2, left : int(xs.max()) + 2].astype(np.float32)  # only what is read
-    xs, ys = xs - left, ys - top
-    x0, y0 = xs.astype(np.int32), ys.astype(np.int32)
-    fx, fy = (xs - x0)[..., None], (ys - y0)[..., None]
-    top_row = img[y0, x0] * (1 - fx) + img[y0, x0 + 1] * fx
-    bottom_row = img[y0 + 1, x0] * (1 - fx) + img[y0 + 1, x0 + 1] * fx
-    return np.clip(top_row * (1 - fy) + bottom_row * fy + 0.5, 0, 255).astype(np.uint8)
+    region = np.ascontiguousarray(image[top : int(ys.max()) + 2, left : int(xs.max()) + 2])  # only what is read
+    stride = region.shape[1]
+    flat = region.reshape(-1, 3)
+    x0, y0 = (xs - left).astype(np.int32), (ys - top).astype(np.int32)
+    fx, fy = (xs - left - x0)[..., None], (ys - top - y0)[..., None]
+    corner = y0 * stride + x0
+    upper = flat[corner] * (1 - fx) + flat[corner + 1] * fx  # gathered as bytes, mixed as floats
+    lower = flat[corner + stride] * (1 - fx) + flat[corner + stride + 1] * fx
+    return np.clip(upper * (1 - fy) + lower * fy + 0.5, 0, 255).astype(np.uint8)
 
 
 def _polygon_mask(shape: tuple[int, int], points: np.ndarray, supersample: int = 4) -> np.ndarray:

@@ -288,3 +288,20 @@ def test_a_small_face_in_a_large_photo_is_found(tmp_path: Path) -> None:
     face = find_face(open_picture(path), path.name)
     centre = face.points.mean(axis=0)
     assert 2900 + 120 < centre[0] < 2900 + 300 and 2100 + 30 < centre[1] < 2100 + 200
+
+
+def test_of_several_faces_the_largest_is_animated(tmp_path: Path) -> None:
+    group = np.full((520, 900, 3), 235, np.uint8)
+    group[4:516, 380:892] = astronaut()
+    group[150:406, 20:276] = np.asarray(Image.fromarray(astronaut()).resize((256, 256)))
+    face = find_face(group, "group.png")
+    assert face.points[:, 0].min() > 380
+
+
+def test_an_unknown_renderer_is_named_when_a_persona_is_skipped(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "holo"
+    folder.mkdir()
+    (folder / "persona.toml").write_text('display_name = "Holo"\nstyle = "x"\nrenderer = "hologram"\n')
+    assert "holo" not in PersonaRegistry(user_dirs=[tmp_path])
+    assert "no renderer called 'hologram'; available: photo, sprite, video" in caplog.text
