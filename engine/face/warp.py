@@ -78,6 +78,7 @@ MOODS: dict[Expression, Mood] = {
 }
 
 Box = tuple[int, int, int, int]  # top, left, bottom, right
+LASHES = 0.22  # half-eye widths above the upper lid's line that its lashes cover
 
 
 class _Frame:
@@ -212,21 +213,8 @@ class FaceRig:
     def _draw_crease(self, patch: np.ndarray, upper_to: tuple[np.ndarray, np.ndarray],
                      lower_to: tuple[np.ndarray, np.ndarray], offset: tuple[int, int]) -> None:
         """The soft dark line where closed lips meet (it also hides the seam of the two warps)."""
-        m = self.mouth_frame
-        s = upper_to[0]
-        middle = (upper_to[1] + np.interp(s, *lower_to)) / 2
-        half = max(0.6 / m.unit, 0.025)  # about a pixel and a bit wide
-        fade = np.sqrt(np.clip(1 - (s / max(float(np.abs(s).max()), 1e-3)) ** 2, 0, 1))  # thin at the corners
-        ring = np.stack(m.pixels(np.concatenate([s, s[::-1]]),
-                                 np.concatenate([middle - half * fade, (middle + half * fade)[::-1]])), -1)
-        ring -= (offset[1], offset[0])
-        lo = np.maximum(np.floor(ring.min(axis=0)).astype(int) - 1, 0)
-        hi = np.minimum(np.ceil(ring.max(axis=0)).astype(int) + 2, (patch.shape[1], patch.shape[0]))
-        if (hi <= lo).any():
-            return
-        box = np.s_[lo[1]:hi[1], lo[0]:hi[0]]
-        alpha = 0.75 * _polygon_mask((hi[1] - lo[1], hi[0] - lo[0]), ring - lo)[..., None]
-        patch[box] = np.clip(patch[box] * (1 - alpha) + self.lip_colour * 0.45 * alpha, 0, 255).round().astype(np.uint8)
+        middle = (upper_to[1] + np.interp(upper_to[0], *lower_to)) / 2
+        _draw_line(patch, self.mouth_frame, upper_to[0], middle, offset, self.lip_colour * 0.45, 0.75)
 
     def _mouth_shift(self, s: np.ndarray, t: np.ndarray, below: np.ndarray, pose: MouthPose,
                      mood: Mood) -> tuple[np.ndarray, np.ndarray]:
@@ -324,10 +312,13 @@ class FaceRig:
             shift = np.zeros_like(t)
             if closed > 0:
                 lower, upper = lo(s), up(s)
-                opening = np.maximum(lower - upper, 0) * (np.abs(s) < 1)
+                inside = np.clip(1 - s * s, 0, 1)
+                # The upper lid comes down to the lower one; a little more is pulled in from above
+                # the lid, so its lashes don't smear over the closed eye (a lash line is drawn instead).
+                opening = (np.maximum(lower - upper, 0) + LASHES * inside) * (np.abs(s) < 1)
                 lid_top = upper - 1.0
                 w = np.clip((t - lid_top) / np.maximum(lower - lid_top, 1e-3), 0, 1) * (t <= lower)
-                shift += closed * opening * w  # the upper lid comes down to the lower one
+                shift += closed * opening * w
             bs, bt = (v[0] for v in f.local(np.array([brow[0]]), np.array([brow[1]])))
             # Which way is the nose: the inner corner is the second for the right eye, the first for the left.
             inward = (s - bs) * (1 if index == 0 else -1)
@@ -337,7 +328,30 @@ class FaceRig:
             px, py = f.pixels(s, source_t)
             moved = shift != 0
             sx, sy = np.where(moved, px, sx), np.where(moved, py, sy)
-        return _sample(self.portrait, sx, sy)
+        patch = _sample(self.portrait, sx, sy)
+        if closed >= 0.5:  # the lid's edge, with its lashes, where it now is
+            for f, up, lo, _ in self.eye_curves:
+                edge = np.linspace(-0.95, 0.95, 25, dtype=np.float32)
+                at = up(edge) + (lo(edge) - up(edge)) * closed
+                _draw_line(patch, f, edge, at, (top, left), self.skin_colour * 0.3, 0.8 * closed, thick=0.9)
+        return patch
+
+
+def _draw_line(patch: np.ndarray, frame: _Frame, s: np.ndarray, t: np.ndarray, offset: tuple[int, int],
+               colour: np.ndarray, opacity: float, thick: float = 0.6) -> None:
+    """A soft line through (s, t) of ``frame``, ``thick`` pixels either side of it, thinning at its ends."""
+    half = max(thick / frame.unit, 0.025)
+    fade = np.sqrt(np.clip(1 - (s / max(float(np.abs(s).max()), 1e-3)) ** 2, 0, 1))
+    ring = np.stack(frame.pixels(np.concatenate([s, s[::-1]]),
+                                 np.concatenate([t - half * fade, (t + half * fade)[::-1]])), -1)
+    ring -= (offset[1], offset[0])
+    lo = np.maximum(np.floor(ring.min(axis=0)).astype(int) - 1, 0)
+    hi = np.minimum(np.ceil(ring.max(axis=0)).astype(int) + 2, (patch.shape[1], patch.shape[0]))
+    if (hi <= lo).any():
+        return
+    box = np.s_[lo[1]:hi[1], lo[0]:hi[0]]
+    alpha = opacity * _polygon_mask((hi[1] - lo[1], hi[0] - lo[0]), ring - lo)[..., None]
+    patch[box] = np.clip(patch[box] * (1 - alpha) + colour * alpha, 0, 255).round().astype(np.uint8)
 
 
 def _grid(n: int, step: int = 4) -> np.ndarray:
