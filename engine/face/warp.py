@@ -295,6 +295,7 @@ class FaceRig:
             inward = (t - top_line) if at_top else (bottom_line - t)
             on = _smoothstep((band - inward) * m.unit + 0.5)
             tone = (0.8 + 0.2 * np.clip(1 - inward / np.maximum(band, 1e-3), 0, 1)) * shade  # shadowed at the tips
+            tone = tone * _tooth_gaps(s, m.unit)
             colour = colour * (1 - on[..., None]) + (teeth * tone[..., None]) * on[..., None]
         a = alpha[..., None]
         patch[box] = np.clip(patch[box] * (1 - a) + colour * a, 0, 255).round().astype(np.uint8)
@@ -352,6 +353,15 @@ def _draw_line(patch: np.ndarray, frame: _Frame, s: np.ndarray, t: np.ndarray, o
     box = np.s_[lo[1]:hi[1], lo[0]:hi[0]]
     alpha = opacity * _polygon_mask((hi[1] - lo[1], hi[0] - lo[0]), ring - lo)[..., None]
     patch[box] = np.clip(patch[box] * (1 - alpha) + colour * alpha, 0, 255).round().astype(np.uint8)
+
+
+def _tooth_gaps(s: np.ndarray, unit: float, width: float = 0.32) -> np.ndarray:
+    """1 on a tooth, a little darker in the narrow gaps between teeth (the middle one at the centre),
+    the teeth narrowing towards the corners as the dental arch turns away."""
+    arch = np.sin(np.clip(s, -1, 1) * np.pi / 2) * 2 / np.pi  # where a tooth at s sits, foreshortened
+    phase = np.abs(arch) / width
+    distance = np.abs(phase - np.round(phase)) * width * unit  # pixels to the nearest gap
+    return (1.0 - 0.22 * np.exp(-(distance / 0.8) ** 2)).astype(np.float32)
 
 
 def _grid(n: int, step: int = 4) -> np.ndarray:
