@@ -48,6 +48,7 @@ class PhotoRenderer:
         self._canvases: dict[int, yuv.Planes] = {0: yuv.Planes.of(portrait)}
         self._patches: OrderedDict[tuple[object, ...], tuple[yuv.Planes, tuple[int, int]]] = OrderedDict()
         self._patch_bytes = 0
+        self._warped: dict[tuple[object, ...], np.ndarray] = {}  # a few hundred small RGB patches at most
         self._lock = threading.Lock()
         for viseme in Viseme:  # every mouth shape and blink state of the neutral, upright face, ready
             self._patch(("mouth", viseme, viseme, 0, Expression.NEUTRAL), 0)
@@ -109,13 +110,22 @@ class PhotoRenderer:
                 self._patches.move_to_end(cache_key)
                 return found
         box = self.rig.eyes_box if key[0] == "eyes" else self.rig.mouth_box
-        rgb = self._compose(key)
+        rgb = self._upright(key)
         if level:  # the portrait with the patch in place, turned, over the box the turned patch covers
-            portrait = self.rig.portrait.copy()
-            portrait[box[0]:box[2], box[1]:box[3]] = rgb
-            box = _turned_box(box, level * TILT_STEP, portrait.shape)
-            rgb = _turn(portrait, level * TILT_STEP, box)
-        made = yuv.Planes.of(rgb, inset=1), (box[0], box[1])
+            shape = self.rig.portrait.shape
+            turned = _turned_box(box, level * TILT_STEP, shape)
+            # Only the part of the portrait the turned box reads from is copied.
+            reach = 2 + _turn_reach(box[3] - box[1], box[2] - box[0], TILT_DEGREES) + max(shape) // 50
+            top, left = max(min(box[0], turned[0]) - reach, 0), max(min(box[1], turned[1]) - reach, 0)
+            bottom = min(max(box[2], turned[2]) + reach, shape[0])
+            right = min(max(box[3], turned[3]) + reach, shape[1])
+            part = self.rig.portrait[top:bottom, left:right].copy()
+            part[box[0] - top : box[2] - top, box[1] - left : box[3] - left] = rgb
+            rgb = _turn(part, level * TILT_STEP, turned, origin=(top, left), centre=(shape[0] / 2, shape[1] / 2))
+            box = turned
+        # Rows for a frame edge only where the head's motion can take the patch to one.
+        edges = box[0] - 2 * self.pad < 3 or box[2] > self.height - 3
+        made = yuv.Planes.of(rgb, inset=1, edges=edges), (box[0], box[1])
         with self._lock:
             if cache_key not in self._patches:
                 self._patches[cache_key] = made
@@ -123,6 +133,16 @@ class PhotoRenderer:
             while self._patch_bytes > CACHE_BYTES and len(self._patches) > 2:
                 self._patch_bytes -= self._patches.popitem(last=False)[1][0].nbytes
         return made
+
+    def _upright(self, key: tuple[object, ...]) -> np.ndarray:
+        """A state's warped RGB, upright: made once, whatever tilts it is then drawn at."""
+        with self._lock:
+            found = self._warped.get(key)
+        if found is None:
+            found = self._compose(key)
+            with self._lock:
+                self._warped[key] = found
+        return found
 
     def _compose(self, key: tuple[object, ...]) -> np.ndarray:
         if key[0] == "eyes":
@@ -144,16 +164,18 @@ def _turn_reach(width: int, height: int, degrees: float) -> int:
     return math.ceil(math.hypot(width, height) / 2 * math.sin(math.radians(degrees)) + 1) if degrees else 0
 
 
-def _turn(picture: np.ndarray, degrees: float, box: Box) -> np.ndarray:
-    """``box`` (top, left, bottom, right) of ``picture`` turned by ``degrees`` clockwise about its centre."""
-    cy, cx = picture.shape[0] / 2, picture.shape[1] / 2
+def _turn(picture: np.ndarray, degrees: float, box: Box, origin: tuple[int, int] = (0, 0),
+          centre: tuple[float, float] | None = None) -> np.ndarray:
+    """``box`` (top, left, bottom, right) of a picture turned by ``degrees`` clockwise about ``centre``
+    (y, x; default its middle). ``picture`` may be a part of it, whose top-left is at ``origin``."""
+    cy, cx = centre if centre is not None else (picture.shape[0] / 2, picture.shape[1] / 2)
     a = math.radians(degrees)
     cos, sin = math.cos(a), math.sin(a)
     top, left, bottom, right = box
     # Output pixel (u, v) is the box's (left + u, top + v), which shows the picture at that point
     # turned back by the angle about the centre.
     x0, y0 = left - cx, top - cy
-    coefficients = (cos, sin, cx + cos * x0 + sin * y0, -sin, cos, cy - sin * x0 + cos * y0)
+    coefficients = (cos, sin, cx + cos * x0 + sin * y0 - origin[1], -sin, cos, cy - sin * x0 + cos * y0 - origin[0])
     turned = Image.fromarray(picture).transform((right - left, bottom - top), Image.Transform.AFFINE, coefficients,
                                                 Image.Resampling.BILINEAR)
     return np.ascontiguousarray(np.asarray(turned, np.uint8))
