@@ -89,11 +89,21 @@ def upgrade(engine: Engine, extra: Iterable[Path] = (), *, where: str = "",
         return []
     if backup is not None and tables and any(touches_existing_tables(rev) for rev in todo):
         backup(todo[-1].revision)
-    with engine.begin() as connection:
-        if connection.dialect.name == "postgresql":
+    with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # pysqlite runs DDL outside any transaction: one of our own makes a failed revision leave
+            # nothing behind, and IMMEDIATE keeps a second process from migrating at the same time
+            connection.execution_options(isolation_level="AUTOCOMMIT")
+            connection.exec_driver_sql("BEGIN IMMEDIATE")
+        else:
             connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
-        check_known(script, current(connection), where)  # another process may have moved on meanwhile
-        _run(connection, script)
+        try:
+            check_known(script, current(connection), where)  # another process may have moved on meanwhile
+            _run(connection, script)
+            connection.commit()
+        except BaseException:
+            connection.rollback()
+            raise
     applied = [rev.revision for rev in todo]
     log.info("database %s upgraded: %s", where, ", ".join(applied))
     return applied

@@ -65,7 +65,9 @@ class Storage:
         self.engine = open_engine(self.url)
         _import_table_modules()
         try:
-            migrate.upgrade(self.engine, migrations, where=self.description, backup=self._backup_before)
+            #: the revisions this opening applied
+            self.applied = migrate.upgrade(self.engine, migrations, where=self.description,
+                                           backup=self._backup_before)
             migrate.check_tables(self.engine, SQLModel.metadata)
         except BaseException:
             self.engine.dispose()

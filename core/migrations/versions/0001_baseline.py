@@ -31,7 +31,7 @@ def _text(name: str, *, index: bool = False, nullable: bool = False) -> sa.Colum
 
 
 def _when(name: str, *, index: bool = False, nullable: bool = False) -> sa.Column:
-    return sa.Column(name, sa.DateTime(), nullable=nullable, index=index)
+    return sa.Column(name, sa.DateTime(timezone=True), nullable=nullable, index=index)
 
 
 TABLES = [
