@@ -13,8 +13,8 @@ from core.commands import Command, CommandError, CommandRegistry
 from core.config import Config, Secrets, ServerSettings
 from core.context import Context
 from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
-from core.limits import Limits
 from core.leader import Leadership
+from core.limits import Limits
 from core.plugins import await_all, build_plugin_manager, migration_folders
 from core.polls import Polls
 from core.replies import PollTally, Responder

@@ -174,17 +174,17 @@ def _save_entry(storage: Storage, contest_id: int, user: User,
     with storage.session() as session:
         entry = session.exec(select(ContestEntry).where(
             ContestEntry.contest_id == contest_id, ContestEntry.user_id == user.id)).first()
-        replaced = entry.option if entry else None
+        new = entry is None
         if entry is None:
             entry = ContestEntry(contest_id=contest_id, user_id=user.id, user_name=user.name, videos_json="[]")
-        else:
-            entry.revision += 1
+        else:  # counted by the database, so two replacements at once get two revisions
+            entry.revision = ContestEntry.revision + 1
         entry.user_name = user.name
         entry.videos_json = json.dumps([asdict(v) for v in videos])
         session.add(entry)
         session.commit()
         session.refresh(entry)
-        return entry, replaced
+        return entry, None if new else f"{entry.id}.{entry.revision - 1}"
 
 
 def standings(polls: Polls, contest: Contest, contest_entries: list[ContestEntry]) -> list[Standing]:

@@ -1,4 +1,4 @@
-"""Votes are counted once per member per poll, survive a restart, and are shown as a tally (on SQLite and PostgreSQL)."""
+"""Votes are counted once per member per poll, survive a restart and are shown as a tally (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 

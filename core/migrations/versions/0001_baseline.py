@@ -21,7 +21,7 @@ _meta = sa.MetaData()
 
 
 def _table(name: str, *columns: sa.Column, uniques: tuple[tuple[str, ...], ...] = (),
-           extra: tuple[sa.SchemaItem, ...] = ()) -> sa.Table:
+           extra: tuple[sa.schema.SchemaItem, ...] = ()) -> sa.Table:
     return sa.Table(name, _meta, sa.Column("id", sa.Integer(), primary_key=True), *columns,
                     *(sa.UniqueConstraint(*u) for u in uniques), *extra)
 
