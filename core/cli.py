@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
-from core.cli_db import db_app
+from core.cli_db import database_errors, db_app
 
 if TYPE_CHECKING:
     from core.agent import Agent
@@ -58,7 +58,8 @@ def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
     level = logging.getLevelName(config.agent.log_level.upper())
     logging.basicConfig(level=level if serving else max(level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Agent(config, Secrets.from_env())
+    with database_errors():  # a database too new, unreachable or not upgradable: one clear line
+        return Agent(config, Secrets.from_env())
 
 
 def _render(agent: Agent, request: RenderRequest, output: Path | None) -> RenderResult:

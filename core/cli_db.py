@@ -44,7 +44,7 @@ def _migration_folders(config: Config) -> list[Path]:
 
 
 @contextmanager
-def _database_errors() -> Iterator[None]:
+def database_errors() -> Iterator[None]:
     """What can go wrong with the database, as one line for the operator (never the password)."""
     from sqlalchemy.exc import SQLAlchemyError
 
@@ -71,7 +71,7 @@ def _exists(config: Config) -> bool:
 def _engine(config: Config) -> Iterator[Engine]:
     from core.database import database_url, open_engine
 
-    with _database_errors():
+    with database_errors():
         if not _exists(config):
             raise _fail(f"there is no database at {config.agent.database} yet: 'mouthpiece db upgrade' makes one")
         url = database_url(config.agent.database)
@@ -88,7 +88,7 @@ def upgrade(config: ConfigOption = None) -> None:
     from core.storage import Storage
 
     settings = _config(config)
-    with _database_errors():
+    with database_errors():
         storage = Storage(settings.agent.database, migrations=_migration_folders(settings),
                           data_dir=settings.agent.data_dir)
     storage.close()
@@ -103,7 +103,7 @@ def current(config: ConfigOption = None) -> None:
 
     settings = _config(config)
     script = migrate.scripts(_migration_folders(settings))
-    with _engine(settings) as engine, _database_errors(), engine.connect() as connection:
+    with _engine(settings) as engine, database_errors(), engine.connect() as connection:
         heads = migrate.current(connection)
         migrate.check_known(script, heads, "")
     waiting = migrate.pending(script, heads)
@@ -120,7 +120,7 @@ def history(config: ConfigOption = None) -> None:
     script = migrate.scripts(_migration_folders(settings))
     applied: set[str] = set()
     if _exists(settings):  # without a database the history is still worth showing
-        with _engine(settings) as engine, _database_errors(), engine.connect() as connection:
+        with _engine(settings) as engine, database_errors(), engine.connect() as connection:
             heads = migrate.current(connection)
             migrate.check_known(script, heads, "")
             applied = {rev.revision for head in heads for rev in script.iterate_revisions(head, "base")}
@@ -140,6 +140,6 @@ def backup(path: Annotated[Path, typer.Argument(help="the file to write (it must
     settings = _config(config)
     if path.exists():
         raise _fail(f"{path} exists already; name a new file")
-    with _database_errors():
+    with database_errors():
         made = backups.backup(database_url(settings.agent.database), path)
     typer.echo(f"backed up to {made}")

@@ -64,13 +64,15 @@ def test_commands_on_a_missing_sqlite_file_say_so(tmp_path: Path) -> None:
     assert not (tmp_path / "none.db").exists()
 
 
-def test_a_newer_database_is_refused_by_upgrade(tmp_path: Path) -> None:
+def test_a_newer_database_is_refused_by_upgrade_and_at_start(tmp_path: Path) -> None:
     path = tmp_path / "state.db"
     Storage(path).close()
     with sqlite3.connect(path) as database:
         database.execute("UPDATE alembic_version SET version_num = '0099'")
     code, out = db("upgrade", "-c", str(config_file(tmp_path, path)))
     assert code == 1 and "error: The database" in out and "Nothing was changed" in out and "Traceback" not in out
+    started = runner.invoke(app, ["personas", "-c", str(config_file(tmp_path, path))])  # any command starting the agent
+    assert started.exit_code == 1 and "which this version of Mouthpiece doesn't know" in started.output
 
 
 def test_postgres_password_from_the_environment_never_shown(postgres_server: PostgresServer, postgres_url: str,
