@@ -63,9 +63,12 @@ def open_engine(url: URL) -> Engine:
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # pre_ping: a connection the server closed (restart, failover) is replaced instead of failing a request
-    # timezone UTC: the naive timestamps stored are UTC, whatever the server's own zone
-    return create_engine(url, pool_pre_ping=True, hide_parameters=True,
-                         connect_args={"options": "-c timezone=UTC"})
+    try:
+        # timezone UTC: timestamps come back in UTC, whatever the server's own zone
+        return create_engine(url, pool_pre_ping=True, hide_parameters=True,
+                             connect_args={"options": "-c timezone=UTC"})
+    except ImportError:
+        raise DatabaseSettingError("PostgreSQL needs the psycopg driver: pip install 'mouthpiece[postgres]'") from None
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

@@ -118,6 +118,19 @@ async def test_postgres_a_scheduled_announcement_is_posted_once_and_taken_over_w
         assert len(lines(posts)) == 1 and Announcer(agent).get(second) is None
 
 
+async def test_postgres_a_leader_that_stops_hands_the_schedule_over(tmp_path: Path, postgres_url: str) -> None:
+    first = Agent(shared_config(tmp_path / "first", postgres_url))
+    second = Agent(shared_config(tmp_path / "second", postgres_url))
+    await first.start()
+    await second.start()
+    assert first.leadership.held and not second.leadership.held
+    await first.stop()
+    try:
+        await eventually(lambda: second.leadership.held, "the second process to take over")
+    finally:
+        await second.stop()
+
+
 def at_once(count: int, work: Callable[[int], Any]) -> list[Any]:
     """Run ``work(0..count-1)`` on as many threads, released together."""
     gate = threading.Barrier(count)
