@@ -83,14 +83,16 @@ def _engine(config: Config) -> Iterator[Engine]:
 
 
 @db_app.command()
-def upgrade(config: ConfigOption = None) -> None:
+def upgrade(config: ConfigOption = None, no_backup: Annotated[bool, typer.Option(
+        "--no-backup", help="don't back up first (you made your own backup, e.g. without pg_dump here)")] = False,
+            ) -> None:
     """Bring the database to this version's schema (the agent also does it when it starts)."""
     from core.storage import Storage
 
     settings = _config(config)
     with database_errors():
         storage = Storage(settings.agent.database, migrations=_migration_folders(settings),
-                          data_dir=settings.agent.data_dir)
+                          data_dir=settings.agent.data_dir, backup_first=not no_backup)
     storage.close()
     done = ", ".join(storage.applied) if storage.applied else "nothing to do, it was up to date"
     typer.echo(f"{storage.description}: {done}")

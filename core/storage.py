@@ -51,10 +51,11 @@ class Storage:
     """The agent's database: a SQLite file (``database`` a path) or PostgreSQL (a URL), migrated
     to the current schema on opening (see ``core.migrate``); ``migrations`` are plugins' folders
     of revisions. Before a migration changes a table that holds rows, a backup goes to
-    ``data_dir/backups`` (``data_dir``: the SQLite file's folder unless given)."""
+    ``data_dir/backups`` (``data_dir``: the SQLite file's folder unless given), unless
+    ``backup_first`` is False (the operator made their own)."""
 
     def __init__(self, database: str | Path, *, migrations: Iterable[Path] = (), data_dir: Path | None = None,
-                 environ: dict[str, str] | None = None) -> None:
+                 environ: dict[str, str] | None = None, backup_first: bool = True) -> None:
         self.url = database_url(database, environ)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
         self.path: Path | None = Path(self.url.database or "") if self.is_sqlite else None
@@ -67,7 +68,7 @@ class Storage:
         try:
             #: the revisions this opening applied
             self.applied = migrate.upgrade(self.engine, migrations, where=self.description,
-                                           backup=self._backup_before)
+                                           backup=self._backup_before if backup_first else None)
             migrate.check_tables(self.engine, SQLModel.metadata)
         except BaseException:
             self.engine.dispose()
@@ -78,7 +79,8 @@ class Storage:
         try:
             made = backup.backup(self.url, destination)
         except backup.BackupError as error:
-            raise migrate.MigrationError(f"not upgrading {self.description} without a backup: {error}") from None
+            raise migrate.MigrationError(f"not upgrading {self.description} without a backup: {error} "
+                                         "(with a backup of your own: mouthpiece db upgrade --no-backup)") from None
         log.warning("database %s backed up to %s before upgrading it", self.description, made)
 
     @contextmanager

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import sqlite3
+import subprocess
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -193,3 +194,35 @@ def test_a_failed_plugin_revision_changes_nothing(database: str | Path, tmp_path
         assert connection.execute(text("SELECT count(*) FROM renderrecord")).scalar() == 0
         assert "half" not in inspect(connection).get_table_names()
     storage.close()
+
+
+def test_postgres_backs_up_with_pg_dump_before_a_changing_revision(postgres_url: str, tmp_path: Path,
+                                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    folder = tmp_path / "notes-migrations"
+    plugin_revision(folder, "notes1", None, 'op.create_table("note", sa.Column("id", sa.Integer(), primary_key=True))',
+                    touches=False)
+    Storage(postgres_url, migrations=[folder], data_dir=tmp_path).close()
+    plugin_revision(folder, "notes2", "notes1", 'op.add_column("note", sa.Column("text", sa.String()))', touches=True)
+    with monkeypatch.context() as without_pg_dump:
+        without_pg_dump.setenv("PATH", str(tmp_path))
+        with pytest.raises(MigrationError, match="pg_dump isn't installed here.*--no-backup"):
+            Storage(postgres_url, migrations=[folder], data_dir=tmp_path)
+    upgraded = Storage(postgres_url, migrations=[folder], data_dir=tmp_path)
+    upgraded.close()
+    assert upgraded.applied == ["notes2"]
+    [dump] = (tmp_path / "backups").iterdir()
+    schema = subprocess.run(["pg_restore", "--schema-only", "--table=note", "--file=-", str(dump)],
+                            capture_output=True, text=True, check=True).stdout
+    note = schema[schema.index("CREATE TABLE public.note"):]
+    assert note[:note.index(");")].split() == ["CREATE", "TABLE", "public.note", "(", "id", "integer", "NOT", "NULL"]
+
+
+def test_postgres_upgrade_without_backup_when_the_operator_made_one(postgres_url: str, tmp_path: Path) -> None:
+    folder = tmp_path / "notes-migrations"
+    plugin_revision(folder, "notes1", None, 'op.create_table("note", sa.Column("id", sa.Integer(), primary_key=True))',
+                    touches=False)
+    Storage(postgres_url, migrations=[folder], data_dir=tmp_path).close()
+    plugin_revision(folder, "notes2", "notes1", 'op.add_column("note", sa.Column("text", sa.String()))', touches=True)
+    upgraded = Storage(postgres_url, migrations=[folder], data_dir=tmp_path, backup_first=False)
+    upgraded.close()
+    assert upgraded.applied == ["notes2"] and not (tmp_path / "backups").exists()
