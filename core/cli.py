@@ -11,12 +11,17 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from core.cli_db import database_errors, db_app
+
 if TYPE_CHECKING:
     from core.agent import Agent
     from engine.types import RenderRequest, RenderResult
 
 app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+
+app.add_typer(db_app, name="db")
+
 
 class Mood(str, Enum):
     """The persona's expression (kept here, not imported from the engine, so --help stays fast)."""
@@ -53,7 +58,8 @@ def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
     level = logging.getLevelName(config.agent.log_level.upper())
     logging.basicConfig(level=level if serving else max(level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Agent(config, Secrets.from_env())
+    with database_errors():  # a database too new, unreachable or not upgradable: one clear line
+        return Agent(config, Secrets.from_env())
 
 
 def _render(agent: Agent, request: RenderRequest, output: Path | None) -> RenderResult:
@@ -164,6 +170,7 @@ def run(config: ConfigOption = None) -> None:
 def doctor(config: ConfigOption = None) -> None:
     """Show which platforms can start and what each is missing (never the secrets themselves)."""
     from core.config import ConfigError, Secrets, find_config_file, load_config
+    from core.database import describe
     from core.runner import adapter_states
 
     try:
@@ -172,7 +179,7 @@ def doctor(config: ConfigOption = None) -> None:
         raise _fail(str(error)) from None
     found = find_config_file(config)
     typer.echo(f"config:    {found or 'built-in defaults'}")
-    typer.echo(f"database:  {settings.agent.database}")
+    typer.echo(f"database:  {describe(settings.agent.database)}")
     models = settings.models
     typer.echo(f"models:    asr={models.asr or 'none'}, llm={models.llm or 'none'}, device={models.device}")
     typer.echo("adapters:")

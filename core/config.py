@@ -34,7 +34,28 @@ class _Section(BaseModel):
 class AgentSettings(_Section):
     name: str = "Mouthpiece"
     prefix: str = Field("!", min_length=1, max_length=3)
-    database: Path = Path("data/mouthpiece.db")
+    #: A SQLite file, or a postgresql+psycopg:// URL without its password (that comes from
+    #: MOUTHPIECE_DATABASE_PASSWORD) for several bot processes on one database.
+    database: str | Path = Path("data/mouthpiece.db")
+    #: Files kept beside the state (members' voice samples, backups); default: the SQLite file's folder,
+    #: or "data" with PostgreSQL.
+    data_dir: Path | None = None
+    #: With PostgreSQL, how often a process checks that it still runs the scheduled jobs, or
+    #: whether it should take over from a leader that died.
+    leader_check_seconds: float = Field(5.0, gt=0, le=300)
+
+    @field_validator("database")
+    @classmethod
+    def _path_or_url(cls, value: str | Path) -> str | Path:
+        if isinstance(value, Path) or "://" not in value:
+            return Path(value)
+        from core.database import DatabaseSettingError, database_url
+
+        try:
+            database_url(value, environ={})
+        except DatabaseSettingError as error:
+            raise ValueError(str(error).removeprefix("[agent] database")) from None
+        return value
     log_level: str = "INFO"
     #: Users with admin rights everywhere, as "platform:user_id" (e.g. "discord:1234").
     admins: list[str] = []
