@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.testbot", "tests.fakes"]
+pytest_plugins = ["tests.testbot", "tests.fakes", "tests.dashboard_kit"]
