@@ -94,6 +94,9 @@ def known_servers(agent: Agent, principal: Principal) -> list[ServerOut]:
     """Servers the agent has heard of (config tables, changed settings, renders, announcements,
     contests) that ``principal`` may manage."""
     found: set[tuple[str, str]] = set()
+    if principal.server is not None:
+        own = ServerRef.parse(principal.server)
+        found.add((own.platform, own.server_id))
     for key in agent.config.servers:
         platform, _, server_id = key.partition(":")
         if server_id:

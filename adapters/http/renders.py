@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import shutil
 import tempfile
 import uuid
@@ -31,6 +32,8 @@ if TYPE_CHECKING:
     from engine.types import RenderRequest
 
 log = logging.getLogger(__name__)
+
+_UNSAFE = re.compile(r"[^\w.-]", re.ASCII)
 
 PLATFORM = "http"
 #: Finished renders remembered for ``GET /renders/{id}``; older ones are forgotten first.
@@ -159,8 +162,9 @@ def scratch_folder() -> tempfile.TemporaryDirectory[str]:
 
 
 def save_upload(chunks_folder: tempfile.TemporaryDirectory[str], filename: str, source: BinaryIO) -> Path:
-    """Copy an uploaded file object into the scratch folder under a safe name."""
-    name = Path(filename or "upload").name or "upload"
+    """Copy an uploaded file object into the scratch folder under a safe name (its suffix kept:
+    the decoder's messages name the file)."""
+    name = _UNSAFE.sub("_", Path(filename.replace("\\", "/")).name)[-100:].lstrip(".") or "upload"
     path = Path(chunks_folder.name) / name
     with path.open("wb") as out:
         shutil.copyfileobj(source, out)

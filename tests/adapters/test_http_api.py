@@ -260,3 +260,12 @@ async def test_the_openapi_document_describes_every_route(api: Api) -> None:
     assert all("401" in op["responses"] for path in paths.values() for op in path.values())
     assert not any(p.startswith("/dashboard") or p.startswith("/signin") for p in paths)
     json.dumps(document)
+
+
+@pytest.mark.parametrize("filename", ["..", ".", "a/../../etc/passwd", "x" * 500 + ".wav", "c:\\clips\\hi.wav"])
+async def test_any_upload_name_is_stored_safely(api: Api, filename: str) -> None:
+    response = await api.client.post("/api/v1/renders", files={"clip": (filename, b"not audio", "audio/wav")})
+    assert response.status_code == 202, response.text
+    failed = await api.wait_render(response.json()["id"])
+    assert failed["status"] == "failed" and failed["error"] and "Traceback" not in failed["error"]
+    assert "/" not in failed["source"] and "\\" not in failed["source"] and len(failed["source"]) <= 100

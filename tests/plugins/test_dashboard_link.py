@@ -1,0 +1,58 @@
+"""``!dashboard``: a one-time, server-scoped sign-in link, sent only by direct message."""
+
+from __future__ import annotations
+
+import re
+
+from core import signin
+from core.adapter import Adapter
+from core.events import Channel
+from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot
+
+
+class RunningDashboard(Adapter):
+    """Stands in for the dashboard adapter: ``!dashboard`` only needs its address."""
+
+    platform = "http"
+    base_url = "https://bot.example.org"
+
+    async def run(self) -> None:
+        raise NotImplementedError
+
+
+def _link(text: str) -> str:
+    found = re.search(r"https://bot\.example\.org/signin/link\?code=(\S+)", text)
+    assert found, text
+    return found.group(1)
+
+
+async def test_an_admin_gets_a_link_by_direct_message_for_this_server(testbot: TestBot) -> None:
+    testbot.agent.attach(RunningDashboard(testbot.agent))
+    replies = await testbot.send("!dashboard", user=ADMIN)
+    assert testbot.texts(replies) == [
+        "I sent you a sign-in link in a direct message. It works once, within 10 minutes."]
+    [direct] = testbot.texts(testbot.adapter.directs[ADMIN.id].replies)
+    assert "Test Server" in direct and "works once" in direct
+    grant = signin.redeem(testbot.agent.storage, _link(direct))
+    assert grant is not None and (grant.server, grant.user_id, grant.user_name) == ("test:s1", ADMIN.id, "Grace")
+    assert signin.redeem(testbot.agent.storage, _link(direct)) is None  # once only
+
+
+async def test_no_link_anywhere_when_the_admin_cant_get_direct_messages(testbot: TestBot) -> None:
+    testbot.agent.attach(RunningDashboard(testbot.agent))
+    testbot.adapter.no_direct.add(ADMIN.id)
+    [answer] = testbot.texts(await testbot.send("!dashboard", user=ADMIN))
+    assert "can't send you a direct message" in answer and "code=" not in answer
+    assert testbot.adapter.directs == {}
+
+
+async def test_members_direct_messages_and_a_stopped_dashboard_are_refused(testbot: TestBot) -> None:
+    [member] = testbot.texts(await testbot.send("!dashboard", user=MEMBER))
+    assert member == "Only admins can use !dashboard."
+    [stopped] = testbot.texts(await testbot.send("!dashboard", user=ADMIN))
+    assert "dashboard is not running" in stopped and "MOUTHPIECE_DASHBOARD_TOKEN" in stopped
+    testbot.agent.attach(RunningDashboard(testbot.agent))
+    direct = Channel("d1", "d1", is_direct=True)
+    [in_private] = testbot.texts(await testbot.send("!dashboard", user=ADMIN, channel=direct))
+    assert "in the server you want to manage" in in_private
+    assert testbot.adapter.directs == {} and CHANNEL.server_id == "s1"
