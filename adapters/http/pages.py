@@ -72,7 +72,9 @@ def _sign_in(request: Request, principal: Principal) -> Response:
     session_id = sessions.open(principal)
     response = RedirectResponse("/dashboard", status_code=303)
     response.set_cookie(SESSION_COOKIE, session_id, max_age=int(sessions.lifetime.total_seconds()), httponly=True,
-                        samesite="strict", secure=request.url.scheme == "https", path="/")
+                        samesite="strict", path="/",
+                        secure=request.url.scheme == "https" or _agent(request).config.dashboard.public_url.startswith(
+                            "https://"))  # behind a TLS proxy the request itself comes in as http
     return response
 
 
@@ -87,14 +89,15 @@ async def home() -> Response:
 @router.get("/signin", response_class=HTMLResponse)
 async def signin_form(request: Request, expired: int = 0) -> Response:
     notice = "Your session has ended; sign in again." if expired else ""
-    return _page(request, "signin.html", None, notice=notice)
+    return _page(request, "signin.html", None, notice=notice, prefix=_agent(request).commands.prefix)
 
 
 @router.post("/signin")
 async def signin_submit(request: Request, token: Annotated[str, Form(max_length=1024)] = "") -> Response:
     _same_origin(request)
     if not request.app.state.sessions.token_matches(token):
-        return _page(request, "signin.html", None, status=401, error="That token is not right.")
+        return _page(request, "signin.html", None, status=401, error="That token is not right.",
+                     prefix=_agent(request).commands.prefix)
     return _sign_in(request, Principal("dashboard", "Operator"))
 
 
@@ -110,7 +113,8 @@ async def link_submit(request: Request, code: Annotated[str, Form(max_length=200
     grant = signin.redeem(_agent(request).storage, code)
     if grant is None:
         return _page(request, "link.html", None, status=401, code="",
-                     error="This sign-in link has expired or was already used. Ask for a new one with !dashboard.")
+                     error="This sign-in link has expired or was already used. Ask for a new one with "
+                           f"{_agent(request).commands.prefix}dashboard.")
     return _sign_in(request, Principal(grant.user_id, grant.user_name or grant.user_id, grant.server,
                                        grant.server_name))
 
@@ -245,9 +249,11 @@ async def announcements_submit(request: Request, server: str, admin: Admin, csrf
     agent = _agent(request)
     scheduled: list[community.AnnouncementOut] = []
 
+    recurring = kind == "cron" or (not at.strip() and bool(cron.strip()))
+
     async def schedule() -> None:
-        wanted = community.AnnouncementIn(text=text, at=at if kind == "at" else None,
-                                          cron=cron if kind == "cron" else None, channel=channel.strip() or None)
+        wanted = community.AnnouncementIn(text=text, at=None if recurring else at, cron=cron if recurring else None,
+                                          channel=channel.strip() or None)
         scheduled.append(await community.schedule_announcement(agent, admin, ref, wanted))
 
     error = await _attempt(schedule)
