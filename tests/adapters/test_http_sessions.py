@@ -95,3 +95,21 @@ async def test_an_expired_link_signs_nobody_in(api: Api) -> None:
     response = await api.client.post("/signin/link", data={"code": code})
     assert response.status_code == 401 and "set-cookie" not in response.headers
     assert signin.redeem(api.agent.storage, "made-up") is None
+
+
+async def test_pages_schedule_a_recurring_announcement_and_show_contests(api: Api) -> None:
+    await _sign_in(api.client)
+    csrf = _csrf((await api.client.get(f"/dashboard/servers/{SERVER}/announcements")).text)
+    scheduled = await api.client.post(f"/dashboard/servers/{SERVER}/announcements", data={
+        "csrf": csrf, "text": "Weekly sync", "kind": "at", "at": "", "cron": "0 9 * * MON", "channel": "c3"})
+    assert scheduled.status_code == 303
+    page = (await api.client.get(scheduled.headers["location"])).text
+    assert "Scheduled announcement #1" in page and "0 9 * * MON" in page and "Weekly sync" in page
+    refused = await api.client.post(f"/dashboard/servers/{SERVER}/announcements", data={
+        "csrf": csrf, "text": "<b>Bold</b> claim", "kind": "cron", "cron": "* * * * *", "channel": "c3"})
+    assert refused.status_code == 400 and "more often than once an hour" in refused.text
+    assert "&lt;b&gt;Bold&lt;/b&gt; claim" in refused.text and "<b>Bold</b>" not in refused.text  # escaped
+    contests = await api.client.get(f"/dashboard/servers/{SERVER}/contests")
+    assert contests.status_code == 200 and "No contests yet" in contests.text
+    personas = await api.client.get("/dashboard/personas")
+    assert personas.text.count('<video controls playsinline preload="metadata"') >= 3

@@ -7,6 +7,7 @@ import re
 from core import signin
 from core.adapter import Adapter
 from core.events import Channel
+from tests.fakes.telegram import TelegramDriver
 from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 
 
@@ -56,3 +57,17 @@ async def test_members_direct_messages_and_a_stopped_dashboard_are_refused(testb
     [in_private] = testbot.texts(await testbot.send("!dashboard", user=ADMIN, channel=direct))
     assert "in the server you want to manage" in in_private
     assert testbot.adapter.directs == {} and CHANNEL.server_id == "s1"
+
+
+async def test_on_telegram_the_link_goes_to_the_admins_private_chat(telegram_driver: TelegramDriver) -> None:
+    telegram_driver.agent.attach(RunningDashboard(telegram_driver.agent))
+    [refused] = await telegram_driver.send("!dashboard", user=ADMIN)  # no private chat with the bot yet
+    assert "can't send you a direct message" in (refused.text or "") and "code=" not in (refused.text or "")
+    await telegram_driver.send("hi", user=ADMIN, private=True)  # the admin starts the bot
+    delivered = await telegram_driver.send("!dashboard", user=ADMIN)
+    admin_id = str(telegram_driver.telegram_user(ADMIN)["id"])
+    [direct] = [d for d in delivered if d.channel_id == admin_id]
+    [answer] = [d for d in delivered if d.channel_id == str(telegram_driver.chat["id"])]
+    assert answer.text == "I sent you a sign-in link in a direct message. It works once, within 10 minutes."
+    grant = signin.redeem(telegram_driver.agent.storage, _link(direct.text))
+    assert grant is not None and grant.platform == "telegram" and grant.user_id == str(admin_id)
