@@ -31,7 +31,7 @@ def build_app(agent: Agent, token: str) -> FastAPI:
     app.state.agent = agent
     app.state.sessions = Sessions(token, timedelta(hours=settings.session_hours))
     app.state.renders = Renders(agent)
-    app.state.settings = settings
+    app.state.flash = {}  # a notice for a session's next page ("Settings saved."), by session cookie
     errors.install(app)
     app.include_router(api.router)
     app.include_router(pages.router)

@@ -72,7 +72,7 @@ class _ApiContext(Context):
         yield await self.status(text)
 
 
-def admin_of(principal: Principal, server: ServerRef) -> User:
+def admin_of(principal: Principal) -> User:
     """The user a principal acts as in a server; it is that server's admin (the operator, or
     the admin a ``!dashboard`` link was made for)."""
     return User(principal.user_id if principal.server else "dashboard", principal.name, is_admin=True)
@@ -86,7 +86,7 @@ async def run_command(agent: Agent, principal: Principal, server: ServerRef, cha
     if command is None:
         raise HTTPException(409, f"The {name} command is not available: its plugin is not loaded.")
     channel = Channel(channel_id, server.server_id)
-    event = MessageEvent(server.platform, admin_of(principal, server), channel,
+    event = MessageEvent(server.platform, admin_of(principal), channel,
                          text=" ".join([agent.commands.prefix + name, *args]))
     responder = _Collector()
     ctx = _ApiContext(agent, event, responder)

@@ -105,7 +105,7 @@ def known_servers(agent: Agent, principal: Principal) -> list[ServerOut]:
         found.update(session.exec(select(ServerOverride.platform, ServerOverride.server_id).distinct()).all())
         found.update(session.exec(select(RenderRecord.platform, RenderRecord.server_id)
                                   .where(col(RenderRecord.platform).not_in(["http", "console"])).distinct()).all())
-        for platform_column, server_column in _community_columns():
+        for platform_column, server_column in _community_columns(agent):
             found.update(session.exec(select(platform_column, server_column).distinct()).all())
     return [ServerOut(server=f"{p}:{s}", platform=p, server_id=s) for p, s in sorted(found)
             if principal.may_use(f"{p}:{s}")]
@@ -154,6 +154,8 @@ async def change_settings(agent: Agent, principal: Principal, server: ServerRef,
 def announcements_of(agent: Agent, server: ServerRef) -> list[AnnouncementOut]:
     from plugins.announce import Announcer
 
+    if not _loaded(agent, "announce"):
+        return []
     return [_announcement(row) for row in Announcer(agent).scheduled(server.platform, server.server_id)]
 
 
@@ -185,6 +187,8 @@ def contests_of(agent: Agent, server: ServerRef) -> list[ContestOut]:
     from plugins.contest import models
     from plugins.contest.models import Contest, Status
 
+    if not _loaded(agent, "contest"):
+        return []
     with agent.storage.session() as session:
         rows = list(session.exec(select(Contest).where(Contest.platform == server.platform,
                                                         Contest.server_id == server.server_id)
@@ -210,8 +214,15 @@ def _announcement(row: object) -> AnnouncementOut:
                            next_post_at=moment, crontab=row.crontab, timezone=row.timezone)
 
 
-def _community_columns() -> list[tuple[Any, Any]]:
+def _community_columns(agent: Agent) -> list[tuple[Any, Any]]:
     from plugins.announce import Announcement
     from plugins.contest.models import Contest
 
-    return [(Announcement.platform, Announcement.server_id), (Contest.platform, Contest.server_id)]
+    columns = {"announce": (Announcement.platform, Announcement.server_id),
+               "contest": (Contest.platform, Contest.server_id)}
+    return [pair for plugin, pair in columns.items() if _loaded(agent, plugin)]
+
+
+def _loaded(agent: Agent, plugin: str) -> bool:
+    """Whether a plugin is loaded at all (``[plugins] disabled`` leaves its tables out of the database)."""
+    return agent.pm.get_plugin(plugin) is not None

@@ -3,6 +3,7 @@ token, and the render page follows its render through the API."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -24,6 +25,7 @@ from engine.errors import RenderError
 if TYPE_CHECKING:
     from core.agent import Agent
 
+log = logging.getLogger(__name__)
 templates = Jinja2Templates(directory=Path(__file__).parent / "templates")
 router = APIRouter(include_in_schema=False)
 
@@ -45,14 +47,14 @@ Csrf = Annotated[str, Form(alias="csrf")]
 
 
 def _page(request: Request, name: str, principal: Principal | None, status: int = 200, **values: Any) -> Response:
-    flash = request.app.state.__dict__.setdefault("flash", {}).pop(request.cookies.get(SESSION_COOKIE, ""), None)
+    flash = request.app.state.flash.pop(request.cookies.get(SESSION_COOKIE, ""), None)
     return templates.TemplateResponse(request, name, {"me": principal, "flash": flash, **values},
                                       status_code=status)
 
 
 def _redirect(request: Request, to: str, notice: str = "") -> Response:
     if notice:
-        request.app.state.__dict__.setdefault("flash", {})[request.cookies.get(SESSION_COOKIE, "")] = notice
+        request.app.state.flash[request.cookies.get(SESSION_COOKIE, "")] = notice
     return RedirectResponse(to, status_code=303)
 
 
@@ -178,9 +180,7 @@ async def _attempt(work: Callable[[], Any]) -> str:
     except ValidationError as error:
         return "; ".join(str(e["msg"]) for e in error.errors())
     except Exception:
-        import logging
-
-        logging.getLogger(__name__).exception("a dashboard change failed")
+        log.exception("a dashboard change failed")
         return INTERNAL
     return ""
 

@@ -7,12 +7,16 @@ import json
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import httpx
 import pytest
 
+from adapters.http.app import build_app
+from core.agent import Agent
+from core.config import Config
 from core.events import Channel, User, VoteEvent
 from plugins.announce import Announcer
 from plugins.contest import models
-from tests.dashboard_kit import SERVER, SMALL, TOKEN, Api
+from tests.dashboard_kit import SERVER, SMALL, TOKEN, Api, dashboard_config, dashboard_secrets
 from tests.media import assert_valid_mp4, speech_clip
 
 LATER = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
@@ -269,3 +273,18 @@ async def test_any_upload_name_is_stored_safely(api: Api, filename: str) -> None
     failed = await api.wait_render(response.json()["id"])
     assert failed["status"] == "failed" and failed["error"] and "Traceback" not in failed["error"]
     assert "/" not in failed["source"] and "\\" not in failed["source"] and len(failed["source"]) <= 100
+
+
+async def test_plugins_not_loaded_leave_their_routes_empty_or_refused(bot_config: Config) -> None:
+    bot_config.plugins.disabled = ["housekeeping", "announce", "contest"]
+    agent = Agent(dashboard_config(bot_config), dashboard_secrets())
+    async with agent:
+        transport = httpx.ASGITransport(app=build_app(agent, TOKEN))
+        async with httpx.AsyncClient(transport=transport, base_url="http://127.0.0.1",
+                                     headers={"Authorization": f"Bearer {TOKEN}"}) as client:
+            assert (await client.get(f"/api/v1/servers/{SERVER}/announcements")).json() == []
+            assert (await client.get(f"/api/v1/servers/{SERVER}/contests")).json() == []
+            assert (await client.get("/api/v1/servers")).json() == []
+            refused = await client.post(f"/api/v1/servers/{SERVER}/announcements",
+                                        json={"text": "Hi", "at": LATER, "channel": "c7"})
+            assert refused.status_code == 409 and "not loaded" in refused.json()["error"]
