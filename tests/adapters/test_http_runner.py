@@ -101,3 +101,13 @@ async def test_a_port_in_use_stops_only_the_dashboard_with_the_reason(bot_config
         with pytest.raises(FatalAdapterError, match=r"can't listen on 127\.0\.0\.1:\d+"):
             await HttpAdapter(agent).run()
         agent.storage.close()
+
+
+def test_connections_send_small_answers_at_once() -> None:
+    # asyncio switches Nagle's algorithm off only on sockets that name IPPROTO_TCP; with it on,
+    # every small answer waited ~40 ms for the client's delayed acknowledgement.
+    listener = HttpAdapter._listen("127.0.0.1", 0)
+    try:
+        assert listener.proto == socket.IPPROTO_TCP
+    finally:
+        listener.close()
