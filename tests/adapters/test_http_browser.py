@@ -16,6 +16,7 @@ import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from tests.dashboard_kit import SERVER, TOKEN, LiveDashboard
+from tests.media import speech_clip
 from tests.testbot import test_config
 
 CHROMIUM = "/usr/bin/chromium"
@@ -100,6 +101,21 @@ def test_browser_renders_from_text_and_plays_the_video(page: Page, shots: Path) 
     assert page.evaluate("document.getElementById('render-video').videoWidth") == 128
     page.reload()
     expect(page.locator("table").first).to_contain_text("neon")  # in the recent renders
+
+
+def test_browser_renders_an_uploaded_voice_clip(page: Page, tmp_path: Path, shots: Path) -> None:
+    clip = speech_clip(tmp_path / "my-voice.wav", "This is my own voice, said by a sprite.")
+    _sign_in(page)
+    page.set_input_files("#clip", clip)
+    page.click("#render-button")
+    page.wait_for_function("() => { const v = document.getElementById('render-video');"
+                           " return v.readyState >= 2 && !v.paused && v.currentTime > 0.2; }")
+    expect(page.locator("#render-stage")).to_contain_text("done")
+    page.screenshot(path=shots / "render-clip.png")
+    page.set_input_files("#clip", {"name": "notes.txt", "mimeType": "text/plain", "buffer": b"not a sound"})
+    page.click("#render-button")
+    expect(page.locator("#render-error")).to_contain_text("notes.txt")
+    expect(page.locator("#render-video")).to_be_hidden()
 
 
 def test_browser_schedules_and_cancels_an_announcement(page: Page, live: LiveDashboard, shots: Path) -> None:
