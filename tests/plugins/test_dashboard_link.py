@@ -7,6 +7,8 @@ import re
 from core import signin
 from core.adapter import Adapter
 from core.events import Channel
+from tests.fakes.discord import DiscordDriver
+from tests.fakes.slack import SlackDriver
 from tests.fakes.telegram import TelegramDriver
 from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 
@@ -71,3 +73,24 @@ async def test_on_telegram_the_link_goes_to_the_admins_private_chat(telegram_dri
     assert answer.text == "I sent you a sign-in link in a direct message. It works once, within 10 minutes."
     grant = signin.redeem(telegram_driver.agent.storage, _link(direct.text))
     assert grant is not None and grant.platform == "telegram" and grant.user_id == str(admin_id)
+
+
+async def test_on_discord_the_link_goes_to_the_admins_direct_messages(discord_driver: DiscordDriver) -> None:
+    discord_driver.agent.attach(RunningDashboard(discord_driver.agent))
+    delivered = await discord_driver.send("!dashboard", user=ADMIN)
+    [direct] = [d for d in delivered if "code=" in d.text]
+    [answer] = [d for d in delivered if "code=" not in d.text]
+    assert answer.text.startswith("I sent you a sign-in link in a direct message.")
+    assert direct.channel_id != answer.channel_id
+    grant = signin.redeem(discord_driver.agent.storage, _link(direct.text))
+    assert grant is not None and grant.platform == "discord" and grant.server_id == str(discord_driver.guild.id)
+
+
+async def test_on_slack_the_link_goes_to_the_admins_direct_messages(slack_driver: SlackDriver) -> None:
+    slack_driver.agent.attach(RunningDashboard(slack_driver.agent))
+    delivered = await slack_driver.send("!dashboard", user=ADMIN)
+    [direct] = [d for d in delivered if "code=" in d.text]
+    assert direct.channel_id == f"D{ADMIN.id}"
+    assert any(d.text.startswith("I sent you a sign-in link") for d in delivered if d.channel_id != direct.channel_id)
+    grant = signin.redeem(slack_driver.agent.storage, _link(direct.text))
+    assert grant is not None and grant.platform == "slack" and grant.user_id == ADMIN.id
