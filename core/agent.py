@@ -198,6 +198,13 @@ class Agent:
             raise ChannelUnavailable(f"no {platform} adapter is running")
         return await adapter.open_channel(channel_id, server_id=server_id)
 
+    async def open_direct(self, platform: str, user_id: str) -> Responder:
+        """A responder writing to the user in a direct message; ``ChannelUnavailable`` if it can't."""
+        adapter = self.adapters.get(platform)
+        if adapter is None:
+            raise ChannelUnavailable(f"no {platform} adapter is running")
+        return await adapter.open_direct(user_id)
+
     def server_settings(self, event: Event) -> ServerSettings:
         """The settings of the event's server, admins' changes by command included."""
         return self.servers.settings(event.platform, event.channel.server_id)

@@ -157,10 +157,14 @@ def demo(out: Annotated[Path, typer.Option(help="folder for the videos")] = Path
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Serve every platform whose token is set, all in one process; the console when none is."""
-    from core.runner import CONSOLE, Runner, choose_adapters
+    from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters
 
     agent = _agent(config, serving=True)
-    adapters = choose_adapters(agent)
+    try:
+        adapters = choose_adapters(agent)
+    except SettingsRefused as error:
+        agent.storage.close()
+        raise _fail(str(error)) from None
     # On the console Ctrl-C stays an interrupt, as in any terminal program; a service stops gracefully.
     serving_platforms = any(a.platform != CONSOLE for a in adapters)
     asyncio.run(Runner(agent, adapters).run(handle_signals=serving_platforms))

@@ -203,6 +203,22 @@ class DiscordSettings(_Section):
     sync_guilds: list[str] = []
 
 
+class DashboardSettings(_Section):
+    """The ``[dashboard]`` table: the web dashboard and REST API, served by ``mouthpiece run``
+    only when ``MOUTHPIECE_DASHBOARD_TOKEN`` is set (at least 32 characters)."""
+
+    host: str = "127.0.0.1"
+    #: 0 picks a free port (the log says which).
+    port: int = Field(8080, ge=0, le=65535)
+    #: The address admins reach the dashboard at, for the sign-in links ``!dashboard`` sends
+    #: (e.g. "https://bot.example.org"); empty: ``http://HOST:PORT``.
+    public_url: str = Field("", pattern=r"^(https?://[^\s]+)?$")
+    #: How long a dashboard sign-in lasts.
+    session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    #: How long a ``!dashboard`` sign-in link stays valid (it works once).
+    link_minutes: int = Field(10, ge=1, le=60)
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -266,6 +282,7 @@ class Config(_Section):
     contest: ContestSettings = ContestSettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()
     limits: LimitSettings = LimitSettings()
+    dashboard: DashboardSettings = DashboardSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}
@@ -284,6 +301,7 @@ class Secrets(BaseModel):
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    dashboard_token: SecretStr | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Secrets:

@@ -125,4 +125,5 @@ def _import_table_modules() -> None:
     """Tables defined outside this module register with SQLModel's metadata on import."""
     import core.polls  # noqa: F401
     import core.servers  # noqa: F401
+    import core.signin  # noqa: F401
     import personas.memory  # noqa: F401
