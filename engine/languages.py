@@ -54,7 +54,7 @@ _IDENTIFIED = {"zh": "cmn", "wuu": "cmn", "arz": "ar", "ary": "ar", "gom": "kok"
 #: A piece is identified only with this many letters (CJK characters count for three) and this confidence.
 MIN_LETTERS = 12
 MIN_CONFIDENCE = 0.6
-_SENTENCE = re.compile(r"(?<=[.!?;。！？])\s*")
+_SENTENCE = re.compile(r"(?<=[.!?;。！？])(?=\s)")
 _WEIGHT = {"CJK": 3, "HIRAGANA": 3, "KATAKANA": 3, "HANGUL": 2}
 _JAPANESE_KANA = ("HIRAGANA", "KATAKANA")
 

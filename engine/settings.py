@@ -22,6 +22,9 @@ class ModelSettings(BaseModel):
     asr: Path | None = None  # Whisper (WhisperForConditionalGeneration + processor)
     llm: Path | None = None  # a causal LM with a chat template
     vits: Path | None = None  # VITS / MMS-TTS (VitsModel + tokenizer): the "vits" voice
+    #: The "vits" voice's folder per language (``[models.vits_languages]``, e.g. es = "models/mms-tts-spa");
+    #: a language not listed is spoken with ``vits``.
+    vits_languages: dict[str, Path] = {}
     speecht5: Path | None = None  # SpeechT5ForTextToSpeech + processor: the "speecht5" voice
     hifigan: Path | None = None  # SpeechT5HifiGan, the vocoder the "speecht5" voice needs
     speaker_encoder: Path | None = None  # an x-vector model (WavLMForXVector): voice cloning from samples
