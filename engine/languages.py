@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from functools import cache
 from typing import TYPE_CHECKING, Any
 
-from engine.errors import TextInputError
+from engine.errors import InputError
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
@@ -67,8 +67,9 @@ class Piece:
     language: str
 
 
-class UnknownLanguageError(TextInputError):
-    """A language code espeak-ng doesn't speak; the message lists close matches."""
+class UnknownLanguageError(InputError, ValueError):
+    """A language code espeak-ng doesn't speak; the message lists close matches. A ``ValueError`` too, so
+    the config's validation reports it."""
 
 
 def canonical(code: str) -> str:
