@@ -101,7 +101,6 @@ def register_commands(register: Callable[[Command], None]) -> None:
                      usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] + a voice clip",
                      options=PERSONA_OPTIONS, plugin="avatar"))
     register(Command("say", "a persona reads your text out on video", say,
-                     usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] [--voice mine] [--lang CODE] "
-                           "TEXT",
+                     usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] [--voice mine] TEXT",
                      options=SAY_OPTIONS, plugin="avatar"))
     register(Command("personas", "list the personas", list_personas, plugin="avatar"))

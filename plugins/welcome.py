@@ -294,5 +294,5 @@ ADMIN_ACTIONS = {"template": set_template, "persona": set_persona,
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("welcome", "welcome clips for new members: opt out or in; admins set them up", welcome,
-                     usage="optout | optin | template [--lang CODE] TEXT | persona NAME | channel here | test",
+                     usage="optout | optin | template TEXT | persona NAME | channel here | test",
                      options=(LANG_OPTION,), plugin=PLUGIN))

@@ -208,3 +208,12 @@ def test_an_unknown_language_lists_close_matches() -> None:
 def test_language_names_for_prompts() -> None:
     assert name_of("cmn") == "Chinese (Mandarin)"
     assert name_of("es") == "Spanish (Spain)"
+
+
+def test_the_language_is_part_of_the_cache_key() -> None:
+    from engine.cache import cache_key
+    from engine.types import RenderRequest
+
+    keys = {cache_key(RenderRequest(persona="friendly", text="Hola", lang=lang), "f" * 64, "2")
+            for lang in (None, "es", "cmn")}
+    assert len(keys) == 3
