@@ -69,8 +69,9 @@ class Situation:
 
     @property
     def reply_language(self) -> str | None:
-        """The language the templates answer in (None: English)."""
-        return bank_language(self.language)
+        """The language the templates answer in, to speak them in (None: English). Mandarin's written
+        replies are read in Cantonese for a Cantonese server."""
+        return self.language if bank_language(self.language) else None
 
 
 def template_reply(situation: Situation) -> tuple[str, Expression]:
@@ -144,7 +145,7 @@ class _Speaker:
         return " ".join(said)
 
     def _topic(self) -> str:
-        if self.s.reply_language == "cmn":  # no spaces to pick a word out by
+        if bank_language(self.s.language) == "cmn":  # no spaces to pick a word out by
             return ""
         words = [w for w in _TOPIC_WORD.findall(self.s.text) if w.lower() not in _STOPWORDS]
         return max(words, key=len) if words else ""

@@ -119,6 +119,7 @@ def _join_event(user: User):  # type: ignore[no-untyped-def]
 
 @pytest.mark.parametrize(("language", "said", "answer"), [
     ("cmn", "你好！", "你好"),
+    ("yue", "你好！", "你好"),  # written Chinese, read in Cantonese
     ("es", "¡Hola!", "¡Hola"),
     ("", "Hello!", "Hi Ada"),
 ])
