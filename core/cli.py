@@ -39,6 +39,9 @@ PersonaOption = Annotated[Optional[str], typer.Option(
     "--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
 MoodOption = Annotated[Mood, typer.Option("--mood", "-m", help="the face the persona makes")]
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="where to write the MP4")]
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", "-l", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), ja (default: found in the "
+                         "text)")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -120,12 +123,22 @@ def _persona(agent: Agent, wanted: str | None) -> str:
         raise _fail(str(error)) from None
 
 
+def _language(wanted: str | None) -> str | None:
+    from engine.languages import UnknownLanguageError, canonical
+
+    try:
+        return canonical(wanted) if wanted else None
+    except UnknownLanguageError as error:
+        raise _fail(str(error)) from None
+
+
 @app.command()
 def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
-        output: OutputOption = Path("out/say.mp4"), config: ConfigOption = None) -> None:
-    """A persona reads TEXT out on video."""
-    _with_engine(config, lambda agent: _report(_render(
-        agent, agent.config.engine.request(_persona(agent, persona), text=text, expression=mood.value), output)))
+        output: OutputOption = Path("out/say.mp4"), lang: LangOption = None, config: ConfigOption = None) -> None:
+    """A persona reads TEXT out on video, each piece in its language."""
+    language = _language(lang)
+    _with_engine(config, lambda agent: _report(_render(agent, agent.config.engine.request(
+        _persona(agent, persona), text=text, expression=mood.value, lang=language), output)))
 
 
 @app.command()

@@ -236,6 +236,11 @@ class ServerSettings(_Section):
     admins: list[str] = []
     #: Plugins switched off in this server only (``[plugins] disabled`` switches them off everywhere).
     disabled_plugins: list[str] = []
+    #: The community's language (e.g. "es", "cmn", "yue"): text in its script is spoken in it, chat templates
+    #: answer in it; empty: each text's language is found from the text itself.
+    language: str = ""
+    #: The language of ``welcome_template``; empty: ``language``.
+    welcome_language: str = ""
 
     @field_validator("timezone")
     @classmethod
@@ -245,6 +250,13 @@ class ServerSettings(_Section):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'") from None
         return value
+
+    @field_validator("language", "welcome_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from engine.languages import canonical
+
+        return canonical(value) if value.strip() else ""
 
     @field_validator("welcome_template")
     @classmethod
