@@ -88,6 +88,8 @@ class SlackSettings(_Section):
     api_url: str = Field("https://slack.com/api/", pattern=r"^https?://.+/$")
     #: Hosts the bot downloads members' files from, with the bot token; the API's host is added.
     file_hosts: list[str] = ["files.slack.com"]
+    #: Hosts the bot downloads members' profile pictures from (public images: no token is sent).
+    avatar_hosts: list[str] = ["avatars.slack-edge.com"]
 
 
 class AnnounceSettings(_Section):
