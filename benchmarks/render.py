@@ -70,6 +70,7 @@ def bare_encode_once(frames, speech, out: Path) -> float:  # type: ignore[no-unt
 
 
 def speed(repeats: int) -> None:
+    from engine.renderer import Clip
     from engine.types import RenderRequest
 
     pipe = pipeline()
@@ -78,7 +79,8 @@ def speed(repeats: int) -> None:
     renderer = pipe.renderer(plan.persona, 512, 512)
     # The very frames the pipeline encodes, already in the encoder's pixel format, so the
     # baseline is H.264 encoding alone.
-    frames = [as_yuv420p(renderer.render(f)) for f in plan.track]
+    clip = Clip(plan.speech, plan.timeline, plan.track, 512, 512, 25)
+    frames = [as_yuv420p(frame) for frame in renderer.frames(clip)]
     duration = plan.speech.duration
     full, bare = [], []
     with tempfile.TemporaryDirectory() as tmp:

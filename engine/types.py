@@ -117,6 +117,7 @@ class RenderRequest:
     fps: int = 25
     expression: Expression = Expression.NEUTRAL
     voice_sample: Path | None = None  # text spoken in this recording's voice (cloned), not the persona's
+    face: Path | None = None  # a photo or short video to animate instead of the persona's own art
 
 
 @dataclass(frozen=True)

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import UnknownPersonaError
 from personas.model import PERSONA_FILE, Persona, load_persona
+
+if TYPE_CHECKING:
+    from engine.renderer import RendererBackend
 
 log = logging.getLogger(__name__)
 
@@ -23,10 +27,14 @@ class PersonaRegistry:
         user_dirs: Iterable[Path] = (),
         default: str | None = None,
         builtin_dir: Path = BUILTIN_DIR,
+        renderers: Mapping[str, RendererBackend] | None = None,
     ) -> None:
+        """``renderers``: the registered renderer backends, which check each persona's assets
+        (default: the built-in ones)."""
         self._personas: dict[str, Persona] = {}
         self._builtin_dir = builtin_dir
-        builtins = [load_persona(folder) for folder in _persona_folders(builtin_dir)]
+        self._renderers = renderers
+        builtins = [load_persona(folder, renderers) for folder in _persona_folders(builtin_dir)]
         for persona in builtins:
             self._personas[persona.name] = persona
         for directory in user_dirs:
@@ -73,7 +81,7 @@ class PersonaRegistry:
         folders = [directory] if (directory / PERSONA_FILE).is_file() else _persona_folders(directory)
         for folder in folders:
             try:
-                persona = load_persona(folder)
+                persona = load_persona(folder, self._renderers)
             except (ValueError, OSError) as error:
                 log.warning("skipping persona %s: %s", folder, error)
                 continue
