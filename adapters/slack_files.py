@@ -32,7 +32,7 @@ CHUNK_BYTES = 1 << 16
 
 
 class FileHosts:
-    """The origins (scheme and host) the bot token may be sent to."""
+    """The origins (scheme and host) the bot downloads from (and sends the token to, for files)."""
 
     def __init__(self, hosts: Iterable[str], api_url: str) -> None:
         api = urlsplit(api_url)

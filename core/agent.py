@@ -20,6 +20,7 @@ from core.scheduler import build_scheduler, set_running_agent
 from core.servers import ServerSettingsStore
 from core.storage import RenderRecord, Storage
 from engine.errors import RenderError
+from personas.server_personas import ServerPersonas
 
 if TYPE_CHECKING:
     from engine.backends import Backends
@@ -46,6 +47,9 @@ class Agent:
         self.adapters: dict[str, Adapter] = {}
         self.engine_backends = self._backends()
         self.personas = self._load_personas()
+        #: Servers' own personas (``!persona add``), private in ``personas``.
+        self.server_personas = ServerPersonas(self.storage, self.personas,
+                                              max_per_server=config.personas.max_per_server)
         self.engine: RenderEngine = self._build_engine()
         self.scheduler = build_scheduler(self.storage)
         self.started = False

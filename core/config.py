@@ -44,6 +44,8 @@ class PersonaSettings(_Section):
     default: str = "friendly"
     #: Folders holding the operator's own persona folders (see personas/README.md).
     user_dirs: list[Path] = [Path("my-personas")]
+    #: Personas of its own a server's admins may add (``!persona add``).
+    max_per_server: int = Field(20, ge=0, le=1000)
 
 
 class PluginSettings(_Section):

@@ -119,3 +119,4 @@ def _import_table_modules() -> None:
     """Tables defined outside this module register with SQLModel's metadata on import."""
     import core.polls  # noqa: F401
     import personas.memory  # noqa: F401
+    import personas.server_personas  # noqa: F401
