@@ -98,7 +98,7 @@ async def _face(ctx: Context, command: ParsedCommand, pictures: list[Attachment]
     cap = ctx.agent.config.engine.max_audio_bytes
     if pictures[0].size is not None and pictures[0].size > cap:
         raise CommandError(f"{pictures[0].filename} is {pictures[0].size / 2**20:.1f} MB; a face may be at most "
-                           f"{cap / 2**20:.0f} MB. Send a smaller picture.")
+                           f"{cap / 2**20:.3g} MB. Send a smaller picture.")
     return await ctx.download(pictures[0])
 
 

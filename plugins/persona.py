@@ -41,7 +41,7 @@ async def _add(ctx: Context, name: str) -> None:
     cap = ctx.agent.config.engine.max_audio_bytes
     if face.size is not None and face.size > cap:
         raise CommandError(f"{face.filename} is {face.size / 2**20:.1f} MB; a face may be at most "
-                           f"{cap / 2**20:.0f} MB. Send a smaller picture or a shorter video.")
+                           f"{cap / 2**20:.3g} MB. Send a smaller picture or a shorter video.")
     event = ctx.event
     async with ctx.working("checking the face…") as status:
         path = await ctx.download(face)

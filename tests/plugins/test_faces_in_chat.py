@@ -203,6 +203,19 @@ async def test_bad_faces_leave_nothing_behind(testbot: TestBot, no_face: Path, t
     assert "bob" not in testbot.texts(await testbot.send("!personas"))[0]
 
 
+async def test_a_face_too_big_is_refused_before_it_is_fetched(bot_config: Config, face: Path) -> None:
+    bot_config.engine.max_audio_bytes = 100_000  # the bot's cap on any file a member sends
+    async with Agent(bot_config) as agent:
+        bot = TestBot(agent)
+        size = face.stat().st_size / 2**20
+        expected = f"astronaut.png is {size:.1f} MB; a face may be at most {100_000 / 2**20:.3g} MB."
+        [answer] = bot.texts(await bot.send("!say Hi", attachments=(face,)))
+        assert answer.startswith(expected + " Send a smaller picture."), answer
+        [answer] = bot.texts(await bot.send("!persona add big", user=ADMIN, attachments=(face,)))
+        assert answer.startswith(expected + " Send a smaller picture or a shorter video."), answer
+        assert not bot.videos(bot.last.replies if bot.last else []) and persona_folders(bot_config) == []
+
+
 async def test_a_name_is_taken_once_per_server(testbot: TestBot, face: Path) -> None:
     await testbot.send("!persona add bob", user=ADMIN, attachments=(face,))
     [again] = testbot.texts(await testbot.send("!persona add bob", user=ADMIN, attachments=(face,)))
