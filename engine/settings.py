@@ -45,10 +45,11 @@ class EngineSettings(BaseModel):
     preset: str = "veryfast"
 
     def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None,
-                expression: str = "neutral", voice_sample: Path | None = None) -> RenderRequest:
+                expression: str = "neutral", voice_sample: Path | None = None,
+                face: Path | None = None) -> RenderRequest:
         """A request for ``persona`` to say ``text`` or ``audio_path`` at the configured size and rate."""
         from engine.types import Expression, RenderRequest
 
         return RenderRequest(persona=persona, text=text, audio_path=audio_path, width=self.width,
                              height=self.height, fps=self.fps, expression=Expression(expression),
-                             voice_sample=voice_sample)
+                             voice_sample=voice_sample, face=face)

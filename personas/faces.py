@@ -33,7 +33,7 @@ def create_face_persona(
     *,
     display_name: str | None = None,
     voice: VoiceConfig | None = None,
-    description: str = "",
+    description: str | None = None,
 ) -> Persona:
     """A new persona ``directory/name`` animating ``face`` (a photo or a 1–30 s video).
 
@@ -55,7 +55,7 @@ def create_face_persona(
     try:
         shutil.copyfile(face, staging / f"face{suffix}")
         toml = _persona_toml(name, display_name or name.replace("-", " ").replace("_", " ").title(), kind,
-                             f"face{suffix}", description, voice)
+                             f"face{suffix}", description or f"Made from a {kind}.", voice)
         (staging / "persona.toml").write_text(toml, encoding="utf-8")
         persona = load_persona(staging)  # checks what we wrote, before it becomes visible
         if target.exists():

@@ -27,6 +27,7 @@ MESH_SIZE = 192
 DETECTION_THRESHOLD = 0.55
 FACE_FLAG_THRESHOLD = 0.5
 ROI_SCALE = 1.5  # a landmark crop is this much wider than the face
+TILE = 640  # pixels: tiles a large photo is searched in when no face shows whole (an 80-pixel face is then 24)
 
 
 class FaceModelsMissing(RuntimeError):
@@ -105,11 +106,25 @@ def _anchors(kind: str) -> np.ndarray:
 
 
 def detect_faces(rgb: np.ndarray) -> list[Detection]:
-    """Faces in an RGB image, largest first."""
+    """Faces in an RGB image, largest first. A large photo whose faces are too small to see
+    whole is searched again in overlapping tiles."""
+    found = _detect(rgb)
+    height, width = rgb.shape[:2]
+    if not found and max(height, width) > TILE:
+        step = TILE * 3 // 4
+        for top in range(0, max(height - TILE, 0) + step, step):
+            for left in range(0, max(width - TILE, 0) + step, step):
+                tile = rgb[top : top + TILE, left : left + TILE]
+                found += [_moved(d, left, top) for d in _detect(tile, close_ups=False)]
+    return sorted(_suppress(found), key=lambda d: d.size, reverse=True)
+
+
+def _detect(rgb: np.ndarray, close_ups: bool = True) -> list[Detection]:
+    """The full-range model, then (``close_ups``) the short-range one for a face filling the picture."""
     height, width = rgb.shape[:2]
     side = max(height, width)
-    found: list[Detection] = []
-    for kind, name in (("full", "face_detection_full_range"), ("short", "face_detection_short_range")):
+    models = (("full", "face_detection_full_range"), ("short", "face_detection_short_range"))
+    for kind, name in models if close_ups else models[:1]:
         model = _model(name)
         # Letterbox into a square, so the model sees undistorted faces.
         scale = model.size / side
@@ -118,14 +133,20 @@ def detect_faces(rgb: np.ndarray) -> list[Detection]:
         square = np.zeros((model.size, model.size, 3), np.float32)
         square[: small.height, : small.width] = np.asarray(small, np.float32)
         regressors, scores = model(square / 127.5 - 1.0)
-        found += _decode(regressors[0], scores[0, :, 0], _anchors(kind), model.size, side)
+        found = _decode(regressors[0], scores[0, :, 0], _anchors(kind), model.size, side)
         if found:
-            break
-    return sorted(_suppress(found), key=lambda d: d.size, reverse=True)
+            return found
+    return []
+
+
+def _moved(d: Detection, dx: float, dy: float) -> Detection:
+    box = (d.box[0] + dx, d.box[1] + dy, d.box[2] + dx, d.box[3] + dy)
+    return Detection(box, (d.right_eye[0] + dx, d.right_eye[1] + dy), (d.left_eye[0] + dx, d.left_eye[1] + dy),
+                     d.score)
 
 
 def _decode(raw: np.ndarray, logits: np.ndarray, anchors: np.ndarray, size: int, side: float) -> list[Detection]:
-    scores = 1.0 / (1.0 + np.exp(-np.clip(logits, -100, 100)))
+    scores = 1.0 / (1.0 + np.exp(-np.clip(logits.astype(np.float64), -100, 100)))
     detections = []
     for i in np.flatnonzero(scores >= DETECTION_THRESHOLD):
         r = raw[i] / size

@@ -41,6 +41,10 @@ class PhotoRenderer:
         self._patches: OrderedDict[tuple[object, ...], yuv.Planes] = OrderedDict()
         self._patch_bytes = 0
         self._lock = threading.Lock()
+        for viseme in Viseme:  # every mouth shape and blink state of the neutral face, ready
+            self._patch(("mouth", viseme, viseme, 0, Expression.NEUTRAL))
+        for step in range(EYE_STEPS + 1):
+            self._patch(("eyes", step, Expression.NEUTRAL))
 
     @classmethod
     def from_file(cls, path: Path, width: int, height: int) -> PhotoRenderer:

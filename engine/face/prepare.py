@@ -49,14 +49,18 @@ def find_face(rgb: np.ndarray, name: str) -> Landmarks:
     detections = detect_faces(rgb)
     if not detections:
         raise FaceInputError(NO_FACE.format(name=name))
-    largest = detections[0]
-    if largest.size < MIN_FACE:
-        raise FaceInputError(f"The face in {name} is only {largest.size:.0f} pixels wide; use a picture where it "
-                             f"is at least {MIN_FACE} pixels wide (closer, or less cropped).")
-    found = landmarks_from_detection(rgb, largest)
+    found = landmarks_from_detection(rgb, detections[0])
     if found.score < MIN_SCORE:
         raise FaceInputError(NO_FACE.format(name=name))
+    if (size := face_size(found)) < MIN_FACE:
+        raise FaceInputError(f"The face in {name} is only {size:.0f} pixels wide; use a picture where it "
+                             f"is at least {MIN_FACE} pixels wide (closer, or less cropped).")
     return found
+
+
+def face_size(face: Landmarks) -> float:
+    """Pixels across the face: the larger side of its landmarks' box (brow to chin, cheek to cheek)."""
+    return float(max(face.points.max(axis=0) - face.points.min(axis=0)))
 
 
 def portrait_crop(shape: tuple[int, ...], faces: list[Landmarks], size: tuple[int, int]) -> Crop:
@@ -106,8 +110,8 @@ def track_template(path: Path, fps: int) -> tuple[list[np.ndarray], list[Landmar
     if len(seen) <= MOST_FRAMES * len(found):
         raise FaceInputError(f"The face is lost in most of {path.name} ({len(found) - len(seen)} of {len(found)} "
                              "frames); use a clip where the person faces the camera throughout.")
-    sizes = [found[i].width / 2 for i in seen]  # type: ignore[union-attr]
-    if float(np.median(sizes)) < MIN_FACE / 2:
+    sizes = [face_size(found[i]) for i in seen]  # type: ignore[arg-type]
+    if float(np.median(sizes)) < MIN_FACE:
         raise FaceInputError(f"The face in {path.name} is too small; use a clip where it is at least "
                              f"{MIN_FACE} pixels wide.")
     filled = [found[i] or found[min(seen, key=lambda j: abs(j - i))] for i in range(len(found))]
