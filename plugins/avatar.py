@@ -8,7 +8,6 @@ there is no ``--face @someone``.
 from __future__ import annotations
 
 import mimetypes
-from dataclasses import replace
 from pathlib import Path
 from typing import Callable
 
@@ -110,8 +109,8 @@ async def _render_all(ctx: Context, command: ParsedCommand, status: StatusMessag
     mood = str(command.options.get("mood", Expression.NEUTRAL.value))
     for number, persona in enumerate(personas, 1):
         label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name
-        request = replace(ctx.agent.config.engine.request(persona.name, text=text, audio_path=audio_path,
-                                                          expression=mood, voice_sample=voice_sample), face=face)
+        request = ctx.agent.config.engine.request(persona.name, text=text, audio_path=audio_path, expression=mood,
+                                                  voice_sample=voice_sample, face=face)
         result = await ctx.render(request, status=status, label=label,
                                   priority=Priority.BATCH if batch else Priority.INTERACTIVE)
         video = VideoReply(result.path, caption=persona.display_name, duration=result.duration)

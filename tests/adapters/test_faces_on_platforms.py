@@ -6,10 +6,9 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from PIL import Image
-from skimage import data as skimage_data
 
 from core.config import Config
+from tests.faces import save_picture
 from tests.fakes.discord import DiscordDriver
 from tests.fakes.discord_interactions import SlashDriver
 from tests.fakes.telegram import TelegramDriver, voice_recording
@@ -29,10 +28,7 @@ def bot_config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 def face(tmp_path: Path) -> Path:
-    """NASA's portrait of Eileen Collins (public domain), as scikit-image ships it."""
-    path = tmp_path / "astronaut.png"
-    Image.fromarray(skimage_data.astronaut()).save(path)
-    return path
+    return save_picture(tmp_path / "astronaut.png")
 
 
 def video_of(delivered: list[Delivered], folder: Path) -> np.ndarray:

@@ -5,17 +5,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import av
 import numpy as np
 import pytest
 from PIL import Image
-from skimage import data as skimage_data
 
 from core.agent import Agent
 from core.config import Config
 from core.events import Channel
 from core.replies import VideoReply
 from personas.server_personas import SERVER_PERSONAS_DIR
+from tests.faces import save_picture, swaying_template
 from tests.media import decode_frames, speech_clip
 from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot, test_config
 
@@ -32,10 +31,7 @@ def bot_config(tmp_path: Path) -> Config:
 
 @pytest.fixture
 def face(tmp_path: Path) -> Path:
-    """A real photo of a face: NASA's portrait of Eileen Collins (public domain), as scikit-image ships it."""
-    path = tmp_path / "astronaut.png"
-    Image.fromarray(skimage_data.astronaut()).save(path)
-    return path
+    return save_picture(tmp_path / "astronaut.png")
 
 
 @pytest.fixture
@@ -43,20 +39,6 @@ def no_face(tmp_path: Path) -> Path:
     path = tmp_path / "sunset.png"
     gradient = np.linspace(0, 255, 256, dtype=np.uint8)
     Image.fromarray(np.stack([np.tile(gradient, (256, 1))] * 3, axis=-1)).save(path)
-    return path
-
-
-def template_video(path: Path, picture: Path, seconds: float = 2.0, fps: int = 10) -> Path:
-    """A short video of the face in ``picture``, drifting a little, as a phone would film it."""
-    still = np.asarray(Image.open(picture).convert("RGB").resize((512, 512)))
-    with av.open(str(path), "w", format="mp4") as container:
-        stream = container.add_stream("libx264", rate=fps)
-        stream.width = stream.height = 512
-        stream.pix_fmt = "yuv420p"
-        for i in range(int(seconds * fps)):
-            frame = np.roll(still, i % 4, axis=1)
-            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
-        container.mux(stream.encode(None))
     return path
 
 
@@ -161,7 +143,7 @@ async def test_an_admin_adds_a_persona_only_their_server_sees(bot_config: Config
 
 
 async def test_a_server_persona_from_a_video(testbot: TestBot, face: Path, tmp_path: Path) -> None:
-    clip = template_video(tmp_path / "me.mp4", face)
+    clip = swaying_template(tmp_path / "me.mp4", 2.0, fps=10)
     [answer] = testbot.texts(await testbot.send("!persona add moving", user=ADMIN, attachments=(clip,)))
     assert answer.startswith("moving is a persona of this server now (video).")
     video = only_video(await testbot.send("!say --persona moving Hello"))
