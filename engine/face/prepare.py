@@ -89,11 +89,11 @@ def frame_photo(rgb: np.ndarray, face: Landmarks, size: tuple[int, int]) -> tupl
     return portrait, track(portrait, Landmarks(crop.map(face.points), face.score))
 
 
-def track_template(path: Path, fps: int) -> tuple[list[np.ndarray], list[Landmarks]]:
-    """A template video's frames at ``fps`` and the face in each; frames that lose the face borrow
-    the nearest frame's landmarks. ``FaceInputError`` when the face is lost in most frames."""
+def track_template(path: Path, fps: int) -> list[Landmarks]:
+    """The face in each of a template video's frames at ``fps`` (decoded one at a time: only the
+    landmarks are kept); frames that lose it borrow the nearest frame's. ``FaceInputError`` when
+    the face is lost in most frames or is too small."""
     probe_video(path)
-    frames: list[np.ndarray] = []
     found: list[Landmarks | None] = []
     last: Landmarks | None = None
     for rgb in video_frames(path, fps):
@@ -103,7 +103,6 @@ def track_template(path: Path, fps: int) -> tuple[list[np.ndarray], list[Landmar
             current = landmarks_from_detection(rgb, detections[0]) if detections else None
         if current is not None and current.score < MIN_SCORE:
             current = None
-        frames.append(rgb)
         found.append(current)
         last = current or last
     seen = [i for i, f in enumerate(found) if f is not None]
@@ -114,8 +113,7 @@ def track_template(path: Path, fps: int) -> tuple[list[np.ndarray], list[Landmar
     if float(np.median(sizes)) < MIN_FACE:
         raise FaceInputError(f"The face in {path.name} is too small; use a clip where it is at least "
                              f"{MIN_FACE} pixels wide.")
-    filled = [found[i] or found[min(seen, key=lambda j: abs(j - i))] for i in range(len(found))]
-    return frames, filled  # type: ignore[return-value]
+    return [found[i] or found[min(seen, key=lambda j: abs(j - i))] for i in range(len(found))]  # type: ignore[misc]
 
 
 def check_face(path: Path) -> str:

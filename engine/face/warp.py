@@ -13,7 +13,7 @@ teeth (lower ones for wide shapes), tongue.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 
 import numpy as np
 from PIL import Image, ImageDraw
@@ -42,18 +42,23 @@ class MouthPose:
     tongue: float = 0.0  # tongue height above the lower lip, as a share of the opening
     press: float = 0.0  # lips pressed thin (m, b, p)
 
+    def towards(self, other: MouthPose, share: float) -> MouthPose:
+        """The pose ``share`` of the way to ``other``: a mouth moving between two shapes."""
+        return MouthPose(*(getattr(self, f.name) * (1 - share) + getattr(other, f.name) * share
+                           for f in fields(self)))
+
 
 VISEMES: dict[Viseme, MouthPose] = {
     Viseme.REST: MouthPose(),
     Viseme.MBP: MouthPose(spread=-0.03, press=0.08),
-    Viseme.FV: MouthPose(gap=0.12, teeth=0.2),
+    Viseme.FV: MouthPose(gap=0.1, teeth=0.16),
     Viseme.AI: MouthPose(gap=0.6, spread=0.04, teeth=0.14, tongue=0.3),
-    Viseme.E: MouthPose(gap=0.3, spread=0.14, teeth=0.14, lower_teeth=0.08, tongue=0.1),
+    Viseme.E: MouthPose(gap=0.3, spread=0.14, teeth=0.12, lower_teeth=0.06, tongue=0.1),
     Viseme.O: MouthPose(gap=0.5, spread=-0.2, teeth=0.08, tongue=0.25),
     Viseme.U: MouthPose(gap=0.22, spread=-0.3, teeth=0.04),
     Viseme.WQ: MouthPose(gap=0.14, spread=-0.34),
     Viseme.L: MouthPose(gap=0.36, spread=0.02, teeth=0.12, tongue=0.6),
-    Viseme.ETC: MouthPose(gap=0.16, spread=0.08, teeth=0.09, lower_teeth=0.07),
+    Viseme.ETC: MouthPose(gap=0.16, spread=0.08, teeth=0.08, lower_teeth=0.05),
 }
 
 
@@ -175,9 +180,9 @@ class FaceRig:
 
     # -- the mouth ------------------------------------------------------------------------
 
-    def mouth(self, viseme: Viseme, expression: Expression = Expression.NEUTRAL) -> np.ndarray:
-        """The mouth region (``mouth_box``) with the lower face in ``viseme``'s shape."""
-        pose, mood = VISEMES[viseme], MOODS[expression]
+    def mouth(self, viseme: Viseme | MouthPose, expression: Expression = Expression.NEUTRAL) -> np.ndarray:
+        """The mouth region (``mouth_box``) with the lower face in ``viseme``'s shape (or a pose)."""
+        pose, mood = VISEMES[viseme] if isinstance(viseme, Viseme) else viseme, MOODS[expression]
         top, left, bottom, right = self.mouth_box
         ys, xs = np.mgrid[top:bottom, left:right].astype(np.float32)
         m = self.mouth_frame
@@ -187,26 +192,42 @@ class FaceRig:
         # Backward warp: find where each output pixel came from by fixed-point iteration.
         qs, qt = s.copy(), t.copy()
         taper = _taper(s.shape)  # nothing moves at the patch's edges: no seam with the still face
-        for _ in range(3):
+        for _ in range(2):
             ds, dt = self._mouth_shift(qs, qt, below, pose, mood)
             qs, qt = s - ds * taper, t - dt * taper
         sx, sy = m.pixels(qs, qt)
         patch = _sample(self.portrait, sx, sy)
+        self._draw_crease(patch, upper_to, lower_to, (top, left))
         self._draw_opening(patch, s, t, upper_to, lower_to, pose, (top, left))
         return patch
 
-    def _gap_change(self, s: np.ndarray, pose: MouthPose) -> np.ndarray:
-        inside = np.clip(1.0 - s * s, 0.0, 1.0)
-        target = pose.gap * inside**0.75
-        current = np.maximum(self.lower(s) - self.upper(s), 0.0) * (np.abs(s) < 1)
-        return target - current
+    def _draw_crease(self, patch: np.ndarray, upper_to: tuple[np.ndarray, np.ndarray],
+                     lower_to: tuple[np.ndarray, np.ndarray], offset: tuple[int, int]) -> None:
+        """The soft dark line where closed lips meet (it also hides the seam of the two warps)."""
+        m = self.mouth_frame
+        s = upper_to[0]
+        middle = (upper_to[1] + np.interp(s, *lower_to)) / 2
+        half = max(0.6 / m.unit, 0.025)  # about a pixel and a bit wide
+        fade = np.sqrt(np.clip(1 - (s / max(float(np.abs(s).max()), 1e-3)) ** 2, 0, 1))  # thin at the corners
+        ring = np.stack(m.pixels(np.concatenate([s, s[::-1]]),
+                                 np.concatenate([middle - half * fade, (middle + half * fade)[::-1]])), -1)
+        ring -= (offset[1], offset[0])
+        lo = np.maximum(np.floor(ring.min(axis=0)).astype(int) - 1, 0)
+        hi = np.minimum(np.ceil(ring.max(axis=0)).astype(int) + 2, (patch.shape[1], patch.shape[0]))
+        if (hi <= lo).any():
+            return
+        box = np.s_[lo[1]:hi[1], lo[0]:hi[0]]
+        alpha = 0.75 * _polygon_mask((hi[1] - lo[1], hi[0] - lo[0]), ring - lo)[..., None]
+        patch[box] = np.clip(patch[box] * (1 - alpha) + self.lip_colour * 0.45 * alpha, 0, 255).round().astype(np.uint8)
 
     def _mouth_shift(self, s: np.ndarray, t: np.ndarray, below: np.ndarray, pose: MouthPose,
                      mood: Mood) -> tuple[np.ndarray, np.ndarray]:
         """Displacement (along, down) of the face point at (s, t), in half-mouth widths."""
-        change = self._gap_change(s, pose)
-        middle = float(self._gap_change(np.zeros(1), pose)[0])
-        line = np.where(below, self.lower(s), self.upper(s))
+        upper, lower = self.upper(s), self.lower(s)
+        inside = np.clip(1.0 - s * s, 0.0, 1.0)
+        change = pose.gap * inside**0.75 - np.maximum(lower - upper, 0.0) * (inside > 0)
+        middle = pose.gap - max(float(self.lower(np.zeros(1))[0] - self.upper(np.zeros(1))[0]), 0.0)
+        line = np.where(below, lower, upper)
         # Below: the lower lip follows the opening; further down the jaw carries it evenly,
         # fading out towards the jaw's corners and below the chin.
         k = _smoothstep((t - line) / 0.7)
@@ -217,13 +238,15 @@ class FaceRig:
         up = -0.2 * change * _smoothstep((t - self.nose_t) / max(float(self.upper(np.zeros(1))[0]) - self.nose_t, 0.1))
         dt = np.where(below, down, up)
         # Pressed lips: both lips roll in towards the line a little.
-        dt += pose.press * np.where(below, -1.0, 1.0) * np.exp(-((t - line) / 0.35) ** 2) * (np.abs(s) < 1.2)
+        if pose.press:
+            dt += pose.press * np.where(below, -1.0, 1.0) * np.exp(-((t - line) / 0.35) ** 2) * inside
         # Corners out or in, and up for a smile, fading with distance from the mouth.
-        mid = (self.upper(s) + self.lower(s)) / 2
-        near = np.exp(-((t - mid) / 0.75) ** 2)
-        reach = np.where(np.abs(s) <= 1, s, np.sign(s) * np.exp(-((np.abs(s) - 1) / 0.8) ** 2))
+        near = np.exp(-((t - (upper + lower) / 2) / 0.75) ** 2)
+        far = np.abs(s)
+        reach = np.where(far <= 1, s, np.sign(s) * np.exp(-((far - 1) / 0.8) ** 2))
         ds = (pose.spread + 0.5 * mood.smile) * reach * near
-        dt = dt - mood.smile * np.minimum(np.abs(s), 1.4) ** 2 * np.exp(-np.maximum(np.abs(s) - 1.4, 0) ** 2) * near
+        if mood.smile:
+            dt = dt - mood.smile * np.minimum(far, 1.4) ** 2 * np.exp(-np.maximum(far - 1.4, 0) ** 2) * near
         return ds, dt
 
     def _lip_targets(self, pose: MouthPose, mood: Mood) -> tuple[tuple[np.ndarray, np.ndarray], ...]:
@@ -243,35 +266,42 @@ class FaceRig:
         if pose.gap <= 0.0:
             return
         m = self.mouth_frame
-        ring_s = np.concatenate([upper_to[0], lower_to[0][::-1]])
-        ring_t = np.concatenate([upper_to[1], lower_to[1][::-1]])
-        alpha = _polygon_mask(patch.shape[:2], np.stack(m.pixels(ring_s, ring_t), -1) - (offset[1], offset[0]))
-        if not alpha.any():
+        ring = np.stack(m.pixels(np.concatenate([upper_to[0], lower_to[0][::-1]]),
+                                 np.concatenate([upper_to[1], lower_to[1][::-1]])), -1) - (offset[1], offset[0])
+        lo = np.maximum(np.floor(ring.min(axis=0)).astype(int) - 1, 0)
+        hi = np.minimum(np.ceil(ring.max(axis=0)).astype(int) + 2, (patch.shape[1], patch.shape[0]))
+        if (hi <= lo).any():
             return
+        box = np.s_[lo[1]:hi[1], lo[0]:hi[0]]  # only the opening's bounding box is painted
+        alpha = _polygon_mask((hi[1] - lo[1], hi[0] - lo[0]), ring - lo)
+        s, t = s[box], t[box]
         top_line = np.interp(s, *upper_to)
         bottom_line = np.interp(s, *lower_to)
         gap = np.maximum(bottom_line - top_line, 1e-3)
-        depth = (t - top_line) / gap  # 0 at the upper lip, 1 at the lower
+        depth = np.clip((t - top_line) / gap, 0, 1)  # 0 at the upper lip, 1 at the lower
         edge = np.clip(np.abs(s) / max(float(np.max(np.abs(upper_to[0]))), 1e-3), 0, 1)
+        shade = 1.0 - 0.55 * edge**2  # everything darkens towards the corners, in the lips' shadow
         lip = self.lip_colour
-        cavity = lip * 0.3 + np.array([10, 2, 2])
-        colour = np.broadcast_to(cavity, patch.shape).astype(np.float32) * (1 - 0.4 * edge[..., None] ** 2)
-        shade = 1.0 - 0.55 * edge**2  # teeth and tongue darken towards the corners, in the shadow
+        # The cavity: darkest in the middle of the opening, a little light reaching the bottom.
+        cavity = (lip * 0.26 + np.array([8, 2, 2])) * (0.8 + 0.35 * depth**2)[..., None]
+        colour = cavity * (1 - 0.45 * edge[..., None] ** 2)
         light = float(np.clip(self.skin_colour.mean() / 170.0, 0.55, 1.1))
-        teeth = np.array([236, 230, 216], np.float32) * light
+        teeth = np.array([222, 216, 204], np.float32) * light
         if pose.tongue > 0:
             tongue = (lip * 0.75 + np.array([40, 8, 12])) * 0.85
-            rise = pose.tongue * (1 - edge**2) ** 0.5
-            on = depth > 1 - rise
-            colour = np.where(on[..., None], tongue * (0.75 + 0.25 * shade[..., None]), colour)
+            rise = pose.tongue * np.sqrt(1 - edge**2)
+            on = _smoothstep((depth - (1 - rise)) * gap * m.unit)  # a soft one-pixel edge
+            colour = colour * (1 - on[..., None]) + (tongue * (0.7 + 0.3 * shade[..., None])) * on[..., None]
         for amount, at_top in ((pose.teeth, True), (pose.lower_teeth, False)):
             if amount <= 0:
                 continue
             band = amount * (1 - 0.5 * edge**2)
-            within = (t - top_line < band) if at_top else (bottom_line - t < band)
-            colour = np.where(within[..., None], teeth * shade[..., None], colour)
+            inward = (t - top_line) if at_top else (bottom_line - t)
+            on = _smoothstep((band - inward) * m.unit + 0.5)
+            tone = (0.8 + 0.2 * np.clip(1 - inward / np.maximum(band, 1e-3), 0, 1)) * shade  # shadowed at the tips
+            colour = colour * (1 - on[..., None]) + (teeth * tone[..., None]) * on[..., None]
         a = alpha[..., None]
-        patch[:] = np.clip(patch * (1 - a) + colour * a, 0, 255).round().astype(np.uint8)
+        patch[box] = np.clip(patch[box] * (1 - a) + colour * a, 0, 255).round().astype(np.uint8)
 
     # -- the eyes -------------------------------------------------------------------------
 
@@ -313,12 +343,14 @@ def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
     h, w = image.shape[:2]
     xs = np.clip(xs, 0, w - 1.001)
     ys = np.clip(ys, 0, h - 1.001)
+    left, top = int(xs.min()), int(ys.min())
+    img = image[top : int(ys.max()) + 2, left : int(xs.max()) + 2].astype(np.float32)  # only what is read
+    xs, ys = xs - left, ys - top
     x0, y0 = xs.astype(np.int32), ys.astype(np.int32)
     fx, fy = (xs - x0)[..., None], (ys - y0)[..., None]
-    img = image.astype(np.float32)
-    top = img[y0, x0] * (1 - fx) + img[y0, x0 + 1] * fx
-    bottom = img[y0 + 1, x0] * (1 - fx) + img[y0 + 1, x0 + 1] * fx
-    return np.clip(top * (1 - fy) + bottom * fy + 0.5, 0, 255).astype(np.uint8)
+    top_row = img[y0, x0] * (1 - fx) + img[y0, x0 + 1] * fx
+    bottom_row = img[y0 + 1, x0] * (1 - fx) + img[y0 + 1, x0 + 1] * fx
+    return np.clip(top_row * (1 - fy) + bottom_row * fy + 0.5, 0, 255).astype(np.uint8)
 
 
 def _polygon_mask(shape: tuple[int, int], points: np.ndarray, supersample: int = 4) -> np.ndarray:

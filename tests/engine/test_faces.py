@@ -262,8 +262,7 @@ def test_a_long_clip_over_a_short_template(tmp_path: Path) -> None:
     assert opened and rests
 
     def lips(i: int) -> int:
-        shown = reference._frames[template_index(i / 25, len(reference._frames))]
-        x, y = shown.face.points[[13, 14]].mean(axis=0) + shown.origin[::-1]
+        x, y = reference.faces[template_index(i / 25, len(reference.faces))].points[[13, 14]].mean(axis=0)
         return darkness(frames[i], (int(y) - 12, int(x) - 25, int(y) + 16, int(x) + 25))
 
     assert min(lips(i) for i in opened) > max(lips(i) for i in rests) + 20
