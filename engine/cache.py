@@ -75,6 +75,7 @@ def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: 
         "engine_version": engine_version,
         "voice": voice,
         "voice_sample": request.voice_sample is not None,
+        "lang": request.lang,
         "face": request.face is not None,
     }
     digest.update(json.dumps(fields, sort_keys=True).encode())

@@ -20,7 +20,11 @@ DEFAULT_PERSONA = "friendly"
 
 
 class PersonaRegistry:
-    """Built-ins first (sorted by folder), then each user folder in order; a later name overrides."""
+    """Built-ins first (sorted by folder), then each user folder in order; a later name overrides.
+
+    Private personas (a server's own, ``personas.server_personas``) are found only by their exact
+    name, an unguessable key: never listed, never picked by style.
+    """
 
     def __init__(
         self,
@@ -32,6 +36,7 @@ class PersonaRegistry:
         """``renderers``: the registered renderer backends, which check each persona's assets
         (default: the built-in ones)."""
         self._personas: dict[str, Persona] = {}
+        self._private: dict[str, Persona] = {}
         self._builtin_dir = builtin_dir
         self._renderers = renderers
         builtins = [load_persona(folder, renderers) for folder in _persona_folders(builtin_dir)]
@@ -51,11 +56,23 @@ class PersonaRegistry:
         for persona in self._personas.values():
             if persona.style == wanted:
                 return persona
+        if persona := self._private.get(wanted):
+            return persona
         styles = sorted({p.style for p in self._personas.values()})
         raise UnknownPersonaError(
             f"There is no persona or style called '{name_or_style.strip()}'. "
             f"Personas: {', '.join(self.names())}; styles: {', '.join(styles)}."
         )
+
+    def load(self, folder: Path) -> Persona:
+        """A persona folder loaded with this registry's renderer backends, not added to it."""
+        return load_persona(folder, self._renderers)
+
+    def add_private(self, persona: Persona) -> None:
+        self._private[persona.name] = persona
+
+    def remove_private(self, name: str) -> None:
+        self._private.pop(name, None)
 
     def names(self) -> list[str]:
         return list(self._personas)
