@@ -60,9 +60,10 @@ class RenderCache:
         return self.folder / f"{key}.mp4", self.folder / f"{key}.json"
 
 
-def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str, voice: str = "") -> str:
+def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str, voice: str = "",
+              renderer: str = "") -> str:
     """sha256 of everything that shapes the video: request fields, audio, voice-sample and face bytes,
-    persona, the voice's models (``voice``), engine."""
+    persona, the voice's models (``voice``), the renderer's model (``renderer``), engine."""
     digest = hashlib.sha256()
     fields = {
         "persona": request.persona,
@@ -78,6 +79,8 @@ def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: 
         "lang": request.lang,
         "face": request.face is not None,
     }
+    if renderer or request.renderer:  # only then: the keys of every other render stay as they were
+        fields["renderer"] = [request.renderer, renderer]
     digest.update(json.dumps(fields, sort_keys=True).encode())
     for path, what, error in ((request.audio_path, "audio", AudioInputError),
                               (request.voice_sample, "audio", AudioInputError),
