@@ -227,3 +227,100 @@ def test_wav2lip_hub_explains_a_missing_model(tmp_path: Path) -> None:
     assert ModelHub(ModelSettings()).lipsync() is None
     with pytest.raises(ModelError, match=r"\[models\] lipsync"):
         ModelHub(ModelSettings(lipsync=tmp_path / "nothing.pth")).lipsync()
+
+
+# -- end to end: the CLI and a chat platform --------------------------------------------------------
+
+SIZE = 128
+
+
+@pytest.fixture(scope="module")
+def personas_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    from personas.faces import create_face_persona
+    from tests.faces import save_picture, swaying_template
+
+    folder = tmp_path_factory.mktemp("personas")
+    faces = tmp_path_factory.mktemp("faces")
+    create_face_persona(folder, "astro", save_picture(faces / "astronaut.png"))
+    create_face_persona(folder, "template", swaying_template(faces / "template.mp4", 1.0, size=192))
+    return folder
+
+
+def cli_config(tmp_path: Path, personas_dir: Path, checkpoint: Path | None) -> Path:
+    path = tmp_path / "config.toml"
+    models = f'[models]\nlipsync = "{checkpoint}"\ndevice = "cpu"\nlipsync_precision = "fp32"\n' if checkpoint else ""
+    path.write_text(
+        f'[agent]\ndatabase = "{tmp_path}/state.db"\n'
+        f'[engine]\nwidth = {SIZE}\nheight = {SIZE}\nfps = 10\noutput_dir = "{tmp_path}/out"\n'
+        f'cache_dir = "{tmp_path}/cache"\n[personas]\nuser_dirs = ["{personas_dir}"]\n{models}'
+    )
+    return path
+
+
+def lower_and_upper_change(neural: np.ndarray, classic: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float]:
+    """Mean change between two renders' frames in the lower and the upper half of the face box."""
+    top, left, bottom, right = box
+    middle = (top + bottom) // 2
+    diff = np.abs(neural.astype(np.float32) - classic.astype(np.float32))
+    return float(diff[:, middle + 4 : bottom, left:right].mean()), float(diff[:, top : middle - 8, left:right].mean())
+
+
+@pytest.mark.parametrize("persona", ["astro", "template"])
+def test_wav2lip_cli_avatar_paints_the_lower_face_only(tmp_path: Path, personas_dir: Path, narrow_checkpoint: Path,
+                                                    persona: str) -> None:
+    from typer.testing import CliRunner
+
+    from core.cli import app
+    from tests.media import assert_valid_mp4, decode_frames, speech_clip
+
+    config = cli_config(tmp_path, personas_dir, narrow_checkpoint)
+    runner = CliRunner()
+    clip = speech_clip(tmp_path / "voice.wav", "Hello there.")  # the same speech (and so head motion) twice
+    neural, classic = tmp_path / "neural.mp4", tmp_path / "classic.mp4"
+    for out, extra in ((neural, ["--renderer", "wav2lip"]), (classic, [])):
+        result = runner.invoke(app, ["avatar", str(clip), "-p", persona, *extra, "-o", str(out), "-c", str(config)])
+        assert result.exit_code == 0, result.output
+    assert_valid_mp4(neural, width=SIZE, height=SIZE, fps=10)
+    a, b = np.stack(decode_frames(neural)), np.stack(decode_frames(classic))
+    assert len(a) == len(b) > 5
+    from engine.face.landmarks import detect_faces, landmarks_from_detection
+
+    box = face_box(landmarks_from_detection(b[0], detect_faces(b[0])[0]).points, SIZE, SIZE)
+    lower, upper = lower_and_upper_change(a, b, box)
+    assert lower > 3 * upper and upper < 6, (lower, upper)  # the mouth is the model's, the eyes the persona's
+
+
+def test_wav2lip_cli_without_the_model_says_how_to_set_it_up(tmp_path: Path, personas_dir: Path) -> None:
+    from typer.testing import CliRunner
+
+    from core.cli import app
+
+    result = CliRunner().invoke(app, ["say", "Hi", "-p", "astro", "--renderer", "wav2lip",
+                                      "-o", str(tmp_path / "x.mp4"), "-c", str(cli_config(tmp_path, personas_dir, None))])
+    assert result.exit_code == 1
+    assert "[models] lipsync" in result.output and not (tmp_path / "x.mp4").exists()
+
+
+async def test_wav2lip_chat_say_with_a_members_face(tmp_path: Path, narrow_checkpoint: Path) -> None:
+    from core.agent import Agent
+    from core.replies import VideoReply
+    from tests.faces import save_picture
+    from tests.testbot import MEMBER, TestBot, test_config
+
+    config = test_config(tmp_path)
+    config.engine.width = config.engine.height = SIZE
+    config.engine.fps = 10
+    async with Agent(config) as agent:  # no [models] lipsync: the option explains itself
+        bot = TestBot(agent)
+        [answer] = bot.texts(await bot.send("!say --renderer wav2lip Hi"))
+        assert "[models] lipsync" in answer
+    config.models.lipsync, config.models.device, config.models.lipsync_precision = narrow_checkpoint, "cpu", "fp32"
+    async with Agent(config) as agent:
+        bot = TestBot(agent)
+        bot.set_picture(MEMBER, save_picture(tmp_path / "me.png"))
+        replies = await bot.send("!say --face me --renderer wav2lip Hello everyone")
+        [video] = [r for r in replies if isinstance(r, VideoReply)]
+        assert video.path.is_file() and agent.models.lipsync() is not None
+        assert max(agent.models.lipsync().batches) > 1  # type: ignore[union-attr]
+        [refused] = bot.texts(await bot.send("!say --renderer wav2lip Hi"))  # the default persona is drawn art
+        assert "photo and template-video personas" in refused
