@@ -65,7 +65,7 @@ def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: 
     """sha256 of everything that shapes the video: request fields, audio, voice-sample and face bytes,
     persona, the voice's models (``voice``), the renderer's model (``renderer``), engine."""
     digest = hashlib.sha256()
-    fields = {
+    fields: dict[str, object] = {
         "persona": request.persona,
         "text": request.text,
         "audio": request.audio_path is not None,

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from engine.errors import ModelNotConfiguredError
-from engine.face.backends import FaceBackend, PhotoBackend, VideoBackend
+from engine.face.backends import PhotoBackend, VideoBackend
 
 if TYPE_CHECKING:
     from engine.models import ModelHub
@@ -71,5 +71,5 @@ class Wav2LipBackend:
         return Wav2LipRenderer(inner, points, batcher)
 
 
-def _face_backend(kind: str) -> FaceBackend:
+def _face_backend(kind: str) -> PhotoBackend | VideoBackend:
     return VideoBackend() if kind == "video" else PhotoBackend()

@@ -67,7 +67,7 @@ class LipSyncBatcher:
         self.device, self.max_batch, self.wait, self.max_pending = device, max_batch, wait, max(max_pending, max_batch)
         self.dtype, self.channels_last = _precision(model, device, precision)
         model = model.to(device=device, dtype=self.dtype)
-        self.model = model.to(memory_format=torch.channels_last) if self.channels_last else model
+        self.model = _channels_last(model) if self.channels_last else model
         self._waiting: list[Ticket] = []
         self._pending = 0  # frames submitted and not yet taken
         self._orders = itertools.count()
@@ -225,11 +225,15 @@ def _precision(model: Wav2Lip, device: torch.device, wanted: str) -> tuple[torch
     mels = generator.uniform(-4, 4, (4, 1, 80, 16)).astype(np.float32)
     faces = generator.integers(0, 256, (4, 96, 96, 6), dtype=np.uint8)
     reference = run(model, mels, faces, device, torch.float32)
-    low = run(model.to(torch.bfloat16).to(memory_format=torch.channels_last), mels, faces, device, torch.bfloat16, True)
+    low = run(_channels_last(model.to(torch.bfloat16)), mels, faces, device, torch.bfloat16, True)
     model.to(torch.float32)
     gap = np.abs(reference.astype(int) - low).max() / 255
     log.info("lip-sync bf16 probe: largest difference from fp32 %.4f", gap)
     return (torch.bfloat16, True) if gap <= BF16_TOLERANCE else (torch.float32, False)
+
+
+def _channels_last(model: Wav2Lip) -> Wav2Lip:
+    return model.to(memory_format=torch.channels_last)  # type: ignore[call-overload]  # the stubs lack the keyword
 
 
 def _bf16_supported() -> bool:

@@ -257,7 +257,8 @@ def cli_config(tmp_path: Path, personas_dir: Path, checkpoint: Path | None) -> P
     return path
 
 
-def lower_and_upper_change(neural: np.ndarray, classic: np.ndarray, box: tuple[int, int, int, int]) -> tuple[float, float]:
+def lower_and_upper_change(neural: np.ndarray, classic: np.ndarray,
+                           box: tuple[int, int, int, int]) -> tuple[float, float]:
     """Mean change between two renders' frames in the lower and the upper half of the face box."""
     top, left, bottom, right = box
     middle = (top + bottom) // 2
@@ -295,8 +296,9 @@ def test_wav2lip_cli_without_the_model_says_how_to_set_it_up(tmp_path: Path, per
 
     from core.cli import app
 
+    config = cli_config(tmp_path, personas_dir, None)
     result = CliRunner().invoke(app, ["say", "Hi", "-p", "astro", "--renderer", "wav2lip",
-                                      "-o", str(tmp_path / "x.mp4"), "-c", str(cli_config(tmp_path, personas_dir, None))])
+                                      "-o", str(tmp_path / "x.mp4"), "-c", str(config)])
     assert result.exit_code == 1
     assert "[models] lipsync" in result.output and not (tmp_path / "x.mp4").exists()
 
