@@ -188,17 +188,16 @@ class Agent:
         return PersonaRegistry(user_dirs=folders, default=self.config.personas.default)
 
     def _build_engine(self) -> RenderEngine:
-        from engine.backends import Backends
-        from engine.engine import RenderEngine
-        from engine.models import ModelHub
+        from core.cluster import build_backends, ray_executor
+        from engine.engine import RenderEngine, RenderFn
         from engine.pipeline import Pipeline
 
-        self.models = ModelHub(self.config.models)
-        self.engine_backends = Backends.with_defaults()
-        self.models.register_backends(self.engine_backends)
-        self.pm.hook.register_backends(register=self.engine_backends.register)
+        self.models, self.engine_backends = build_backends(self.config, self.pm)
         self.pipeline = Pipeline(self.config.engine, self.personas, self.engine_backends)
-        return RenderEngine(self.config.engine, self.pipeline, self.pipeline.cache_key)
+        render_fn: RenderFn = self.pipeline
+        if self.config.engine.executor == "ray":  # the same pipeline, run by the cluster's workers
+            render_fn = ray_executor(self.config, self.pipeline)
+        return RenderEngine(self.config.engine, render_fn, self.pipeline.cache_key)
 
 
 async def _answer_safely(ctx: Context, text: str) -> None:

@@ -49,6 +49,11 @@ class PersonaRegistry:
             f"Personas: {', '.join(self.names())}; styles: {', '.join(styles)}."
         )
 
+    def add(self, persona: Persona) -> None:
+        """Add a persona loaded elsewhere, replacing one of the same name (a render worker's copy of
+        a persona sent by the bot)."""
+        self._personas[persona.name] = persona
+
     def names(self) -> list[str]:
         return list(self._personas)
 
