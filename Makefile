@@ -20,11 +20,12 @@ lint: $(SETUP_DONE)
 
 setup: $(SETUP_DONE)
 
-# torch goes in first, pinned to the CPU build, so nothing later pulls CUDA wheels.
+# torch goes in first, pinned to the CPU build, so nothing later pulls CUDA wheels; the ray extra
+# is there so the tests run the Ray executor on a real cluster (the default install needs no Ray).
 $(SETUP_DONE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
-	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet -e ".[dev,ray]"
 	touch $@
 
 clean:

@@ -26,7 +26,7 @@ from personas.registry import BUILTIN_DIR
 from tests import raycluster
 from tests.media import speech_clip
 
-WAIT = 120.0  # seconds: a safety net for one render on a busy machine
+WAIT = 240.0  # seconds: a safety net for one render on a busy machine
 #: A persona that exists only in the bot's own folders: the workers get it from the bot.
 TEST_PERSONA = "clusterpal"
 LONG_TEXT = " ".join(["The render keeps going on another machine while the bot waits for it."] * 12)
@@ -56,6 +56,7 @@ class Bot:
         executor_log = logging.getLogger("engine.ray_executor")
         executor_log.setLevel(logging.INFO)
         executor_log.addHandler(handler)
+        self.agent.engine.submit(self.request("Ready when you are.")).result(WAIT)  # joins the cluster
 
     def request(self, text: str | None = None, **fields: Any) -> RenderRequest:
         return replace(self.config.engine.request(TEST_PERSONA, text=text), **fields)
@@ -114,13 +115,19 @@ def _alive_render_slots() -> float:
 
 
 def spread(bot: Bot) -> dict[str, Any]:
-    """Four renders (three texts, one uploaded clip) two at a time: both nodes take some."""
+    """A long render holds one node's only slot; three more (two texts, one uploaded clip) come
+    in meanwhile, so the other node takes them."""
+    _wait_for(lambda: _render_slots_free() == 2.0, "both nodes to be free")
     bot.records.clear()
     clip = speech_clip(bot.folder / "upload.wav", "A clip uploaded to the bot", "and rendered elsewhere.")
-    requests = [bot.request(f"Render number {n} goes to whichever node is free.") for n in range(3)]
+    requests = [bot.request(LONG_TEXT)]
+    requests += [bot.request(f"Render number {n} goes to whichever node is free.") for n in range(2)]
     requests.append(bot.request(audio_path=clip))
     watches = [Watch() for _ in requests]
-    jobs = [bot.agent.engine.submit(r, Priority.INTERACTIVE, w) for r, w in zip(requests, watches)]
+    jobs = [bot.agent.engine.submit(requests[0], Priority.INTERACTIVE, watches[0])]
+    if not watches[0].rendering.wait(WAIT):
+        raise TimeoutError("the long render never reported a frame")
+    jobs += [bot.agent.engine.submit(r, Priority.INTERACTIVE, w) for r, w in zip(requests[1:], watches[1:])]
     results = [_outcome(job) for job in jobs]
     return {"results": results, "nodes": bot.nodes_used(), "stages": [w.stages() for w in watches],
             "last": [(w.reports[-1].done, w.reports[-1].total) for w in watches],
@@ -129,6 +136,7 @@ def spread(bot: Bot) -> dict[str, Any]:
 
 def cancel(bot: Bot) -> dict[str, Any]:
     """A long render cancelled once it is drawing frames on a worker."""
+    _wait_for(lambda: _render_slots_free() == 2.0, "both nodes to be free")
     bot.records.clear()
     watch = Watch()
     request = bot.request(LONG_TEXT, width=512, height=512, fps=25)
@@ -191,6 +199,7 @@ def kill_worker_node(bot: Bot) -> dict[str, Any]:
     """Two long renders, one per node; the worker node is killed mid-render; then it is replaced."""
     import ray
 
+    _wait_for(lambda: _render_slots_free() == 2.0, "both nodes to be free")
     bot.records.clear()
     head = ray.get_runtime_context().get_node_id()
     watches = [Watch(), Watch()]

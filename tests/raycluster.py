@@ -79,11 +79,14 @@ class RayCluster:
             time.sleep(0.2)
         self._conn = Client(str(socket), family="AF_UNIX", authkey=self._key)
 
-    def call(self, scenario: str, timeout: float = 240, **kwargs: Any) -> Any:
+    def call(self, scenario: str, timeout: float = 600, **kwargs: Any) -> Any:
         """Run ``tests.ray_scenarios.<scenario>(bot, **kwargs)`` in the bot; its result, or its failure."""
-        assert self._conn is not None
+        if self._conn is None:
+            raise RuntimeError("the test cluster is not running (it did not start, or a call timed out)")
         self._conn.send((scenario, kwargs))
         if not self._conn.poll(timeout):
+            self._conn.close()
+            self._conn = None  # its answer may still come: no later call may take it for its own
             raise TimeoutError(f"{scenario} took more than {timeout} s:\n{self.tail()}")
         status, value = self._conn.recv()
         if status != "ok":
