@@ -96,7 +96,7 @@ class RayExecutor:
 
     def _attempt(self, job: RemoteJob, report: ProgressFn, cancel: CancelToken) -> tuple[dict[str, Any], bytes]:
         import ray
-        from ray.exceptions import RayTaskError, TaskCancelledError
+        from ray.exceptions import RayError, RayTaskError, TaskCancelledError
 
         stream = self._remote.remote(job)
         try:
@@ -126,6 +126,11 @@ class RayExecutor:
             if isinstance(cause, Exception) and not isinstance(cause, _worker_lost()):
                 raise cause from exc  # the remote error itself: the same class and message as a local render's
             raise
+        except _worker_lost():
+            raise
+        except RayError as exc:  # the cluster itself failed (the head is gone, the object store is full, …)
+            log.error("the render cluster failed: %s", exc)
+            raise ClusterError("The render cluster failed while making the video; please try again later.") from exc
 
     @staticmethod
     def _stop(stream: Any, job: RemoteJob) -> None:

@@ -75,7 +75,7 @@ def render_stream(job: RemoteJob) -> Iterator[Event]:
         folder = Path(tmp)
         request = unpack_files(job.request, job.files, folder / "in")
         pipeline.personas.add(_persona(job))
-        _check_fingerprints(pipeline, request, job.fingerprints)
+        check_fingerprints(pipeline, request, job.fingerprints)
         yield ("started", ray.get_runtime_context().get_node_id(), os.getpid())
         out = folder / "out.mp4"
         result = yield from _run(pipeline, request, out)
@@ -114,7 +114,7 @@ def _persona(job: RemoteJob) -> Persona:
     return persona
 
 
-def _check_fingerprints(pipeline: Pipeline, request: RenderRequest, bots: dict[str, str]) -> None:
+def check_fingerprints(pipeline: Pipeline, request: RenderRequest, bots: dict[str, str]) -> None:
     """This machine must make the video the bot's cache key stands for: same voice models, same engine."""
     mine = pipeline.fingerprints(request)
     differ = sorted(part for part in mine.keys() | bots.keys() if mine.get(part) != bots.get(part))

@@ -1,4 +1,5 @@
-"""What the "ray" executor sends to a worker: request files and persona folders as bytes, put back there."""
+"""The "ray" executor's parts that need no cluster: request files and persona folders sent as bytes and
+put back on the worker, the worker's fingerprint check, the settings and the ``mouthpiece worker`` command."""
 
 from __future__ import annotations
 
@@ -6,13 +7,19 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from typer.testing import CliRunner
 
+from core.cli import app
 from core.cluster import ray_environment, ray_start_command
+from engine.backends import Backends
+from engine.errors import ModelError
+from engine.pipeline import Pipeline
+from engine.ray_worker import check_fingerprints
 from engine.settings import EngineSettings
 from engine.shipping import pack_files, pack_folder, unpack_files, unpack_folder
 from engine.types import RenderRequest
 from personas.model import load_persona
-from personas.registry import BUILTIN_DIR
+from personas.registry import BUILTIN_DIR, PersonaRegistry
 
 
 @dataclass(frozen=True)
@@ -62,6 +69,15 @@ def test_a_packed_path_outside_its_folder_is_refused(tmp_path: Path) -> None:
     assert not (tmp_path / "escape.txt").exists()
 
 
+def test_a_ray_worker_set_up_unlike_the_bot_refuses_to_render() -> None:
+    pipeline = Pipeline(EngineSettings(), PersonaRegistry(), Backends.with_defaults())
+    request = RenderRequest("friendly", text="Hello")
+    bots = pipeline.fingerprints(request)
+    check_fingerprints(pipeline, request, bots)  # the same: renders
+    with pytest.raises(ModelError, match=r"\(voice differ\).*same \[models\] folders"):
+        check_fingerprints(pipeline, request, {**bots, "voice": "vits:cpu:another-model"})
+
+
 def test_the_ray_executor_needs_the_head_address() -> None:
     with pytest.raises(ValueError, match="ray_address"):
         EngineSettings(executor="ray")
@@ -82,3 +98,11 @@ def test_ray_worker_nodes_offer_render_slots_and_need_the_token() -> None:
         ray_environment({"PATH": "/usr/bin"})
     env = ray_environment({"RAY_AUTH_TOKEN": "s3cret"})
     assert env["RAY_AUTH_MODE"] == "token" and env["RAY_AUTH_TOKEN"] == "s3cret"
+
+
+def test_mouthpiece_worker_refuses_to_start_a_node_without_the_token(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("RAY_AUTH_TOKEN", raising=False)
+    result = CliRunner().invoke(app, ["worker", "--address", "10.0.0.5:6379"])
+    assert result.exit_code == 1 and "set RAY_AUTH_TOKEN" in result.output
+    result = CliRunner().invoke(app, ["worker", "--head", "--address", "10.0.0.5:6379"])
+    assert result.exit_code == 1 and "either --head" in result.output
