@@ -1,6 +1,6 @@
 """The "ray" executor against the local one, side by side in one run on this machine.
 
-    .venv/bin/python benchmarks/ray_throughput.py [--jobs 4] [--small 6]    # as root, with the ray extra
+    .venv/bin/python benchmarks/ray_throughput.py [--jobs 8] [--small 6]    # as root, with the ray extra
 
 Starts a Ray head (one render slot) in a private network namespace, like the tests, then adds a
 second node (one more slot) and prints:
@@ -32,7 +32,7 @@ SENTENCE = "This is render number {n} of the throughput benchmark, about five se
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--jobs", type=int, default=4)
+    parser.add_argument("--jobs", type=int, default=8)
     parser.add_argument("--small", type=int, default=6)
     args = parser.parse_args()
     if os.environ.get(INSIDE):

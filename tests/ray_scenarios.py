@@ -143,7 +143,7 @@ def cancel(bot: Bot) -> dict[str, Any]:
     job = bot.agent.engine.submit(request, Priority.INTERACTIVE, watch)
     if not watch.rendering.wait(WAIT):
         raise TimeoutError("the render never reported a frame")
-    during = _render_slots_free()
+    _wait_for(lambda: _render_slots_free() == 1.0, "the cluster to count the render's slot as taken")
     job.cancel()
     status = job.status.value
     try:
@@ -154,7 +154,7 @@ def cancel(bot: Bot) -> dict[str, Any]:
     _wait_for(lambda: any("stopped" in m for m in bot.messages()), "the remote render to stop")
     _wait_for(lambda: _render_slots_free() == 2.0, "the node's render slot to be free")
     key = bot.agent.pipeline.cache_key(request)
-    return {"status": status, "error": error, "slots_during": during, "messages": bot.messages(),
+    return {"status": status, "error": error, "messages": bot.messages(),
             "progress": [(p.stage, p.done, p.total) for p in watch.reports],
             "cached": RenderCache(bot.config.engine.cache_dir).lookup(key) is not None,
             "parts": sorted(p.name for p in bot.config.engine.cache_dir.glob("*.part*"))}
@@ -201,7 +201,8 @@ def kill_worker_node(bot: Bot) -> dict[str, Any]:
 
     _wait_for(lambda: _render_slots_free() == 2.0, "both nodes to be free")
     bot.records.clear()
-    head = ray.get_runtime_context().get_node_id()
+    head = next(node["NodeID"] for node in ray.nodes() if node["Alive"] and "node:__internal_head__" in
+                node["Resources"])
     watches = [Watch(), Watch()]
     jobs = [bot.agent.engine.submit(bot.request(f"{LONG_TEXT} Take {n}.", width=384, height=384), Priority.BATCH, w)
             for n, w in enumerate(watches)]
@@ -209,6 +210,9 @@ def kill_worker_node(bot: Bot) -> dict[str, Any]:
         if not watch.rendering.wait(WAIT):
             raise TimeoutError("a render never reported a frame")
     victims = [node for node in bot.nodes_used() if node != head]
+    assert victims and not any(job.future.done() for job in jobs), (
+        f"the renders did not run side by side on both nodes: head {head}, {bot.messages()}, "
+        f"driver on {ray.get_runtime_context().get_node_id()}, done {[job.future.done() for job in jobs]}")
     killed = raycluster.kill_node(victims[0])
     results = [_outcome(job) for job in jobs]
     messages = bot.messages()
