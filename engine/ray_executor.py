@@ -72,7 +72,8 @@ class RayExecutor:
                     log.error("cannot join the render cluster at %s: %s", self.address, exc)
                     raise ClusterError("The render cluster can't be reached right now; please try again later.") \
                         from exc
-            self._remote = ray.remote(num_returns="streaming", max_retries=0, num_cpus=1,
+            # SPREAD: renders go round the nodes with a free slot instead of filling the bot's own machine first.
+            self._remote = ray.remote(num_returns="streaming", max_retries=0, num_cpus=1, scheduling_strategy="SPREAD",
                                       resources={RENDER_RESOURCE: 1})(render_stream)
 
     def __call__(self, request: RenderRequest, out_path: Path, report: ProgressFn, cancel: CancelToken) -> RenderResult:
