@@ -11,12 +11,17 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from core.cli_db import database_errors, db_app
+
 if TYPE_CHECKING:
     from core.agent import Agent
     from engine.types import RenderRequest, RenderResult
 
 app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+
+app.add_typer(db_app, name="db")
+
 
 class Mood(str, Enum):
     """The persona's expression (kept here, not imported from the engine, so --help stays fast)."""
@@ -34,6 +39,11 @@ PersonaOption = Annotated[Optional[str], typer.Option(
     "--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
 MoodOption = Annotated[Mood, typer.Option("--mood", "-m", help="the face the persona makes")]
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="where to write the MP4")]
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", "-l", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), ja (default: found in the "
+                         "text)")]
+FaceOption = Annotated[Optional[Path], typer.Option(
+    "--face", "-f", help="a photo or a 1–30 s video of a face to animate, with the persona's voice")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -53,7 +63,8 @@ def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
     level = logging.getLevelName(config.agent.log_level.upper())
     logging.basicConfig(level=level if serving else max(level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Agent(config, Secrets.from_env())
+    with database_errors():  # a database too new, unreachable or not upgradable: one clear line
+        return Agent(config, Secrets.from_env())
 
 
 def _render(agent: Agent, request: RenderRequest, output: Path | None) -> RenderResult:
@@ -114,28 +125,91 @@ def _persona(agent: Agent, wanted: str | None) -> str:
         raise _fail(str(error)) from None
 
 
-@app.command()
-def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
-        output: OutputOption = Path("out/say.mp4"), config: ConfigOption = None) -> None:
-    """A persona reads TEXT out on video."""
-    _with_engine(config, lambda agent: _report(_render(
-        agent, agent.config.engine.request(_persona(agent, persona), text=text, expression=mood.value), output)))
+def _language(wanted: str | None) -> str | None:
+    from engine.languages import UnknownLanguageError, canonical
+
+    try:
+        return canonical(wanted) if wanted else None
+    except UnknownLanguageError as error:
+        raise _fail(str(error)) from None
 
 
 @app.command()
-def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
+def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
+        output: OutputOption = Path("out/say.mp4"), lang: LangOption = None, config: ConfigOption = None) -> None:
+    """A persona reads TEXT out on video, each piece in its language."""
+    language = _language(lang)
+    _with_engine(config, lambda agent: _report(_render(agent, agent.config.engine.request(
+        _persona(agent, persona), text=text, expression=mood.value, lang=language, face=_face(face)), output)))
+
+
+@app.command()
+def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
            output: OutputOption = Path("out/avatar.mp4"), config: ConfigOption = None) -> None:
     """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
-    _with_engine(config, lambda agent: _report(_render(
-        agent, agent.config.engine.request(_persona(agent, persona), audio_path=clip, expression=mood.value), output)))
+    _with_engine(config, lambda agent: _report(_render(agent, agent.config.engine.request(
+        _persona(agent, persona), audio_path=clip, expression=mood.value, face=_face(face)), output)))
 
 
-@app.command()
-def personas(config: ConfigOption = None) -> None:
+def _face(face: Path | None) -> Path | None:
+    """The face file, checked before the render so a bad one fails with its own message."""
+    if face is None:
+        return None
+    from engine.errors import InputError
+    from personas.faces import check_face
+
+    try:
+        check_face(face)
+    except InputError as error:
+        raise _fail(str(error)) from None
+    return face
+
+
+personas_app = typer.Typer(help="List the personas (built-in and your own), or add your own.",
+                           invoke_without_command=True, no_args_is_help=False)
+app.add_typer(personas_app, name="personas")
+
+
+@personas_app.callback()
+def personas(ctx: typer.Context, config: ConfigOption = None) -> None:
     """List the personas (built-in and your own)."""
+    if ctx.invoked_subcommand is not None:
+        return
     agent = _agent(config)
     for p in agent.personas.all():
         typer.echo(f"{p.name:<12} {p.style:<10} {p.description}")
+
+
+@personas_app.command("add")
+def personas_add(
+    name: str,
+    face: Annotated[Path, typer.Option("--face", "-f", help="a photo or a 1–30 s video of the persona's face")],
+    voice: Annotated[Optional[str], typer.Option(
+        help="espeak-ng voice: LANGUAGE or LANGUAGE+VARIANT, e.g. en-gb or en-us+f3")] = None,
+    display_name: Annotated[Optional[str], typer.Option(help="the name shown for it")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Make persona NAME from a photo or video, in the first of [personas] user_dirs."""
+    from core.config import ConfigError, load_config
+    from engine.errors import InputError
+    from personas.faces import create_face_persona
+    from personas.model import VoiceConfig
+
+    try:
+        folder = load_config(config).personas.user_dirs[0]
+    except (ConfigError, IndexError) as error:
+        raise _fail(str(error) or "config.toml's [personas] user_dirs is empty") from None
+    try:
+        language, _, variant = (voice or "en-us").partition("+")
+        voice_config = VoiceConfig(language=language, variant=variant or None) if voice else None
+    except ValueError as error:
+        raise _fail(f"--voice {voice}: expected LANGUAGE or LANGUAGE+VARIANT, e.g. en-gb+f3") from error
+    try:
+        made = create_face_persona(folder, name, face, display_name=display_name, voice=voice_config)
+    except InputError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"{made.name}: a {made.renderer} persona in {folder / made.name}; "
+               f"use it with --persona {made.name}")
 
 
 @app.command()
@@ -151,10 +225,14 @@ def demo(out: Annotated[Path, typer.Option(help="folder for the videos")] = Path
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Serve every platform whose token is set, all in one process; the console when none is."""
-    from core.runner import CONSOLE, Runner, choose_adapters
+    from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters
 
     agent = _agent(config, serving=True)
-    adapters = choose_adapters(agent)
+    try:
+        adapters = choose_adapters(agent)
+    except SettingsRefused as error:
+        agent.storage.close()
+        raise _fail(str(error)) from None
     # On the console Ctrl-C stays an interrupt, as in any terminal program; a service stops gracefully.
     serving_platforms = any(a.platform != CONSOLE for a in adapters)
     asyncio.run(Runner(agent, adapters).run(handle_signals=serving_platforms))
@@ -164,6 +242,7 @@ def run(config: ConfigOption = None) -> None:
 def doctor(config: ConfigOption = None) -> None:
     """Show which platforms can start and what each is missing (never the secrets themselves)."""
     from core.config import ConfigError, Secrets, find_config_file, load_config
+    from core.database import describe
     from core.runner import adapter_states
 
     try:
@@ -172,7 +251,7 @@ def doctor(config: ConfigOption = None) -> None:
         raise _fail(str(error)) from None
     found = find_config_file(config)
     typer.echo(f"config:    {found or 'built-in defaults'}")
-    typer.echo(f"database:  {settings.agent.database}")
+    typer.echo(f"database:  {describe(settings.agent.database)}")
     models = settings.models
     typer.echo(f"models:    asr={models.asr or 'none'}, llm={models.llm or 'none'}, device={models.device}")
     typer.echo("adapters:")

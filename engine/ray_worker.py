@@ -74,7 +74,7 @@ def render_stream(job: RemoteJob) -> Iterator[Event]:
     with tempfile.TemporaryDirectory(prefix="mouthpiece-render-") as tmp:
         folder = Path(tmp)
         request = unpack_files(job.request, job.files, folder / "in")
-        pipeline.personas.add(_persona(job))
+        pipeline.personas.add(_persona(pipeline, job))
         check_fingerprints(pipeline, request, job.fingerprints)
         yield ("started", ray.get_runtime_context().get_node_id(), os.getpid())
         out = folder / "out.mp4"
@@ -89,15 +89,14 @@ def _pipeline(setup: WorkerSetup) -> Pipeline:
 
     with _state_lock:
         if setup.key not in _pipelines:
-            _pipelines[setup.key] = Pipeline(setup.settings, PersonaRegistry(), setup.backends())
+            backends = setup.backends()  # plugins' renderers check the assets of their personas as they load
+            _pipelines[setup.key] = Pipeline(setup.settings, PersonaRegistry(renderers=backends.renderer), backends)
         return _pipelines[setup.key]
 
 
-def _persona(job: RemoteJob) -> Persona:
+def _persona(pipeline: Pipeline, job: RemoteJob) -> Persona:
     """The request's persona, from its folder as the bot sent it (written once per machine)."""
     import ray
-
-    from personas.model import load_persona
 
     fingerprint, name = job.persona_fingerprint, job.request.persona
     with _state_lock:
@@ -106,7 +105,7 @@ def _persona(job: RemoteJob) -> Persona:
     dest = Path(tempfile.gettempdir()) / "mouthpiece-worker" / "personas" / fingerprint / name
     if not dest.is_dir():
         unpack_folder(ray.get(job.persona_folder[0]), dest)
-    persona = load_persona(dest)
+    persona = pipeline.personas.load(dest)
     if persona.fingerprint != fingerprint:
         raise ModelError(f"The persona {name} arrived damaged on a render worker; please try again.")
     with _state_lock:

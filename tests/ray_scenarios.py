@@ -24,6 +24,7 @@ from engine.settings import EngineSettings
 from engine.types import RenderRequest
 from personas.registry import BUILTIN_DIR
 from tests import raycluster
+from tests.faces import save_picture
 from tests.media import speech_clip
 
 WAIT = 240.0  # seconds: a safety net for one render on a busy machine
@@ -115,14 +116,15 @@ def _alive_render_slots() -> float:
 
 
 def spread(bot: Bot) -> dict[str, Any]:
-    """A long render holds one node's only slot; three more (two texts, one uploaded clip) come
-    in meanwhile, so the other node takes them."""
+    """A long render holds one node's only slot; four more come in meanwhile (a text, an uploaded clip,
+    a photo to animate, Spanish), so the other node takes them."""
     _wait_for(lambda: _render_slots_free() == 2.0, "both nodes to be free")
     bot.records.clear()
     clip = speech_clip(bot.folder / "upload.wav", "A clip uploaded to the bot", "and rendered elsewhere.")
-    requests = [bot.request(LONG_TEXT)]
-    requests += [bot.request(f"Render number {n} goes to whichever node is free.") for n in range(2)]
-    requests.append(bot.request(audio_path=clip))
+    photo = save_picture(bot.folder / "member.png")
+    requests = [bot.request(LONG_TEXT), bot.request("This one goes to whichever node is free."),
+                bot.request(audio_path=clip), bot.request("A face from a photo, animated elsewhere.", face=photo),
+                bot.request("Hola a todos, bienvenidos al servidor.", lang="es")]
     watches = [Watch() for _ in requests]
     jobs = [bot.agent.engine.submit(requests[0], Priority.INTERACTIVE, watches[0])]
     if not watches[0].rendering.wait(WAIT):

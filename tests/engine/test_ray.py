@@ -26,8 +26,8 @@ def cluster() -> Iterator[raycluster.RayCluster]:
 
 
 def test_ray_renders_spread_over_both_nodes(cluster: raycluster.RayCluster) -> None:
-    seen = cluster.call("spread")
-    assert len(seen["nodes"]) == 4 and len(set(seen["nodes"])) == 2, seen["nodes"]
+    seen = cluster.call("spread")  # text, an uploaded clip, a photo to animate, Spanish text
+    assert len(seen["nodes"]) == 5 and len(set(seen["nodes"])) == 2, seen["nodes"]
     for result, stages, (done, total) in zip(seen["results"], seen["stages"], seen["last"]):
         path = Path(result["path"])
         assert path.parent == Path(seen["cache_dir"]) and not result["cached"]
