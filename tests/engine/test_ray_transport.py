@@ -106,3 +106,38 @@ def test_mouthpiece_worker_refuses_to_start_a_node_without_the_token(monkeypatch
     assert result.exit_code == 1 and "set RAY_AUTH_TOKEN" in result.output
     result = CliRunner().invoke(app, ["worker", "--head", "--address", "10.0.0.5:6379"])
     assert result.exit_code == 1 and "either --head" in result.output
+
+
+def test_a_ray_render_whose_worker_dies_is_tried_once_more_then_fails_clearly(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    pytest.importorskip("ray")
+    from ray.exceptions import NodeDiedError, WorkerCrashedError
+
+    from engine.engine import CancelToken
+    from engine.errors import ClusterError
+    from engine.ray_executor import RayExecutor
+    from engine.ray_worker import WorkerSetup
+
+    pipeline = Pipeline(EngineSettings(), PersonaRegistry(), Backends.with_defaults())
+    executor = RayExecutor(pipeline, "127.0.0.1:1", WorkerSetup("k", EngineSettings(), Backends.with_defaults))
+    outcomes: list[object] = []
+
+    def attempt(job: object, report: object, cancel: object) -> tuple[dict[str, object], bytes]:
+        outcome = outcomes.pop(0)
+        if isinstance(outcome, Exception):
+            raise outcome
+        return {"persona": "friendly", "duration": 1.0, "frames": 25, "width": 512, "height": 512, "fps": 25,
+                "timeline_source": "phonemes", "elapsed": 0.5, "cached": False, "path": ""}, b"mp4 bytes"
+
+    monkeypatch.setattr(executor, "connect", lambda: None)
+    monkeypatch.setattr(executor, "_folder", lambda persona: "folder ref")
+    monkeypatch.setattr(executor, "_attempt", attempt)
+    request = RenderRequest("friendly", text="Hello")
+
+    outcomes[:] = [WorkerCrashedError(), "ok"]
+    result = executor(request, tmp_path / "out.mp4", lambda *a: None, CancelToken())
+    assert result.path == tmp_path / "out.mp4" and result.path.read_bytes() == b"mp4 bytes" and not outcomes
+
+    outcomes[:] = [WorkerCrashedError(), NodeDiedError("gone")]
+    with pytest.raises(ClusterError, match="stopped before finishing the video, twice"):
+        executor(request, tmp_path / "again.mp4", lambda *a: None, CancelToken())
