@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import statistics
 import subprocess
 import sys
@@ -36,21 +37,25 @@ def main() -> None:
     parser.add_argument("--small", type=int, default=6)
     args = parser.parse_args()
     if os.environ.get(INSIDE):
-        measure(args.jobs, args.small)
+        measure(Path(os.environ[INSIDE]), args.jobs, args.small)
         return
     import secrets
 
-    env = {**os.environ, INSIDE: "1", "RAY_AUTH_TOKEN": secrets.token_hex(32), "PYTHONPATH": str(REPO)}
+    folder = tempfile.mkdtemp(prefix="mp-bench-")  # short: Ray's socket paths go under it
+    env = {**os.environ, INSIDE: folder, "RAY_AUTH_TOKEN": secrets.token_hex(32), "PYTHONPATH": str(REPO)}
     command = ["unshare", "--net", "--pid", "--fork", "--mount-proc", "--kill-child", sys.executable, __file__,
                "--jobs", str(args.jobs), "--small", str(args.small)]
-    sys.exit(subprocess.call(command, env=env, cwd=REPO))
+    try:
+        code = subprocess.call(command, env=env, cwd=REPO)
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
+    sys.exit(code)
 
 
-def measure(jobs: int, small: int) -> None:
+def measure(folder: Path, jobs: int, small: int) -> None:
     from tests import raycluster
 
     subprocess.run(["ip", "link", "set", "lo", "up"], check=True)
-    folder = Path(tempfile.mkdtemp(prefix="mp-bench-"))
     texts = [SENTENCE.format(n=n) for n in range(jobs)]
     shorts = [f"Short one, number {n}." for n in range(small)]
     rows = []
