@@ -261,3 +261,39 @@ def doctor(config: ConfigOption = None) -> None:
     platforms = [s.name for s in states if s.ready and s.name != "console"]
     serves = ", ".join(platforms) if platforms else "the console (no platform is ready)"
     typer.echo(f"'mouthpiece run' serves: {serves}")
+
+
+@app.command()
+def worker(
+    address: Annotated[Optional[str], typer.Option(help="the head node's host:port (for a worker node)")] = None,
+    head: Annotated[bool, typer.Option("--head", help="start the cluster's head node (on the bot's machine)")] = False,
+    renders: Annotated[Optional[int], typer.Option(
+        min=0, help="renders this node runs at once (default: one per core; 0 on a head)")] = None,
+    port: Annotated[int, typer.Option(help="the head's port")] = 6379,
+    ip: Annotated[Optional[str], typer.Option(help="this node's address as the others reach it")] = None,
+    object_store_mb: Annotated[Optional[int], typer.Option(min=64, help="Ray object store size in MB")] = None,
+    extra: Annotated[Optional[list[str]], typer.Argument(help="more `ray start` options, after --")] = None,
+) -> None:
+    """Start this machine as a node of the render cluster ([engine] executor = "ray"), with `ray start`.
+
+    RAY_AUTH_TOKEN must hold the cluster's shared token, the same on the bot and every node.
+    """
+    import os
+    import subprocess
+
+    from core.cluster import ray_environment, ray_start_command
+
+    if head == (address is not None):
+        raise _fail("give either --head (the first node) or --address HOST:PORT (a worker node)")
+    try:
+        env = ray_environment()
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    slots = renders if renders is not None else (0 if head else os.cpu_count() or 1)
+    command = ray_start_command(head=head, address=address, port=port, renders=slots, ip=ip,
+                                object_store_mb=object_store_mb, extra=list(extra or []))
+    typer.echo(" ".join(command), err=True)
+    try:
+        raise typer.Exit(subprocess.call(command, env=env))
+    except FileNotFoundError:
+        raise _fail('Ray is not installed here: pip install "mouthpiece[ray]"') from None

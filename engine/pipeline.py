@@ -51,12 +51,18 @@ class Pipeline:
         self._renderers_lock = Lock()
 
     def cache_key(self, request: RenderRequest) -> str:
+        parts = self.fingerprints(request)
+        return cache_key(request, parts["persona"], parts["engine"], parts["voice"])
+
+    def fingerprints(self, request: RenderRequest) -> dict[str, str]:
+        """What the cache key takes from this machine rather than the request: the persona's files,
+        the voice's models and the engine's version (a render worker's must match the bot's)."""
         persona = self.personas.get(request.persona)
         voice = ""
         if request.text is not None:  # a neural voice's models shape the speech, and so the video
             backend, _ = self.voice(request, persona)
             voice = str(getattr(self.backends.tts.get(backend), "fingerprint", ""))
-        return cache_key(request, persona.fingerprint, ENGINE_VERSION, voice)
+        return {"persona": persona.fingerprint, "voice": voice, "engine": ENGINE_VERSION}
 
     @staticmethod
     def voice(request: RenderRequest, persona: Persona) -> tuple[str, VoiceSettings]:

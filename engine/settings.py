@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from engine.types import RenderRequest
@@ -46,6 +46,16 @@ class EngineSettings(BaseModel):
     cache_dir: Path = Path(".cache/renders")
     crf: int = Field(23, ge=0, le=51)
     preset: str = "veryfast"
+    #: Where renders run: "local" (this process's threads) or "ray" (workers of the Ray cluster at
+    #: ``ray_address``; queue, cache, progress and cancelling stay here, ``workers`` renders in flight).
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = Field(None, min_length=1)  # "host:port" of the cluster's head
+
+    @model_validator(mode="after")
+    def _ray_needs_an_address(self) -> EngineSettings:
+        if self.executor == "ray" and self.ray_address is None:
+            raise ValueError('executor = "ray" needs ray_address, the head node\'s "host:port"')
+        return self
 
     def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None,
                 expression: str = "neutral", voice_sample: Path | None = None,
