@@ -27,6 +27,7 @@ class Option:
     help: str
     takes_value: bool = True
     choices: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()  # ``[models]`` keys this option works only with, e.g. ("asr",)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class Command:
     options: tuple[Option, ...] = ()
     admin_only: bool = False
     plugin: str = ""
+    #: ``[models]`` keys the command (or the part ``needs_for`` names) works only with; ``!help`` marks it
+    #: until they are configured.
+    needs: tuple[str, ...] = ()
+    needs_for: str = ""  # e.g. "voice messages": only that part needs the models
 
 
 @dataclass
@@ -80,19 +85,39 @@ class CommandRegistry:
         hint = f" Did you mean {self.prefix}{close[0]}?" if close else ""
         return f"There is no command {self.prefix}{name}.{hint} Send {self.prefix}help to see them all."
 
-    def help_text(self, is_admin: bool = False, switched_off: Collection[str] = ()) -> str:
-        """The commands one may use: admin-only ones for admins, none of a plugin in ``switched_off``."""
+    def help_text(self, is_admin: bool = False, switched_off: Collection[str] = (),
+                  models: Collection[str] | None = None) -> str:
+        """The commands one may use: admin-only ones for admins, none of a plugin in ``switched_off``.
+
+        Given the configured ``models`` (``[models]`` keys), what needs others is marked as not set up:
+        for admins with the keys to configure, for members plainly."""
         lines = ["Commands:"]
+        marked = False
         for command in self.all():
             if (command.admin_only and not is_admin) or command.plugin in switched_off:
                 continue
-            lines.append(f"  {self.usage_of(command)} — {command.summary}")
-            lines.extend(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}"
-                         for o in command.options)
+            note = _not_set_up(command.needs, models, is_admin)
+            if note and command.needs_for:
+                note = f" ({command.needs_for}: {note.strip(' ()')})"
+            lines.append(f"  {self.usage_of(command)} — {command.summary}{note}")
+            for o in command.options:
+                option_note = _not_set_up(o.needs, models, is_admin)
+                lines.append(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}{option_note}")
+                marked = marked or bool(option_note)
+            marked = marked or bool(note)
+        if marked and is_admin:
+            lines.append("Set up the models with: mouthpiece models list (see the README's Models section).")
         return "\n".join(lines)
 
     def usage_of(self, command: Command) -> str:
         return f"{self.prefix}{command.name} {command.usage}".rstrip()
+
+
+def _not_set_up(needs: tuple[str, ...], models: Collection[str] | None, is_admin: bool) -> str:
+    missing = [key for key in needs if models is not None and key not in models]
+    if not missing:
+        return ""
+    return f" (needs [models] {', '.join(missing)})" if is_admin else " (not set up on this bot yet)"
 
 
 #: An apostrophe inside a word ("I'm", "don't") is text, not the start of a quote.

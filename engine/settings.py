@@ -11,6 +11,10 @@ if TYPE_CHECKING:
     from engine.types import RenderRequest
 
 
+#: The ``[models]`` keys voice cloning (``!voice``, ``--voice mine``, a persona's ``[voice] sample``) needs.
+CLONING_MODELS = ("speecht5", "hifigan", "speaker_encoder")
+
+
 class ModelSettings(BaseModel):
     """The ``[models]`` table: local folders of neural models (saved with ``save_pretrained``).
 

@@ -11,6 +11,7 @@ from core.events import MessageEvent, ParsedCommand
 from core.plugins import hookimpl
 from core.replies import StatusMessage, VideoReply
 from engine.engine import Priority
+from engine.settings import CLONING_MODELS
 from engine.types import Expression
 from personas import voices
 from personas.model import Persona
@@ -21,7 +22,8 @@ PERSONA_OPTIONS = (
     Option("batch", "render it once with every persona", choices=("all",)),
     Option("mood", "the face it makes", choices=tuple(e.value for e in Expression)),
 )
-SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",)))
+SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",),
+                                         needs=CLONING_MODELS))
 
 
 async def avatar(ctx: Context, command: ParsedCommand) -> None:
@@ -32,8 +34,10 @@ async def avatar(ctx: Context, command: ParsedCommand) -> None:
             f"Attach a voice clip (wav, mp3, ogg, opus, m4a, flac or webm) to {ctx.prefix}avatar, "
             f"or use {ctx.prefix}say TEXT to have the persona read text."
         )
-    async with ctx.working("downloading your clip…") as status:
-        clip = await ctx.download(ctx.event.attachments[0])
+    attached = ctx.event.attachments[0]
+    # A file on this machine (the console) is read, not downloaded.
+    async with ctx.working("reading your clip…" if attached.local else "downloading your clip…") as status:
+        clip = await ctx.download(attached)
         await _render_all(ctx, command, status, personas, audio_path=clip)
 
 

@@ -12,9 +12,10 @@ from core.plugins import hookimpl
 
 async def show_help(ctx: Context, command: ParsedCommand) -> None:
     """The commands the asker may use here: no admin-only ones for members, none of a
-    plugin switched off in this server."""
+    plugin switched off in this server; what needs models not configured is marked."""
     switched_off = ctx.agent.server_settings(ctx.event).disabled_plugins
-    await ctx.reply(ctx.agent.commands.help_text(is_admin=ctx.is_admin, switched_off=switched_off))
+    models = {key for key, value in ctx.agent.config.models if value is not None and key != "device"}
+    await ctx.reply(ctx.agent.commands.help_text(is_admin=ctx.is_admin, switched_off=switched_off, models=models))
 
 
 @hookimpl

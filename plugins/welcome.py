@@ -257,6 +257,9 @@ async def set_persona(ctx: Context, words: list[str]) -> None:
 
 
 async def test_greeting(ctx: Context, _: list[str]) -> None:
+    if opted_out(ctx.agent, ctx.event):  # a test greets the admin as a join would: not at all after an opt-out
+        raise CommandError(f"You opted out of welcome clips in this server, so a test greeting would not be made "
+                           f"for you either. {ctx.prefix}welcome optin first, or ask another admin to test.")
     settings = ctx.agent.server_settings(ctx.event)
     async with ctx.working("rendering a test greeting…") as status:
         text = greeting(settings, ctx.agent.config.welcome, ctx.event)
