@@ -14,6 +14,7 @@ from personas.artwork.common import (
     taper,
     through,
 )
+from personas.artwork.moods import mood_eyes
 from personas.artwork.mouths import MouthStyle, draw_mouths
 
 NAME = "sakura"
@@ -52,13 +53,14 @@ NAVY = rgb("#2F3B70")
 RIBBON = rgb("#E4405C")
 EYES = ((206.0, 270.0), (306.0, 270.0))
 MOUTH = MouthStyle(
-    cx=256, cy=338, scale=0.7, line=rgb("#8A3A45"), width=2.4, inside=rgb("#A93A4E"),
+    cx=256, cy=332, scale=1.05, line=rgb("#8A3A45"), width=3.0, inside=rgb("#A93A4E"),
     tongue=rgb("#F48A99"), teeth=rgb("#FFFFFF"), lips=rgb("#F7B3B8"),
 )
 
 
 def layers() -> dict[str, Layer]:
-    return {"base": _base(), **_eyes(), **_brows(), **draw_mouths(MOUTH), "front": _front()}
+    moods = mood_eyes(_open_eye, EYES, 24, 22, LASH, 5)
+    return {"base": _base(), **_eyes(), **moods, **_brows(), **draw_mouths(MOUTH), "front": _front()}
 
 
 def _face_outline() -> list[Point]:
