@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from personas.registry import PersonaRegistry
 
 #: Part of every cache key: bump it when a change alters the videos we make.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"
 #: Frame renderers kept ready (each holds its persona's scaled layers and composites).
 RENDERERS_KEPT = 6
 
