@@ -10,12 +10,15 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from core.models_cli import app as models_app
+
 if TYPE_CHECKING:
     from core.agent import Agent
     from engine.types import RenderRequest, RenderResult
 
 app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+app.add_typer(models_app, name="models")
 
 class Mood(str, Enum):
     """The persona's expression (kept here, not imported from the engine, so --help stays fast)."""
