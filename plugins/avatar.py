@@ -51,7 +51,8 @@ async def say(ctx: Context, command: ParsedCommand) -> None:
 
 
 async def list_personas(ctx: Context, command: ParsedCommand) -> None:
-    lines = [f"• {p.name} ({p.style}) — {p.description}" for p in ctx.agent.personas.all()]
+    lines = [f"• {p.display_name} — --persona {p.name} or --style {p.style}: {p.description}"
+             for p in ctx.agent.personas.all()]
     await ctx.reply("Personas:\n" + "\n".join(lines))
 
 
