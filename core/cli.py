@@ -70,6 +70,7 @@ def _render(agent: Agent, request: RenderRequest, output: Path | None) -> Render
     from engine.errors import RenderError
 
     if output is not None:
+        output = output.expanduser()
         try:
             check_output(output)
         except OutputError as error:

@@ -61,7 +61,7 @@ Admins:
 !welcome template TEXT|default — the greeting; {name} and {server} are filled in
 !welcome persona NAME|default — who greets (default: the server's persona)
 !welcome channel here|CHANNEL_ID|none — where the clips go
-!welcome test — greet yourself as a new member would be greeted
+!welcome test — greet yourself as a new member would be greeted (not after your own optout)
 Switch the clips off or on with !server disable welcome / !server enable welcome."""
 
 

@@ -164,3 +164,11 @@ def test_run_as_a_member(config: Path) -> None:
     assert "You are the operator again" in result.output
     refused = runner.invoke(app, ["run", "--as", "x" * 40, "-c", str(config)], input="quit\n")
     assert refused.exit_code == 1 and "--as: a member's name must be 1 to 32 characters" in refused.output
+
+
+def test_a_home_folder_in_the_output_is_expanded(config: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["say", "Hello", "-o", "~/hi.webm", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "hi.webm").is_file() and not (tmp_path / "~").exists()
