@@ -73,8 +73,12 @@ def _face_outline() -> list[Point]:
 def _base() -> Layer:
     back = _back_hair()
     body = _uniform()
-    neck = Layer().shape([(232, 330), (280, 330), (282, 404), (230, 404)], SKIN, SKIN_LINE, 2.5)
-    neck.polygon(through((230, 352), (256, 392), (282, 352)) + [(282, 330), (230, 330)], SKIN_SHADE)
+    # Slender, narrowing under the jaw and widening towards the shoulders, in the jaw's shadow.
+    outline = bezier((235, 330), (237, 360), (235, 384), (222, 406)) + bezier((290, 406), (277, 384), (275, 360),
+                                                                               (277, 330))
+    neck = Layer().shape(outline, SKIN, SKIN_LINE, 2.5)
+    shadow = Layer().polygon(through((226, 350), (256, 392), (286, 350)) + [(286, 320), (226, 320)], SKIN_SHADE)
+    neck.over(shadow.clip(Layer().polygon(outline, SKIN)))
     face = Layer().shape(_face_outline(), SKIN, SKIN_LINE, 2.5)
     blush = Layer().ellipse(196, 312, 22, 9, rgb("#FF8FA8")).ellipse(316, 312, 22, 9, rgb("#FF8FA8"))
     blush = blush.blurred(4).fade(0.6)
