@@ -88,6 +88,9 @@ class ConsoleAdapter(Adapter):
     def responder(self) -> ConsoleResponder:
         return ConsoleResponder(self.console, self.board)
 
+    async def open_direct(self, user_id: str) -> Responder:
+        return ConsoleResponder(self.console, self.board, prefix="[direct message] ")
+
     async def handle_line(self, line: str) -> None:
         if line.startswith(":"):
             await self.commands.run(line)

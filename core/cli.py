@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
+from core.cli_db import database_errors, db_app
 from core.models_cli import app as models_app
 
 if TYPE_CHECKING:
@@ -19,6 +20,8 @@ if TYPE_CHECKING:
 app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 app.add_typer(models_app, name="models")
+app.add_typer(db_app, name="db")
+
 
 class Mood(str, Enum):
     """The persona's expression (kept here, not imported from the engine, so --help stays fast)."""
@@ -39,6 +42,9 @@ OutputOption = Annotated[Path, typer.Option(
     "--output", "-o", help="where to write the video: .mp4 (H.264/AAC), .webm (VP9/Opus) or .gif (no sound)")]
 BatchOption = Annotated[Optional[str], typer.Option(
     "--batch", metavar="all", help="all: once with every persona, into NAME-PERSONA.EXT")]
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", "-l", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), ja (default: found in the "
+                         "text)")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -58,7 +64,8 @@ def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
     level = logging.getLevelName(config.agent.log_level.upper())
     logging.basicConfig(level=level if serving else max(level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Agent(config, Secrets.from_env())
+    with database_errors():  # a database too new, unreachable or not upgradable: one clear line
+        return Agent(config, Secrets.from_env())
 
 
 def _render(agent: Agent, request: RenderRequest, output: Path | None) -> RenderResult:
@@ -142,12 +149,23 @@ def _persona(agent: Agent, wanted: str | None) -> str:
         raise _fail(str(error)) from None
 
 
+def _language(wanted: str | None) -> str | None:
+    from engine.languages import UnknownLanguageError, canonical
+
+    try:
+        return canonical(wanted) if wanted else None
+    except UnknownLanguageError as error:
+        raise _fail(str(error)) from None
+
+
 @app.command()
 def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
-        output: OutputOption = Path("out/say.mp4"), batch: BatchOption = None, config: ConfigOption = None) -> None:
-    """A persona reads TEXT out on video."""
+        output: OutputOption = Path("out/say.mp4"), batch: BatchOption = None, lang: LangOption = None,
+        config: ConfigOption = None) -> None:
+    """A persona reads TEXT out on video, each piece in its language."""
+    language = _language(lang)
     _with_engine(config, lambda agent: _render_each(agent, _targets(agent, persona, batch, output),
-                                                    text=text, expression=mood.value))
+                                                    text=text, expression=mood.value, lang=language))
 
 
 @app.command()
@@ -186,12 +204,16 @@ def run(config: ConfigOption = None, as_member: Annotated[Optional[str], typer.O
         "--as", metavar="NAME", help="try the console as the member NAME (no admin rights), even with tokens set")]
         = None) -> None:
     """Serve every platform whose token is set, all in one process; the console when none is."""
-    from core.runner import CONSOLE, Runner, choose_adapters, console_as, keep_log_out_of_chat
+    from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters, console_as, keep_log_out_of_chat
 
     agent = _agent(config, serving=True)
     try:
         adapters = console_as(agent, as_member) if as_member is not None else choose_adapters(agent)
-    except ValueError as error:
+    except SettingsRefused as error:
+        agent.storage.close()
+        raise _fail(str(error)) from None
+    except ValueError as error:  # --as: a name no member could have
+        agent.storage.close()
         raise _fail(f"--as: {error}") from None
     # On the console Ctrl-C stays an interrupt, as in any terminal program; a service stops gracefully.
     serving_platforms = any(a.platform != CONSOLE for a in adapters)
@@ -204,6 +226,7 @@ def run(config: ConfigOption = None, as_member: Annotated[Optional[str], typer.O
 def doctor(config: ConfigOption = None) -> None:
     """Show which platforms can start and what each is missing (never the secrets themselves)."""
     from core.config import ConfigError, Secrets, find_config_file, load_config
+    from core.database import describe
     from core.runner import adapter_states
 
     try:
@@ -212,7 +235,7 @@ def doctor(config: ConfigOption = None) -> None:
         raise _fail(str(error)) from None
     found = find_config_file(config)
     typer.echo(f"config:    {found or 'built-in defaults'}")
-    typer.echo(f"database:  {settings.agent.database}")
+    typer.echo(f"database:  {describe(settings.agent.database)}")
     models = settings.models
     typer.echo(f"models:    asr={models.asr or 'none'}, llm={models.llm or 'none'}, device={models.device}")
     typer.echo("adapters:")

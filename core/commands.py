@@ -89,20 +89,23 @@ class CommandRegistry:
                   models: Collection[str] | None = None) -> str:
         """The commands one may use: admin-only ones for admins, none of a plugin in ``switched_off``.
 
-        Given the configured ``models`` (``[models]`` keys), what needs others is marked as not set up:
-        for admins with the keys to configure, for members plainly."""
+        Given the configured ``models`` (``[models]`` keys), what needs others is not offered to
+        members (a part of a command, ``needs_for``, is marked) and is marked for admins with the
+        keys to set."""
         lines = ["Commands:"]
         marked = False
         for command in self.all():
             if (command.admin_only and not is_admin) or command.plugin in switched_off:
                 continue
-            note = _not_set_up(command.needs, models, is_admin)
-            if note and command.needs_for:
-                note = f" ({command.needs_for}: {note.strip(' ()')})"
+            note = _not_set_up(command.needs, models, is_admin, command.needs_for)
+            if note is None:
+                continue
             lines.append(f"  {self.usage_of(command)} — {command.summary}{note}")
             for o in command.options:
                 option_note = _not_set_up(o.needs, models, is_admin)
-                lines.append(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}{option_note}")
+                if option_note is not None:
+                    lines.append(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: "
+                                 f"{o.help}{option_note}")
                 marked = marked or bool(option_note)
             marked = marked or bool(note)
         if marked and is_admin:
@@ -113,11 +116,14 @@ class CommandRegistry:
         return f"{self.prefix}{command.name} {command.usage}".rstrip()
 
 
-def _not_set_up(needs: tuple[str, ...], models: Collection[str] | None, is_admin: bool) -> str:
+def _not_set_up(needs: tuple[str, ...], models: Collection[str] | None, is_admin: bool, part: str = "") -> str | None:
+    """A note for help on what is missing: empty when nothing is, None when a member isn't offered it at all."""
     missing = [key for key in needs if models is not None and key not in models]
     if not missing:
         return ""
-    return f" (needs [models] {', '.join(missing)})" if is_admin else " (not set up on this bot yet)"
+    if is_admin:
+        return f" ({part + ': ' if part else ''}needs [models] {', '.join(missing)})"
+    return f" ({part} not set up here)" if part else None
 
 
 #: An apostrophe inside a word ("I'm", "don't") is text, not the start of a quote.

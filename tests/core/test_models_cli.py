@@ -59,7 +59,7 @@ def test_pull_a_group_loads_speecht5_with_its_vocoder(hub: FakeHub, config: Path
     assert checked.output.count(": loads") == 3
     listed = runner.invoke(app, ["models", "list", "-c", str(config)])
     assert [line.split()[4] for line in listed.output.splitlines()[1:4]] == ["-", "-", "-"]
-    assert "speecht5-tts           speecht5         ~585 MB  configured" in listed.output
+    assert "speecht5-tts speecht5 ~585 MB configured" in " ".join(listed.output.split())
 
 
 def test_a_model_that_does_not_load_is_not_configured(hub: FakeHub, config: Path, tiny_models: TinyModels) -> None:
@@ -110,3 +110,12 @@ def test_config_lines_keep_the_file_and_fill_tables(tmp_path: Path) -> None:
     fresh = tmp_path / "new.toml"
     set_model_paths(fresh, {"llm": "models/l"})
     assert tomllib.loads(fresh.read_text()) == {"models": {"llm": "models/l"}}
+
+
+def test_a_voice_per_language_fills_its_table(hub: FakeHub, config: Path, tiny_models: TinyModels) -> None:
+    hub.repos["facebook/mms-tts-spa"] = tiny_models.vits
+    result = runner.invoke(app, ["models", "pull", "mms-tts-spa", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert load_config(config).models.vits_languages == {"es": Path("models/mms-tts-spa")}
+    checked = runner.invoke(app, ["models", "check", "-c", str(config)])
+    assert checked.exit_code == 0 and checked.output.split() == ["vits_languages.es", "models/mms-tts-spa:", "loads"]
