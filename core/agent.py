@@ -22,8 +22,10 @@ from core.scheduler import build_scheduler, set_running_agent
 from core.servers import ServerSettingsStore
 from core.storage import RenderRecord, Storage
 from engine.errors import RenderError
+from personas.server_personas import ServerPersonas
 
 if TYPE_CHECKING:
+    from engine.backends import Backends
     from engine.engine import RenderEngine
     from engine.types import RenderResult
     from personas.registry import PersonaRegistry
@@ -46,7 +48,11 @@ class Agent:
         self.limits = Limits(config.limits)
         #: The running platform adapters by platform name, for posts no event asked for.
         self.adapters: dict[str, Adapter] = {}
+        self.engine_backends = self._backends()
         self.personas = self._load_personas()
+        #: Servers' own personas (``!persona add``), private in ``personas``.
+        self.server_personas = ServerPersonas(self.storage, self.personas,
+                                              max_per_server=config.personas.max_per_server)
         self.engine: RenderEngine = self._build_engine()
         self.scheduler = build_scheduler(self.storage)
         #: Whether this process runs the scheduled jobs (always, on SQLite).
@@ -231,18 +237,24 @@ class Agent:
 
         folders = list(self.config.personas.user_dirs)
         self.pm.hook.register_personas(register=folders.append)
-        return PersonaRegistry(user_dirs=folders, default=self.config.personas.default)
+        # A plugin's renderer checks the assets of the personas of its kind as they load.
+        return PersonaRegistry(user_dirs=folders, default=self.config.personas.default,
+                               renderers=self.engine_backends.renderer)
 
-    def _build_engine(self) -> RenderEngine:
+    def _backends(self) -> Backends:
         from engine.backends import Backends
-        from engine.engine import RenderEngine
         from engine.models import ModelHub
-        from engine.pipeline import Pipeline
 
         self.models = ModelHub(self.config.models)
-        self.engine_backends = Backends.with_defaults()
-        self.models.register_backends(self.engine_backends)
-        self.pm.hook.register_backends(register=self.engine_backends.register)
+        backends = Backends.with_defaults()
+        self.models.register_backends(backends)
+        self.pm.hook.register_backends(register=backends.register)
+        return backends
+
+    def _build_engine(self) -> RenderEngine:
+        from engine.engine import RenderEngine
+        from engine.pipeline import Pipeline
+
         self.pipeline = Pipeline(self.config.engine, self.personas, self.engine_backends)
         return RenderEngine(self.config.engine, self.pipeline, self.pipeline.cache_key)
 

@@ -101,15 +101,30 @@ class CommandRegistry:
             if note is None:
                 continue
             lines.append(f"  {self.usage_of(command)} — {command.summary}{note}")
-            for o in command.options:
-                option_note = _not_set_up(o.needs, models, is_admin)
-                if option_note is not None:
-                    lines.append(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: "
-                                 f"{o.help}{option_note}")
-                marked = marked or bool(option_note)
-            marked = marked or bool(note)
+            options = [(o, _not_set_up(o.needs, models, is_admin)) for o in command.options]
+            if shown := [f"--{o.name}{n}" for o, n in options if n is not None]:
+                # named only: their help is one !help COMMAND away (a chat message is short)
+                lines.append(f"      options: {', '.join(shown)}")
+            marked = marked or bool(note) or any(n for _, n in options)
         if marked and is_admin:
             lines.append("Set up the models with: mouthpiece models list (see the README's Models section).")
+        lines.append(f"Send {self.prefix}help COMMAND for what a command's options do.")
+        return "\n".join(lines)
+
+    def help_for(self, name: str, is_admin: bool = False, switched_off: Collection[str] = (),
+                 models: Collection[str] | None = None) -> str:
+        """One command's usage, summary and options; ``CommandError`` for one the asker can't use.
+        What needs models not configured is marked, as in ``help_text``."""
+        command = self.get(name.removeprefix(self.prefix).lower())
+        if command is None or (command.admin_only and not is_admin) or command.plugin in switched_off:
+            raise CommandError(self._unknown(name.removeprefix(self.prefix).lower()))
+        unset = " (not set up on this bot yet)"
+        note = _not_set_up(command.needs, models, is_admin, command.needs_for)
+        lines = [f"{self.usage_of(command)} — {command.summary}{unset if note is None else note}"]
+        for o in command.options:
+            option_note = _not_set_up(o.needs, models, is_admin)
+            lines.append(f"  --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}"
+                         f"{unset if option_note is None else option_note}")
         return "\n".join(lines)
 
     def usage_of(self, command: Command) -> str:

@@ -15,7 +15,7 @@ import re
 import uuid
 from pathlib import Path
 
-from engine.errors import AudioInputError
+from engine.errors import AudioInputError, FaceInputError
 from engine.types import RenderRequest, RenderResult
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
@@ -61,8 +61,8 @@ class RenderCache:
 
 
 def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str, voice: str = "") -> str:
-    """sha256 of everything that shapes the video: request fields, audio and voice-sample bytes, persona,
-    the voice's models (``voice``), engine."""
+    """sha256 of everything that shapes the video: request fields, audio, voice-sample and face bytes,
+    persona, the voice's models (``voice``), engine."""
     digest = hashlib.sha256()
     fields = {
         "persona": request.persona,
@@ -76,15 +76,18 @@ def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: 
         "voice": voice,
         "voice_sample": request.voice_sample is not None,
         "lang": request.lang,
+        "face": request.face is not None,
     }
     digest.update(json.dumps(fields, sort_keys=True).encode())
-    for path in (request.audio_path, request.voice_sample):
+    for path, what, error in ((request.audio_path, "audio", AudioInputError),
+                              (request.voice_sample, "audio", AudioInputError),
+                              (request.face, "face", FaceInputError)):
         if path is None:
             continue
         try:
-            with open(path, "rb") as audio:
-                while chunk := audio.read(1 << 20):
+            with open(path, "rb") as file:
+                while chunk := file.read(1 << 20):
                     digest.update(chunk)
         except OSError as exc:
-            raise AudioInputError(f"I couldn't read the audio file ({exc.strerror or exc}).") from exc
+            raise error(f"I couldn't read the {what} file ({exc.strerror or exc}).") from exc
     return digest.hexdigest()

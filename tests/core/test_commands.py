@@ -65,7 +65,12 @@ def test_mistakes_get_specific_messages(registry: CommandRegistry, line: str, me
 def test_help_is_generated_and_hides_admin_commands(registry: CommandRegistry) -> None:
     member_help = registry.help_text(is_admin=False)
     assert "!say TEXT — read text" in member_help
-    assert "--style STYLE: a style" in member_help
+    assert "options: --style, --batch" in member_help
+    assert "--style STYLE: a style" in registry.help_for("say")
+    assert registry.help_for("!say").startswith("!say TEXT — read text")
+    with pytest.raises(CommandError, match="There is no command !announce"):
+        registry.help_for("announce", is_admin=False)
+    assert "!announce — admins only" in registry.help_for("announce", is_admin=True)
     assert "!announce" not in member_help
     assert "!announce — admins only" in registry.help_text(is_admin=True)
 
@@ -91,9 +96,11 @@ def test_help_marks_what_needs_models_not_configured(registry: CommandRegistry) 
     member = registry.help_text(models=set())  # members aren't offered what can't work; a part is marked
     assert "!voice" not in member and "--voice" not in member
     assert "!talk TEXT, or + a voice message — talk to a persona (voice messages not set up here)" in member
+    assert registry.help_for("talk", models=set()).endswith("--voice VOICE: in your voice (not set up on this bot yet)")
     admin = registry.help_text(is_admin=True, models={"speecht5"})
     assert "!voice — store your voice (needs [models] speaker_encoder)" in admin
-    assert "(voice messages: needs [models] asr)" in admin and "--voice VOICE: in your voice\n" in admin + "\n"
-    assert admin.endswith("Set up the models with: mouthpiece models list (see the README's Models section).")
+    assert "(voice messages: needs [models] asr)" in admin and "      options: --voice\n" in admin
+    assert "Set up the models with: mouthpiece models list (see the README's Models section)." in admin
+    assert "--voice (needs [models] speecht5)" in registry.help_text(is_admin=True, models=set())
     ready = registry.help_text(models={"speecht5", "speaker_encoder", "asr"})
-    assert "not set up" not in ready and "needs" not in ready
+    assert "not set up" not in ready and "needs" not in ready and "options: --voice" in ready
