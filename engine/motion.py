@@ -62,6 +62,14 @@ def head_amplitude(width: int) -> float:
     return SWAY_FRACTION * width
 
 
+def head_reach(width: int) -> float:
+    """The largest head offset, in pixels, ``build_track`` produces for ``width`` in any mood: the
+    margin a renderer keeps so head motion never shows an edge."""
+    sway_x, sway_y, nod = (sum(share for share, _ in waves) for waves in (_SWAY_X, _SWAY_Y, (_BOB,)))
+    return head_amplitude(width) * max(max(b.sway * sway_x, abs(b.drop) + b.sway * sway_y + b.nod * nod)
+                                       for b in BEARINGS.values())
+
+
 def build_track(
     timeline: Timeline,
     fps: int,

@@ -20,7 +20,7 @@ from engine.face.landmarks import Landmarks
 from engine.face.media import open_picture
 from engine.face.prepare import find_face, frame_photo
 from engine.face.warp import FaceRig
-from engine.motion import head_amplitude
+from engine.motion import head_reach
 from engine.renderer import Clip
 from engine.types import Expression, MotionFrame, Viseme
 
@@ -109,7 +109,7 @@ class PhotoRenderer:
 
 def margin(width: int, height: int) -> int:
     """Pixels of portrait kept past each edge of the frame: the most the head moves, and even."""
-    return int(np.ceil(head_amplitude(width) * 1.05 / 2)) * 2 + 2
+    return int(np.ceil(head_reach(width) * 1.05 / 2)) * 2 + 2
 
 
 def _viseme(value: object) -> Viseme:
