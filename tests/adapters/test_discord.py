@@ -102,8 +102,8 @@ async def test_say_and_help_answer_in_the_channel(discord_driver: DiscordDriver,
     [help_text] = await discord_driver.send("!help", user=MEMBER)
     assert "!avatar" in help_text.text and "!say" in help_text.text
     [say_help] = await discord_driver.send("!help say", user=MEMBER)
-    assert say_help.text.startswith("!say") and "--persona PERSONA:" in say_help.text
-    assert "--lang LANG:" in say_help.text
+    assert say_help.text.startswith("!say")
+    assert "--persona PERSONA:" in say_help.text and "--lang LANG:" in say_help.text
     delivered = await discord_driver.send('!say "Hi there"', user=MEMBER)
     assert_valid_mp4(the_video(delivered, tmp_path), width=SIZE, height=SIZE, fps=25)
 
