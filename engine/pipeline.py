@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from personas.registry import PersonaRegistry
 
 #: Part of every cache key: bump it when a change alters the videos we make.
-ENGINE_VERSION = "2"  # 2: whole-clip renderers; speech in the text's languages, visemes by articulation
+# 2: whole-clip renderers, speech in the text's languages, visemes by articulation; 3: mouth morphs, mood faces
+ENGINE_VERSION = "3"
 #: Renderers kept ready (each holds its persona's prepared art: scaled layers, warped faces).
 RENDERERS_KEPT = 6
 

@@ -11,10 +11,17 @@ if TYPE_CHECKING:
     from engine.types import RenderRequest
 
 
+#: The ``[models]`` keys that name a model folder.
+MODEL_KEYS = ("asr", "llm", "vits", "speecht5", "hifigan", "speaker_encoder")
+#: The ``[models]`` keys voice cloning (``!voice``, ``--voice mine``, a persona's ``[voice] sample``) needs.
+CLONING_MODELS = ("speecht5", "hifigan", "speaker_encoder")
+
+
 class ModelSettings(BaseModel):
     """The ``[models]`` table: local folders of neural models (saved with ``save_pretrained``).
 
-    Nothing is ever downloaded; an empty entry means the default, model-free path.
+    The agent never downloads anything (``mouthpiece models pull`` is the operator's way to fetch
+    them); an empty entry means the default, model-free path.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -29,6 +36,7 @@ class ModelSettings(BaseModel):
     hifigan: Path | None = None  # SpeechT5HifiGan, the vocoder the "speecht5" voice needs
     speaker_encoder: Path | None = None  # an x-vector model (WavLMForXVector): voice cloning from samples
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")  # auto: CUDA when present
+    folder: Path = Path("models")  # where ``mouthpiece models pull`` puts what it downloads
 
 
 class EngineSettings(BaseModel):
