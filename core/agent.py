@@ -242,21 +242,21 @@ class Agent:
                                renderers=self.engine_backends.renderer)
 
     def _backends(self) -> Backends:
-        from engine.backends import Backends
-        from engine.models import ModelHub
+        from core.cluster import build_backends
 
-        self.models = ModelHub(self.config.models)
-        backends = Backends.with_defaults()
-        self.models.register_backends(backends)
-        self.pm.hook.register_backends(register=backends.register)
+        self.models, backends = build_backends(self.config, self.pm)
         return backends
 
     def _build_engine(self) -> RenderEngine:
-        from engine.engine import RenderEngine
+        from core.cluster import ray_executor
+        from engine.engine import RenderEngine, RenderFn
         from engine.pipeline import Pipeline
 
         self.pipeline = Pipeline(self.config.engine, self.personas, self.engine_backends)
-        return RenderEngine(self.config.engine, self.pipeline, self.pipeline.cache_key)
+        render_fn: RenderFn = self.pipeline
+        if self.config.engine.executor == "ray":  # the same pipeline, run by the cluster's workers
+            render_fn = ray_executor(self.config, self.pipeline)
+        return RenderEngine(self.config.engine, render_fn, self.pipeline.cache_key)
 
 
 async def _answer_safely(ctx: Context, text: str) -> None:

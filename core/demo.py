@@ -19,6 +19,7 @@ def run_demo(agent: Agent, out: Path, clip: Path | None,
              render: Callable[[Agent, RenderRequest, Path], RenderResult],
              report: Callable[[RenderResult], None]) -> None:
     settings = agent.config.engine
+    print(f"Rendering into {out}/: each built-in persona reads a line, then one says a voice clip", flush=True)
     for persona in agent.personas.builtin():
         request = settings.request(persona.name, text=DEMO_LINE.format(name=persona.display_name))
         report(render(agent, request, out / f"demo-{persona.name}.mp4"))

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from personas.registry import PersonaRegistry
 
 #: Part of every cache key: bump it when a change alters the videos we make.
-ENGINE_VERSION = "2"  # 2: whole-clip renderers; speech in the text's languages, visemes by articulation
+# 2: whole-clip renderers, speech in the text's languages, visemes by articulation; 3: mouth morphs, mood faces
+ENGINE_VERSION = "3"
 #: Renderers kept ready (each holds its persona's prepared art: scaled layers, warped faces).
 RENDERERS_KEPT = 6
 
@@ -51,6 +52,12 @@ class Pipeline:
         self._renderers_lock = Lock()
 
     def cache_key(self, request: RenderRequest) -> str:
+        parts = self.fingerprints(request)
+        return cache_key(request, parts["persona"], parts["engine"], parts["voice"], parts["renderer"])
+
+    def fingerprints(self, request: RenderRequest) -> dict[str, str]:
+        """What the cache key takes from this machine rather than the request: the persona's files,
+        the voice's models and the engine's version (a render worker's must match the bot's)."""
         persona = self.personas.get(request.persona)
         voice = ""
         if request.text is not None:  # a neural voice's models shape the speech, and so the video
@@ -58,7 +65,7 @@ class Pipeline:
             voice = str(getattr(self.backends.tts.get(backend), "fingerprint", ""))
         name = request.renderer or persona.renderer
         renderer = str(getattr(self.backends.renderer.get(name), "fingerprint", ""))
-        return cache_key(request, persona.fingerprint, ENGINE_VERSION, voice, renderer)
+        return {"persona": persona.fingerprint, "voice": voice, "renderer": renderer, "engine": ENGINE_VERSION}
 
     @staticmethod
     def voice(request: RenderRequest, persona: Persona) -> tuple[str, VoiceSettings]:

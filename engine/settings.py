@@ -3,18 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from engine.types import RenderRequest
 
 
+#: The ``[models]`` keys that name a model folder.
+MODEL_KEYS = ("asr", "llm", "vits", "speecht5", "hifigan", "speaker_encoder")
+#: The ``[models]`` keys voice cloning (``!voice``, ``--voice mine``, a persona's ``[voice] sample``) needs.
+CLONING_MODELS = ("speecht5", "hifigan", "speaker_encoder")
+
+
 class ModelSettings(BaseModel):
     """The ``[models]`` table: local folders of neural models (saved with ``save_pretrained``), and files.
 
-    Nothing is ever downloaded; an empty entry means the default, model-free path.
+    The agent never downloads anything (``mouthpiece models pull`` is the operator's way to fetch
+    them); an empty entry means the default, model-free path.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -32,6 +39,7 @@ class ModelSettings(BaseModel):
     #: The lip-sync model's precision on the CPU: "auto" (bf16 where it matches fp32 closely), "bf16" or "fp32".
     lipsync_precision: str = Field("auto", pattern=r"^(auto|bf16|fp32)$")
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")  # auto: CUDA when present
+    folder: Path = Path("models")  # where ``mouthpiece models pull`` puts what it downloads
 
 
 class EngineSettings(BaseModel):
@@ -49,6 +57,16 @@ class EngineSettings(BaseModel):
     cache_dir: Path = Path(".cache/renders")
     crf: int = Field(23, ge=0, le=51)
     preset: str = "veryfast"
+    #: Where renders run: "local" (this process's threads) or "ray" (workers of the Ray cluster at
+    #: ``ray_address``; queue, cache, progress and cancelling stay here, ``workers`` renders in flight).
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = Field(None, min_length=1)  # "host:port" of the cluster's head
+
+    @model_validator(mode="after")
+    def _ray_needs_an_address(self) -> EngineSettings:
+        if self.executor == "ray" and self.ray_address is None:
+            raise ValueError('executor = "ray" needs ray_address, the head node\'s "host:port"')
+        return self
 
     def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None,
                 expression: str = "neutral", voice_sample: Path | None = None,
