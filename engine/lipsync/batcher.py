@@ -80,6 +80,12 @@ class LipSyncBatcher:
         log.info("lip-sync model on %s in %s (channels_last: %s)", device, self.dtype, self.channels_last)
 
     @property
+    def pending(self) -> int:
+        """Frames queued and not yet taken into a forward pass."""
+        with self._cond:
+            return self._pending
+
+    @property
     def precision(self) -> str:
         return str(self.dtype).removeprefix("torch.")
 

@@ -326,3 +326,77 @@ async def test_wav2lip_chat_say_with_a_members_face(tmp_path: Path, narrow_check
         assert max(agent.models.lipsync().batches) > 1  # type: ignore[union-attr]
         [refused] = bot.texts(await bot.send("!say --renderer wav2lip Hi"))  # the default persona is drawn art
         assert "photo and template-video personas" in refused
+
+
+def test_wav2lip_as_a_personas_own_renderer(tmp_path: Path, personas_dir: Path, narrow_checkpoint: Path) -> None:
+    import shutil
+
+    from engine.backends import Backends
+    from engine.engine import CancelToken
+    from engine.pipeline import Pipeline
+    from engine.settings import EngineSettings
+    from personas.registry import PersonaRegistry
+    from tests.media import assert_valid_mp4, speech_clip
+
+    folder = tmp_path / "personas" / "neural"
+    shutil.copytree(personas_dir / "astro", folder)
+    toml = folder / "persona.toml"
+    toml.write_text(toml.read_text().replace('name = "astro"', 'name = "neural"')
+                    .replace('renderer = "photo"', 'renderer = "wav2lip"'))
+    hub = ModelHub(ModelSettings(lipsync=narrow_checkpoint, device="cpu", lipsync_precision="fp32"))
+    backends = Backends.with_defaults()
+    hub.register_backends(backends)
+    registry = PersonaRegistry(user_dirs=[tmp_path / "personas"], renderers=backends.renderer)
+    assert registry.get("neural").renderer == "wav2lip"
+    pipe = Pipeline(EngineSettings(width=SIZE, height=SIZE, fps=10), registry, backends)
+    request = pipe.settings.request("neural", audio_path=speech_clip(tmp_path / "hi.wav", "Hi."))
+    result = pipe(request, tmp_path / "neural.mp4", lambda *_: None, CancelToken())
+    assert_valid_mp4(result.path, width=SIZE, height=SIZE, fps=10)
+    batcher = hub.lipsync()
+    assert batcher is not None and sum(batcher.batches) == result.frames
+    # The checkpoint is part of the cache key: another model makes another video.
+    other = ModelHub(ModelSettings(lipsync=tmp_path / "other.pth"))
+    moved = Backends.with_defaults()
+    other.register_backends(moved)
+    assert Pipeline(pipe.settings, registry, moved).cache_key(request) != pipe.cache_key(request)
+
+
+class RecordingBatcher:
+    """Answers every chunk at once with grey mouths and records what is submitted and cancelled."""
+
+    def __init__(self) -> None:
+        from engine.lipsync.batcher import Ticket
+
+        self.ticket = Ticket
+        self.submitted: list[object] = []
+        self.cancelled: list[object] = []
+
+    def submit(self, mels: np.ndarray, faces: np.ndarray, *, priority: int = 0) -> object:
+        ticket = self.ticket(priority, len(self.submitted), mels, faces)
+        ticket.out[:] = 128
+        ticket.finished.set()
+        self.submitted.append(ticket)
+        return ticket
+
+    def cancel(self, ticket: object) -> None:
+        self.cancelled.append(ticket)
+
+
+def test_wav2lip_a_render_stopped_early_takes_its_frames_out_of_the_batcher(tmp_path: Path) -> None:
+    from engine.face.photo import PhotoRenderer
+    from engine.lipsync.render import CHUNK, Wav2LipRenderer
+    from engine.renderer import Clip
+    from engine.timeline import from_speech
+    from engine.types import MotionFrame, Speech, Viseme
+    from tests.faces import save_picture
+
+    photo = PhotoRenderer.from_file(save_picture(tmp_path / "astronaut.png"), SIZE, SIZE)
+    speech = Speech(np.zeros(16000 * 4, np.float32))
+    track = [MotionFrame(Viseme.REST, Viseme.REST, 0.0, 0.0, 0.0, 0.0)] * (3 * CHUNK)
+    clip = Clip(speech, from_speech(speech, 25), track, SIZE, SIZE, 25)
+    batcher = RecordingBatcher()
+    frames = Wav2LipRenderer(photo, lambda i, c: photo.face_points(c.track[i]), batcher).frames(clip)  # type: ignore[arg-type]
+    assert next(frames).shape == (SIZE * 3 // 2, SIZE)
+    assert len(batcher.submitted) == 2  # the next chunk is with the network while this one is pasted
+    frames.close()  # what the pipeline does when a render is cancelled between frames
+    assert batcher.cancelled == [batcher.submitted[1]]
