@@ -15,7 +15,7 @@ from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
 from core.limits import Limits
 from core.plugins import await_all, build_plugin_manager
 from core.polls import Polls
-from core.replies import PollTally, Responder
+from core.replies import SORRY, PollTally, Responder
 from core.scheduler import build_scheduler, set_running_agent
 from core.servers import ServerSettingsStore
 from core.storage import RenderRecord, Storage
@@ -92,8 +92,7 @@ class Agent:
             await _answer_safely(ctx, str(error))
         except Exception:
             log.exception("failed to handle a message on %s from user %s", event.platform, event.user.id)
-            await _answer_safely(ctx, "Sorry, something went wrong on my side. "
-                                      "The admins can find the details in the log.")
+            await _answer_safely(ctx, SORRY)
         finally:
             ctx.cleanup()
 

@@ -49,6 +49,11 @@ class Pipeline:
         self._renderers_lock = Lock()
 
     def cache_key(self, request: RenderRequest) -> str:
+        from engine.audio import check_file
+
+        for clip in (request.audio_path, request.voice_sample):
+            if clip is not None:  # before hashing: a FIFO would block, a huge file would be read in vain
+                check_file(clip, self.settings.max_audio_bytes)
         persona = self.personas.get(request.persona)
         voice = ""
         if request.text is not None:  # a neural voice's models shape the speech, and so the video
