@@ -15,6 +15,7 @@ from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
 from core.limits import Limits
 from core.plugins import await_all, build_plugin_manager
 from core.polls import Polls
+from core.rendering import build_render_stack
 from core.replies import SORRY, PollTally, Responder
 from core.scheduler import build_scheduler, set_running_agent
 from core.servers import ServerSettingsStore
@@ -43,8 +44,12 @@ class Agent:
         self.limits = Limits(config.limits)
         #: The running platform adapters by platform name, for posts no event asked for.
         self.adapters: dict[str, Adapter] = {}
-        self.personas = self._load_personas()
-        self.engine: RenderEngine = self._build_engine()
+        stack = build_render_stack(config, self.pm)
+        self.personas: PersonaRegistry = stack.personas
+        self.models = stack.models
+        self.engine_backends = stack.backends
+        self.pipeline = stack.pipeline
+        self.engine: RenderEngine = stack.engine
         self.scheduler = build_scheduler(self.storage)
         self.started = False
 
@@ -178,26 +183,6 @@ class Agent:
             persona=result.persona, path=str(result.path), duration=result.duration,
             elapsed=result.elapsed, cached=result.cached,
         ))
-
-    def _load_personas(self) -> PersonaRegistry:
-        from personas.registry import PersonaRegistry
-
-        folders = list(self.config.personas.user_dirs)
-        self.pm.hook.register_personas(register=folders.append)
-        return PersonaRegistry(user_dirs=folders, default=self.config.personas.default)
-
-    def _build_engine(self) -> RenderEngine:
-        from engine.backends import Backends
-        from engine.engine import RenderEngine
-        from engine.models import ModelHub
-        from engine.pipeline import Pipeline
-
-        self.models = ModelHub(self.config.models)
-        self.engine_backends = Backends.with_defaults()
-        self.models.register_backends(self.engine_backends)
-        self.pm.hook.register_backends(register=self.engine_backends.register)
-        self.pipeline = Pipeline(self.config.engine, self.personas, self.engine_backends)
-        return RenderEngine(self.config.engine, self.pipeline, self.pipeline.cache_key)
 
 
 async def _answer_safely(ctx: Context, text: str) -> None:

@@ -1,10 +1,16 @@
-"""The ``mouthpiece`` command. Heavy libraries are imported inside commands so ``--help`` is instant."""
+"""The ``mouthpiece`` command. Heavy libraries are imported inside commands so ``--help`` is instant,
+and the render commands build only the render stack (``core.rendering``), not the whole agent."""
 
 from __future__ import annotations
 
-import asyncio
+import atexit
+import gc
 import logging
+import os
 import shutil
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Optional
@@ -13,6 +19,9 @@ import typer
 
 if TYPE_CHECKING:
     from core.agent import Agent
+    from core.config import Config
+    from core.rendering import RenderStack
+    from engine.engine import Progress
     from engine.types import RenderRequest, RenderResult
 
 app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
@@ -41,10 +50,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
-    """The agent on the chosen config; one-shot commands log only warnings and errors."""
-    from core.agent import Agent
-    from core.config import ConfigError, Secrets, load_config
+def _config(config_path: Path | None, *, serving: bool = False) -> Config:
+    """The chosen config; one-shot commands log only warnings and errors."""
+    from core.config import ConfigError, load_config
 
     try:
         config = load_config(config_path)
@@ -53,27 +61,32 @@ def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
     level = logging.getLevelName(config.agent.log_level.upper())
     logging.basicConfig(level=level if serving else max(level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return Agent(config, Secrets.from_env())
+    return config
 
 
-def _render(agent: Agent, request: RenderRequest, output: Path | None) -> RenderResult:
-    """Render with a progress bar; copy the result to ``output``; exit 1 on a render error."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
+    from core.agent import Agent
+    from core.config import Secrets
 
+    return Agent(_config(config_path, serving=serving), Secrets.from_env())
+
+
+def _stack(config_path: Path | None) -> RenderStack:
+    """Personas and the render engine, with only the plugins that shape renders."""
+    from core.plugins import RENDER_PLUGINS, build_plugin_manager
+    from core.rendering import build_render_stack
+
+    config = _config(config_path)
+    return build_render_stack(config, build_plugin_manager(config.plugins.disabled, builtins=RENDER_PLUGINS))
+
+
+def _render(stack: RenderStack, request: RenderRequest, output: Path | None) -> RenderResult:
+    """Render with a progress bar on a terminal; copy the result to ``output``; exit 1 on a render error."""
     from engine.errors import RenderError
 
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
-    stderr = Console(stderr=True)
-    with Progress(*columns, transient=True, console=stderr, disable=not stderr.is_terminal) as bar:
-        task = bar.add_task(f"{request.persona}: starting", total=1)
-
-        def on_progress(progress) -> None:  # type: ignore[no-untyped-def]
-            bar.update(task, description=f"{request.persona}: {progress.stage}",
-                       completed=progress.done, total=max(progress.total, 1))
-
+    with _progress_bar(request.persona) as on_progress:
         try:
-            result = agent.engine.render(request, on_progress=on_progress)
+            result = stack.engine.render(request, on_progress=on_progress)
         except RenderError as error:
             raise _fail(str(error)) from None
     if output is not None:
@@ -81,6 +94,27 @@ def _render(agent: Agent, request: RenderRequest, output: Path | None) -> Render
         shutil.copyfile(result.path, output)
         result = _moved(result, output)
     return result
+
+
+@contextmanager
+def _progress_bar(persona: str) -> Iterator[Callable[[Progress], None] | None]:
+    """A rich progress bar on stderr when it is a terminal (rich is imported only then)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Bar(*columns, transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task(f"{persona}: starting", total=1)
+
+        def on_progress(progress: Progress) -> None:
+            bar.update(task, description=f"{persona}: {progress.stage}",
+                       completed=progress.done, total=max(progress.total, 1))
+
+        yield on_progress
 
 
 def _moved(result: RenderResult, path: Path) -> RenderResult:
@@ -95,21 +129,20 @@ def _report(result: RenderResult) -> None:
     typer.echo(f"{result.path}  {result.duration:.2f} s of video, {result.persona}, made {how}")
 
 
-def _with_engine(config_path: Path | None, work) -> None:  # type: ignore[no-untyped-def]
-    agent = _agent(config_path)
-    agent.engine.start()
+def _with_engine(config_path: Path | None, work: Callable[[RenderStack], None]) -> None:
+    stack = _stack(config_path)
+    stack.engine.start()
     try:
-        work(agent)
+        work(stack)
     finally:
-        agent.engine.close()
-        agent.storage.close()
+        stack.engine.close()
 
 
-def _persona(agent: Agent, wanted: str | None) -> str:
+def _persona(stack: RenderStack, wanted: str | None) -> str:
     from engine.errors import UnknownPersonaError
 
     try:
-        return (agent.personas.get(wanted) if wanted else agent.personas.default).name
+        return (stack.personas.get(wanted) if wanted else stack.personas.default).name
     except UnknownPersonaError as error:
         raise _fail(str(error)) from None
 
@@ -118,23 +151,22 @@ def _persona(agent: Agent, wanted: str | None) -> str:
 def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
         output: OutputOption = Path("out/say.mp4"), config: ConfigOption = None) -> None:
     """A persona reads TEXT out on video."""
-    _with_engine(config, lambda agent: _report(_render(
-        agent, agent.config.engine.request(_persona(agent, persona), text=text, expression=mood.value), output)))
+    _with_engine(config, lambda stack: _report(_render(
+        stack, stack.config.engine.request(_persona(stack, persona), text=text, expression=mood.value), output)))
 
 
 @app.command()
 def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
            output: OutputOption = Path("out/avatar.mp4"), config: ConfigOption = None) -> None:
     """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
-    _with_engine(config, lambda agent: _report(_render(
-        agent, agent.config.engine.request(_persona(agent, persona), audio_path=clip, expression=mood.value), output)))
+    _with_engine(config, lambda stack: _report(_render(
+        stack, stack.config.engine.request(_persona(stack, persona), audio_path=clip, expression=mood.value), output)))
 
 
 @app.command()
 def personas(config: ConfigOption = None) -> None:
     """List the personas (built-in and your own)."""
-    agent = _agent(config)
-    for p in agent.personas.all():
+    for p in _stack(config).personas.all():
         typer.echo(f"{p.name:<12} {p.style:<10} {p.description}")
 
 
@@ -145,12 +177,16 @@ def demo(out: Annotated[Path, typer.Option(help="folder for the videos")] = Path
     """Render one clip per built-in persona from text, and one from an audio file."""
     from core.demo import run_demo
 
-    _with_engine(config, lambda agent: run_demo(agent, out, clip, render=_render, report=_report))
+    _with_engine(config, lambda stack: run_demo(stack, out, clip, render=_render, report=_report))
 
 
 @app.command()
 def run(config: ConfigOption = None) -> None:
     """Serve every platform whose token is set, all in one process; the console when none is."""
+    import asyncio
+
+    gc.enable()
+
     from core.runner import CONSOLE, Runner, choose_adapters
 
     agent = _agent(config, serving=True)
@@ -182,3 +218,25 @@ def doctor(config: ConfigOption = None) -> None:
     platforms = [s.name for s in states if s.ready and s.name != "console"]
     serves = ", ".join(platforms) if platforms else "the console (no platform is ready)"
     typer.echo(f"'mouthpiece run' serves: {serves}")
+
+
+def main() -> None:
+    """The console script: run the command, then leave without tearing the interpreter down.
+
+    Freeing every module's objects one by one takes longer than a short render; exit
+    handlers still run and output is flushed first, so nothing is lost. The cycle
+    collector stays off for one-shot commands (it would only walk the freshly imported
+    modules, again and again); ``run``, which serves for days, switches it back on.
+    """
+    gc.disable()
+    try:
+        app()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

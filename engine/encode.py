@@ -152,7 +152,7 @@ def _fill(frame: av.VideoFrame, planes: np.ndarray) -> av.VideoFrame:
     for plane, rows, cols in zip(frame.planes, (height, height // 2, height // 2),
                                  (width, width // 2, width // 2), strict=True):
         # Rows of a plane may be padded past its width (line_size); write around the padding.
-        target = np.frombuffer(plane, np.uint8).reshape(-1, plane.line_size)[:rows, :cols]
+        target = np.frombuffer(memoryview(plane), np.uint8).reshape(-1, plane.line_size)[:rows, :cols]
         target[...] = flat[start:start + rows * cols].reshape(rows, cols)
         start += rows * cols
     return frame

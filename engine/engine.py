@@ -8,7 +8,6 @@ shares the render already under way.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import logging
@@ -131,6 +130,8 @@ class RenderJob:
         return self.future.result(timeout)
 
     def __await__(self) -> Generator[Any, None, RenderResult]:
+        import asyncio  # only awaiting needs it; a one-shot render from the CLI starts faster without
+
         return asyncio.wrap_future(self.future).__await__()
 
     def _notify(self, progress: Progress) -> None:

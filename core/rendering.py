@@ -1,0 +1,52 @@
+"""What a render needs and nothing more: personas, backends, models, the pipeline and its engine.
+
+The agent builds these for the bot; the CLI's render commands build only these, so one
+sentence is rendered without opening the database, starting the scheduler or importing
+the chat plugins. Plugins shape renders through two hooks, ``register_personas`` and
+``register_backends``, so only the plugins that may implement them are loaded here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pluggy
+
+    from core.config import Config
+    from engine.backends import Backends
+    from engine.engine import RenderEngine
+    from engine.models import ModelHub
+    from engine.pipeline import Pipeline
+    from personas.registry import PersonaRegistry
+
+
+@dataclass(frozen=True)
+class RenderStack:
+    config: Config
+    personas: PersonaRegistry
+    models: ModelHub
+    backends: Backends
+    pipeline: Pipeline
+    engine: RenderEngine
+
+
+def build_render_stack(config: Config, pm: pluggy.PluginManager) -> RenderStack:
+    """Personas (built-in, configured and plugins' folders) and an engine over every backend."""
+    from engine.backends import Backends
+    from engine.engine import RenderEngine
+    from engine.models import ModelHub
+    from engine.pipeline import Pipeline
+    from personas.registry import PersonaRegistry
+
+    folders = list(config.personas.user_dirs)
+    pm.hook.register_personas(register=folders.append)
+    personas = PersonaRegistry(user_dirs=folders, default=config.personas.default)
+    models = ModelHub(config.models)
+    backends = Backends.with_defaults()
+    models.register_backends(backends)
+    pm.hook.register_backends(register=backends.register)
+    pipeline = Pipeline(config.engine, personas, backends)
+    engine = RenderEngine(config.engine, pipeline, pipeline.cache_key)
+    return RenderStack(config, personas, models, backends, pipeline, engine)
