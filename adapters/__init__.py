@@ -13,6 +13,7 @@ ADAPTERS = {
     "discord": "adapters.discord:DiscordAdapter",
     "telegram": "adapters.telegram:TelegramAdapter",
     "slack": "adapters.slack:SlackAdapter",
+    "http": "adapters.http:HttpAdapter",
 }
 
 

@@ -71,6 +71,9 @@ class ConsoleAdapter(Adapter):
         # Everything lands in this terminal (one local server); the prefix says where it would have gone.
         return ConsoleResponder(self.console, prefix=f"[#{channel_id}] ")
 
+    async def open_direct(self, user_id: str) -> Responder:
+        return ConsoleResponder(self.console, prefix="[direct message] ")
+
     async def handle_line(self, line: str) -> None:
         responder = ConsoleResponder(self.console)
         try:

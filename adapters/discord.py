@@ -121,6 +121,14 @@ class DiscordAdapter(Adapter):
                 raise ChannelUnavailable(f"{refusal} (#{channel.name}, {channel_id})")
         return ChannelResponder(channel, self.agent.polls)
 
+    async def open_direct(self, user_id: str) -> Responder:
+        try:
+            user = self.client.get_user(int(user_id)) or await self.client.fetch_user(int(user_id))
+            channel = user.dm_channel or await user.create_dm()
+        except (ValueError, discord.HTTPException) as error:
+            raise ChannelUnavailable(f"no direct message to Discord user {user_id}: {error}") from None
+        return ChannelResponder(channel, self.agent.polls)
+
     async def _channel(self, channel_id: str) -> discord.abc.Messageable:
         try:
             snowflake = int(channel_id)

@@ -325,6 +325,14 @@ class SlackAdapter(Adapter):
             raise ChannelUnavailable(f"Slack channel {channel_id} belongs to another workspace")
         return self._responder(channel_id)
 
+    async def open_direct(self, user_id: str) -> Responder:
+        try:
+            channel = (await self.client.conversations_open(users=user_id))["channel"]["id"]
+        except SlackApiError as error:
+            reason = error.response.get("error")
+            raise ChannelUnavailable(f"no direct message to Slack user {user_id}: {reason}") from error
+        return self._responder(channel)
+
     def _responder(self, channel_id: str, thread_ts: str | None = None) -> SlackResponder:
         return SlackResponder(self.client, self.agent.polls, channel_id, thread_ts)
 

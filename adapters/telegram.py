@@ -198,6 +198,12 @@ class TelegramAdapter(Adapter):
             raise ChannelUnavailable(f"telegram chat {channel_id}: {error.message}") from None
         return TelegramResponder(self.bot, chat.id, self.agent.polls, as_note=self.settings.video_notes)
 
+    async def open_direct(self, user_id: str) -> Responder:
+        # A member's private chat with the bot has the member's id; it exists once they have started the bot.
+        if not user_id.isdigit():
+            raise ChannelUnavailable(f"{user_id!r} is not a Telegram user id")
+        return TelegramResponder(self.bot, int(user_id), self.agent.polls)
+
     async def _check_may_post(self, chat_id: int, chat_type: str) -> None:
         member = await self.bot.get_chat_member(chat_id, self.bot.id)
         if member.status in (ChatMemberStatus.LEFT, ChatMemberStatus.BANNED):

@@ -33,6 +33,12 @@ class Adapter(ABC):
         ``config``, e.g. Slack's mode); empty when ready."""
         return []
 
+    @classmethod
+    def refused_settings(cls, secrets: Secrets, config: Config) -> str:
+        """Why the settings this adapter was given are unsafe to run with (a token too short to
+        resist guessing); empty when there is nothing to refuse. ``mouthpiece run`` then stops."""
+        return ""
+
     @abstractmethod
     async def run(self) -> None:
         """Serve until the platform connection ends or ``stop`` is called."""
@@ -48,3 +54,8 @@ class Adapter(ABC):
         shows to be in another server is refused too: an admin of one server must never
         make the bot post into another server it is in."""
         raise ChannelUnavailable(f"{self.platform} cannot post outside a conversation")
+
+    async def open_direct(self, user_id: str) -> Responder:
+        """A responder that writes to the user privately (a direct message), for what only they
+        may see (a sign-in link); raises ``ChannelUnavailable`` if the platform won't let the bot."""
+        raise ChannelUnavailable(f"{self.platform} cannot send direct messages")

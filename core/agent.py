@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from typing import TYPE_CHECKING, Iterable
 
@@ -12,8 +13,9 @@ from core.commands import Command, CommandError, CommandRegistry
 from core.config import Config, Secrets, ServerSettings
 from core.context import Context
 from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
+from core.leader import Leadership
 from core.limits import Limits
-from core.plugins import await_all, build_plugin_manager
+from core.plugins import await_all, build_plugin_manager, migration_folders
 from core.polls import Polls
 from core.rendering import build_render_stack
 from core.replies import SORRY, PollTally, Responder
@@ -37,7 +39,8 @@ class Agent:
         self.pm = build_plugin_manager(config.plugins.disabled, extra_plugins)
         self.commands = CommandRegistry(prefix=config.agent.prefix)
         self.pm.hook.register_commands(register=self.commands.register)
-        self.storage = Storage(config.agent.database)
+        self.storage = Storage(config.agent.database, migrations=migration_folders(self.pm),
+                               data_dir=config.agent.data_dir)
         self.polls = Polls(self.storage)
         #: Per-server settings: the config's, with admins' changes by command on top.
         self.servers = ServerSettingsStore(self.storage, config)
@@ -51,6 +54,9 @@ class Agent:
         self.pipeline = stack.pipeline
         self.engine: RenderEngine = stack.engine
         self.scheduler = build_scheduler(self.storage)
+        #: Whether this process runs the scheduled jobs (always, on SQLite).
+        self.leadership = Leadership(self.storage)
+        self._watch: asyncio.Task[None] | None = None
         self.started = False
 
     # -- lifecycle ------------------------------------------------------------------
@@ -58,18 +64,28 @@ class Agent:
     async def start(self) -> None:
         self.engine.start()
         set_running_agent(self)
-        self.scheduler.start()
-        self.pm.hook.register_jobs(scheduler=self.scheduler, agent=self)
+        # Paused until this process leads; jobs added meanwhile still go to the shared store.
+        self.scheduler.start(paused=True)
+        leads = await asyncio.to_thread(self.leadership.try_acquire)
+        if leads:
+            self._take_schedule()
         await await_all(self.pm.hook.startup(agent=self))
         self.started = True
+        if leads:
+            await await_all(self.pm.hook.on_leadership(agent=self))
+        if self.leadership.shared:
+            self._watch = asyncio.create_task(self._watch_leadership())
         log.info("agent ready: %d personas, %d commands", len(self.personas.names()), len(self.commands.all()))
 
     async def stop(self) -> None:
         if not self.started:
             return
         self.started = False
+        if self._watch is not None:
+            self._watch.cancel()
         await await_all(self.pm.hook.shutdown(agent=self))
         self.scheduler.shutdown(wait=False)
+        self.leadership.release()
         set_running_agent(None)
         self.engine.close()
         self.storage.close()
@@ -80,6 +96,29 @@ class Agent:
 
     async def __aexit__(self, *exc: object) -> None:
         await self.stop()
+
+    def _take_schedule(self) -> None:
+        """Run the scheduled jobs from now on; ``register_jobs`` first, so it sees them before the first pass."""
+        self.pm.hook.register_jobs(scheduler=self.scheduler, agent=self)
+        self.scheduler.resume()
+
+    async def _watch_leadership(self) -> None:
+        """With a shared database: the leader checks it still holds the lock and looks for jobs
+        other processes added; a follower takes over when the leader is gone."""
+        while True:
+            await asyncio.sleep(self.config.agent.leader_check_seconds)
+            try:
+                if self.leadership.held:
+                    if await asyncio.to_thread(self.leadership.still_held):
+                        self.scheduler.wakeup()
+                    else:
+                        self.scheduler.pause()
+                elif await asyncio.to_thread(self.leadership.try_acquire):
+                    log.info("this process now runs the scheduled jobs")
+                    self._take_schedule()
+                    await await_all(self.pm.hook.on_leadership(agent=self))
+            except Exception:
+                log.exception("checking who runs the scheduled jobs failed; trying again")
 
     # -- events -----------------------------------------------------------------------
 
@@ -162,6 +201,13 @@ class Agent:
         if adapter is None:
             raise ChannelUnavailable(f"no {platform} adapter is running")
         return await adapter.open_channel(channel_id, server_id=server_id)
+
+    async def open_direct(self, platform: str, user_id: str) -> Responder:
+        """A responder writing to the user in a direct message; ``ChannelUnavailable`` if it can't."""
+        adapter = self.adapters.get(platform)
+        if adapter is None:
+            raise ChannelUnavailable(f"no {platform} adapter is running")
+        return await adapter.open_direct(user_id)
 
     def server_settings(self, event: Event) -> ServerSettings:
         """The settings of the event's server, admins' changes by command included."""

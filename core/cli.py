@@ -17,6 +17,8 @@ from typing import TYPE_CHECKING, Annotated, Optional
 
 import typer
 
+from core.cli_db import database_errors, db_app
+
 if TYPE_CHECKING:
     from core.agent import Agent
     from core.config import Config
@@ -26,6 +28,9 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
+
+app.add_typer(db_app, name="db")
+
 
 class Mood(str, Enum):
     """The persona's expression (kept here, not imported from the engine, so --help stays fast)."""
@@ -43,6 +48,9 @@ PersonaOption = Annotated[Optional[str], typer.Option(
     "--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
 MoodOption = Annotated[Mood, typer.Option("--mood", "-m", help="the face the persona makes")]
 OutputOption = Annotated[Path, typer.Option("--output", "-o", help="where to write the MP4")]
+LangOption = Annotated[Optional[str], typer.Option(
+    "--lang", "-l", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), ja (default: found in the "
+                         "text)")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -68,7 +76,9 @@ def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
     from core.agent import Agent
     from core.config import Secrets
 
-    return Agent(_config(config_path, serving=serving), Secrets.from_env())
+    config = _config(config_path, serving=serving)
+    with database_errors():  # a database too new, unreachable or not upgradable: one clear line
+        return Agent(config, Secrets.from_env())
 
 
 def _stack(config_path: Path | None) -> RenderStack:
@@ -147,12 +157,22 @@ def _persona(stack: RenderStack, wanted: str | None) -> str:
         raise _fail(str(error)) from None
 
 
+def _language(wanted: str | None) -> str | None:
+    from engine.languages import UnknownLanguageError, canonical
+
+    try:
+        return canonical(wanted) if wanted else None
+    except UnknownLanguageError as error:
+        raise _fail(str(error)) from None
+
+
 @app.command()
 def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
-        output: OutputOption = Path("out/say.mp4"), config: ConfigOption = None) -> None:
-    """A persona reads TEXT out on video."""
-    _with_engine(config, lambda stack: _report(_render(
-        stack, stack.config.engine.request(_persona(stack, persona), text=text, expression=mood.value), output)))
+        output: OutputOption = Path("out/say.mp4"), lang: LangOption = None, config: ConfigOption = None) -> None:
+    """A persona reads TEXT out on video, each piece in its language."""
+    language = _language(lang)
+    _with_engine(config, lambda stack: _report(_render(stack, stack.config.engine.request(
+        _persona(stack, persona), text=text, expression=mood.value, lang=language), output)))
 
 
 @app.command()
@@ -185,12 +205,16 @@ def run(config: ConfigOption = None) -> None:
     """Serve every platform whose token is set, all in one process; the console when none is."""
     import asyncio
 
+    from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters
+
     gc.enable()
 
-    from core.runner import CONSOLE, Runner, choose_adapters
-
     agent = _agent(config, serving=True)
-    adapters = choose_adapters(agent)
+    try:
+        adapters = choose_adapters(agent)
+    except SettingsRefused as error:
+        agent.storage.close()
+        raise _fail(str(error)) from None
     # On the console Ctrl-C stays an interrupt, as in any terminal program; a service stops gracefully.
     serving_platforms = any(a.platform != CONSOLE for a in adapters)
     asyncio.run(Runner(agent, adapters).run(handle_signals=serving_platforms))
@@ -200,6 +224,7 @@ def run(config: ConfigOption = None) -> None:
 def doctor(config: ConfigOption = None) -> None:
     """Show which platforms can start and what each is missing (never the secrets themselves)."""
     from core.config import ConfigError, Secrets, find_config_file, load_config
+    from core.database import describe
     from core.runner import adapter_states
 
     try:
@@ -208,7 +233,7 @@ def doctor(config: ConfigOption = None) -> None:
         raise _fail(str(error)) from None
     found = find_config_file(config)
     typer.echo(f"config:    {found or 'built-in defaults'}")
-    typer.echo(f"database:  {settings.agent.database}")
+    typer.echo(f"database:  {describe(settings.agent.database)}")
     models = settings.models
     typer.echo(f"models:    asr={models.asr or 'none'}, llm={models.llm or 'none'}, device={models.device}")
     typer.echo("adapters:")

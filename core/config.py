@@ -34,7 +34,28 @@ class _Section(BaseModel):
 class AgentSettings(_Section):
     name: str = "Mouthpiece"
     prefix: str = Field("!", min_length=1, max_length=3)
-    database: Path = Path("data/mouthpiece.db")
+    #: A SQLite file, or a postgresql+psycopg:// URL without its password (that comes from
+    #: MOUTHPIECE_DATABASE_PASSWORD) for several bot processes on one database.
+    database: str | Path = Path("data/mouthpiece.db")
+    #: Files kept beside the state (members' voice samples, backups); default: the SQLite file's folder,
+    #: or "data" with PostgreSQL.
+    data_dir: Path | None = None
+    #: With PostgreSQL, how often a process checks that it still runs the scheduled jobs, or
+    #: whether it should take over from a leader that died.
+    leader_check_seconds: float = Field(5.0, gt=0, le=300)
+
+    @field_validator("database")
+    @classmethod
+    def _path_or_url(cls, value: str | Path) -> str | Path:
+        if isinstance(value, Path) or "://" not in value:
+            return Path(value)
+        from core.database import DatabaseSettingError, database_url
+
+        try:
+            database_url(value, environ={})
+        except DatabaseSettingError as error:
+            raise ValueError(str(error).removeprefix("[agent] database")) from None
+        return value
     log_level: str = "INFO"
     #: Users with admin rights everywhere, as "platform:user_id" (e.g. "discord:1234").
     admins: list[str] = []
@@ -182,6 +203,22 @@ class DiscordSettings(_Section):
     sync_guilds: list[str] = []
 
 
+class DashboardSettings(_Section):
+    """The ``[dashboard]`` table: the web dashboard and REST API, served by ``mouthpiece run``
+    only when ``MOUTHPIECE_DASHBOARD_TOKEN`` is set (at least 32 characters)."""
+
+    host: str = "127.0.0.1"
+    #: 0 picks a free port (the log says which).
+    port: int = Field(8080, ge=0, le=65535)
+    #: The address admins reach the dashboard at, for the sign-in links ``!dashboard`` sends
+    #: (e.g. "https://bot.example.org"); empty: ``http://HOST:PORT``.
+    public_url: str = Field("", pattern=r"^(https?://[^\s]+)?$")
+    #: How long a dashboard sign-in lasts.
+    session_hours: float = Field(12.0, gt=0, le=24 * 30)
+    #: How long a ``!dashboard`` sign-in link stays valid (it works once).
+    link_minutes: int = Field(10, ge=1, le=60)
+
+
 class ServerSettings(_Section):
     """One community's settings (a Discord guild, a Telegram group, a Slack workspace):
     ``[servers."PLATFORM:SERVER_ID"]``; ``[servers.default]`` covers servers without a table."""
@@ -199,6 +236,11 @@ class ServerSettings(_Section):
     admins: list[str] = []
     #: Plugins switched off in this server only (``[plugins] disabled`` switches them off everywhere).
     disabled_plugins: list[str] = []
+    #: The community's language (e.g. "es", "cmn", "yue"): text in its script is spoken in it, chat templates
+    #: answer in it; empty: each text's language is found from the text itself.
+    language: str = ""
+    #: The language of ``welcome_template``; empty: ``language``.
+    welcome_language: str = ""
 
     @field_validator("timezone")
     @classmethod
@@ -208,6 +250,13 @@ class ServerSettings(_Section):
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
             raise ValueError(f"unknown time zone {value!r}; use an IANA name such as 'Europe/Berlin'") from None
         return value
+
+    @field_validator("language", "welcome_language")
+    @classmethod
+    def _known_language(cls, value: str) -> str:
+        from engine.languages import canonical
+
+        return canonical(value) if value.strip() else ""
 
     @field_validator("welcome_template")
     @classmethod
@@ -245,6 +294,7 @@ class Config(_Section):
     contest: ContestSettings = ContestSettings()
     housekeeping: HousekeepingSettings = HousekeepingSettings()
     limits: LimitSettings = LimitSettings()
+    dashboard: DashboardSettings = DashboardSettings()
     servers: dict[str, ServerSettings] = {}
     #: Free-form tables for third-party plugins: ``[plugin.NAME]``.
     plugin: dict[str, dict[str, Any]] = {}
@@ -263,6 +313,7 @@ class Secrets(BaseModel):
     slack_bot_token: SecretStr | None = None
     slack_app_token: SecretStr | None = None
     slack_signing_secret: SecretStr | None = None
+    dashboard_token: SecretStr | None = None
 
     @classmethod
     def from_env(cls, environ: dict[str, str] | None = None) -> Secrets:

@@ -11,6 +11,7 @@ agent awaits whatever they return.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable
 
 import pluggy
@@ -64,7 +65,26 @@ def on_vote(event: VoteEvent, ctx: Context) -> Any:
 
 @hookspec
 def register_jobs(scheduler: BaseScheduler, agent: Agent) -> None:
-    """Add recurring jobs to the agent's APScheduler (jobs persist in SQLite)."""
+    """Add recurring jobs to the agent's APScheduler (jobs persist in the database).
+
+    Called in the process that runs the scheduled jobs, when it takes the lead (see ``on_leadership``).
+    """
+
+
+@hookspec
+def on_leadership(agent: Agent) -> Any:
+    """This process now runs the scheduled jobs: at start-up, or on taking over from a process
+    that died when several share a PostgreSQL database. Catch up on work missed meanwhile
+    (a deadline that passed); every process gets ``startup``, only the leader gets this."""
+
+
+@hookspec
+def register_migrations(register: Callable[[Path], None]) -> None:
+    """A plugin with tables of its own: ``register(folder)`` with the folder of its Alembic revisions.
+
+    The first revision has ``down_revision = None`` and ``branch_labels = ("<plugin name>",)``;
+    the agent upgrades every plugin's line to its head at start-up (see the README's Database section).
+    """
 
 
 @hookspec

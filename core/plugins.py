@@ -5,6 +5,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import logging
+from pathlib import Path
 from typing import Any, Iterable
 
 import pluggy
@@ -17,7 +18,7 @@ log = logging.getLogger(__name__)
 
 BUILTIN_PLUGINS = (
     "plugins.avatar", "plugins.help", "plugins.server", "plugins.announce", "plugins.welcome",
-    "plugins.contest", "plugins.housekeeping", "plugins.chat", "plugins.voice",
+    "plugins.contest", "plugins.housekeeping", "plugins.chat", "plugins.voice", "plugins.dashboard",
 )
 
 
@@ -48,6 +49,13 @@ def build_plugin_manager(disabled: Iterable[str] = (), extra: Iterable[object] =
         pm.register(plugin)
     log.info("plugins loaded: %s", ", ".join(sorted(plugin_names(pm))))
     return pm
+
+
+def migration_folders(pm: pluggy.PluginManager) -> list[Path]:
+    """The folders of Alembic revisions the plugins ship for their own tables."""
+    folders: list[Path] = []
+    pm.hook.register_migrations(register=lambda folder: folders.append(Path(folder)))
+    return folders
 
 
 def plugin_names(pm: pluggy.PluginManager) -> list[str]:

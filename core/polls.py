@@ -1,4 +1,4 @@
-"""Votes on polls the bot posted: one vote per member per poll, changeable, kept in SQLite.
+"""Votes on polls the bot posted: one vote per member per poll, changeable, kept in the database.
 
 The agent records every ``VoteEvent`` here before plugins see it, so no platform can
 count a member twice (a second button press, a second reaction) and a restart loses
@@ -15,6 +15,7 @@ from collections import Counter
 from datetime import datetime
 
 from sqlalchemy import UniqueConstraint, or_
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from core.events import VoteEvent
@@ -51,7 +52,16 @@ class Polls:
         self.storage = storage
 
     def record(self, event: VoteEvent) -> bool:
-        """Apply a vote or its withdrawal; True when the member's choice changed."""
+        """Apply a vote or its withdrawal; True when the member's choice changed.
+
+        The unique constraint counts a member once however many processes see their vote at
+        the same moment: the one whose insert loses reads the winner's row and starts over."""
+        try:
+            return self._record(event)
+        except IntegrityError:
+            return self._record(event)
+
+    def _record(self, event: VoteEvent) -> bool:
         with self.storage.session() as session:
             current = session.exec(select(PollVote).where(
                 PollVote.platform == event.platform, PollVote.poll_id == event.poll_id,

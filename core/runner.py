@@ -32,6 +32,10 @@ CONSOLE = "console"
 STOP_GRACE = 10.0
 
 
+class SettingsRefused(Exception):
+    """An adapter's settings are unsafe (``Adapter.refused_settings``): nothing is started."""
+
+
 class FatalAdapterError(Exception):
     """An adapter cannot run as configured (a rejected token, a missing intent); retrying won't help."""
 
@@ -43,12 +47,15 @@ class AdapterState:
     name: str
     missing: tuple[str, ...] = ()
     error: str = ""
+    refused: str = ""
 
     @property
     def ready(self) -> bool:
-        return not self.missing and not self.error
+        return not self.missing and not self.error and not self.refused
 
     def describe(self) -> str:
+        if self.refused:
+            return f"refused: {self.refused}"
         if self.error:
             return f"unavailable: {self.error}"
         if self.missing:
@@ -65,14 +72,18 @@ def adapter_states(secrets: Secrets, config: Config) -> list[AdapterState]:
         except Exception as error:  # noqa: BLE001 (a platform library or module missing: report it, run the rest)
             states.append(AdapterState(name, error=f"{type(error).__name__}: {error}"))
             continue
-        states.append(AdapterState(name, missing=tuple(adapter_class.missing_settings(secrets, config))))
+        states.append(AdapterState(name, missing=tuple(adapter_class.missing_settings(secrets, config)),
+                                   refused=adapter_class.refused_settings(secrets, config)))
     return states
 
 
 def choose_adapters(agent: Agent) -> list[Adapter]:
-    """The platform adapters whose secrets are set, or the console when there are none."""
+    """The platform adapters whose secrets are set, or the console when there are none;
+    ``SettingsRefused`` when an adapter's settings are unsafe to run with."""
     chosen = []
     for state in adapter_states(agent.secrets, agent.config):
+        if state.refused:
+            raise SettingsRefused(state.refused)
         if state.name == CONSOLE:
             continue
         if state.ready:

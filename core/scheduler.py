@@ -1,4 +1,4 @@
-"""APScheduler, keeping its jobs in the agent's SQLite database so they survive a restart."""
+"""APScheduler, keeping its jobs in the agent's database so they survive a restart."""
 
 from __future__ import annotations
 
@@ -16,7 +16,8 @@ JOBS_TABLE = "scheduled_jobs"
 
 
 def build_scheduler(storage: Storage, timezone: str = "UTC") -> AsyncIOScheduler:
-    """A scheduler whose job store is the ``scheduled_jobs`` table of ``storage``'s database.
+    """A scheduler whose job store is the ``scheduled_jobs`` table of ``storage``'s database
+    (made by the migrations; only the leader process runs its jobs, see ``core.leader``).
 
     Job functions must be importable module-level callables (the store pickles a
     reference to them), as APScheduler requires of persistent jobs, with plain

@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 #: so a chat command can never hand out admin rights.
 OVERRIDABLE = frozenset({
     "persona", "timezone", "announce_channel", "welcome_channel", "welcome_template", "welcome_persona",
-    "disabled_plugins",
+    "disabled_plugins", "language", "welcome_language",
 })
 
 

@@ -1,14 +1,19 @@
-"""The one SQLite database (through sqlmodel) that holds every state that must survive a restart."""
+"""The one database (through sqlmodel) that holds every state that must survive a restart."""
 
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Iterable, Iterator
 
-from sqlalchemy import Engine, event, inspect, text
-from sqlmodel import Field, Session, SQLModel, col, create_engine, delete, select
+from sqlmodel import Field, Session, SQLModel, col, delete, select
+
+from core import backup, migrate
+from core.database import database_url, describe, open_engine
+
+log = logging.getLogger(__name__)
 
 
 def utcnow() -> datetime:
@@ -43,15 +48,40 @@ class KeptFile(SQLModel, table=True):
 
 
 class Storage:
-    def __init__(self, path: Path) -> None:
-        self.path = path
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self.url = f"sqlite:///{path}"
-        self.engine = create_engine(self.url, connect_args={"check_same_thread": False})
-        event.listen(self.engine, "connect", _sqlite_pragmas)
+    """The agent's database: a SQLite file (``database`` a path) or PostgreSQL (a URL), migrated
+    to the current schema on opening (see ``core.migrate``); ``migrations`` are plugins' folders
+    of revisions. Before a migration changes a table that holds rows, a backup goes to
+    ``data_dir/backups`` (``data_dir``: the SQLite file's folder unless given), unless
+    ``backup_first`` is False (the operator made their own)."""
+
+    def __init__(self, database: str | Path, *, migrations: Iterable[Path] = (), data_dir: Path | None = None,
+                 environ: dict[str, str] | None = None, backup_first: bool = True) -> None:
+        self.url = database_url(database, environ)
+        self.is_sqlite = self.url.get_backend_name() == "sqlite"
+        self.path: Path | None = Path(self.url.database or "") if self.is_sqlite else None
+        if self.path is not None:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.data_dir = data_dir or (self.path.parent if self.path is not None else Path("data"))
+        self.description = describe(self.url)
+        self.engine = open_engine(self.url)
         _import_table_modules()
-        SQLModel.metadata.create_all(self.engine)
-        _add_new_columns(self.engine)
+        try:
+            #: the revisions this opening applied
+            self.applied = migrate.upgrade(self.engine, migrations, where=self.description,
+                                           backup=self._backup_before if backup_first else None)
+            migrate.check_tables(self.engine, SQLModel.metadata)
+        except BaseException:
+            self.engine.dispose()
+            raise
+
+    def _backup_before(self, revision: str) -> None:
+        destination = backup.automatic_path(self.url, self.data_dir / "backups", revision)
+        try:
+            made = backup.backup(self.url, destination)
+        except backup.BackupError as error:
+            raise migrate.MigrationError(f"not upgrading {self.description} without a backup: {error} "
+                                         "(with a backup of your own: mouthpiece db upgrade --no-backup)") from None
+        log.warning("database %s backed up to %s before upgrading it", self.description, made)
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -91,31 +121,9 @@ class Storage:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
-    # WAL lets the scheduler, the engine's threads and the adapters read while one writes.
-    cursor = dbapi_connection.cursor()
-    cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute("PRAGMA foreign_keys=ON")
-    cursor.close()
-
-
-def _add_new_columns(engine: Engine) -> None:
-    """``create_all`` makes missing tables but never changes existing ones: add the
-    nullable columns a newer version introduced to a database made by an older one."""
-    inspector = inspect(engine)
-    with engine.begin() as connection:
-        for table in SQLModel.metadata.sorted_tables:
-            if not inspector.has_table(table.name):
-                continue
-            present = {c["name"] for c in inspector.get_columns(table.name)}
-            for column in table.columns:
-                if column.name not in present and column.nullable:
-                    kind = column.type.compile(engine.dialect)
-                    connection.execute(text(f'ALTER TABLE "{table.name}" ADD COLUMN "{column.name}" {kind}'))
-
-
 def _import_table_modules() -> None:
     """Tables defined outside this module register with SQLModel's metadata on import."""
     import core.polls  # noqa: F401
+    import core.servers  # noqa: F401
+    import core.signin  # noqa: F401
     import personas.memory  # noqa: F401

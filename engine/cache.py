@@ -116,6 +116,7 @@ def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: 
         "engine_version": engine_version,
         "voice": voice,
         "voice_sample": request.voice_sample is not None,
+        "lang": request.lang,
     }
     digest.update(json.dumps(fields, sort_keys=True).encode())
     for path in (request.audio_path, request.voice_sample):

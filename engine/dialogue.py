@@ -72,7 +72,7 @@ class CausalLMReplier:
         try:
             remaining = max(timeout - (time.monotonic() - started), 0.0)
             with self._torch.inference_mode():
-                output = self.model.generate(  # type: ignore[misc]
+                output = self.model.generate(  # type: ignore[misc, unused-ignore]  # (its type depends on which optional libraries are installed)
                     **inputs, max_new_tokens=max(1, max_new_tokens), do_sample=False,
                     eos_token_id=self.stop_ids or None, pad_token_id=self._pad_id(),
                     stopping_criteria=StoppingCriteriaList([MaxTimeCriteria(remaining, initial_timestamp=time.time())]),

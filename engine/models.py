@@ -86,12 +86,23 @@ class ModelHub:
 
         return self._once("llm", lambda: CausalLMReplier(self.settings.llm, self.settings.device))  # type: ignore[arg-type]
 
-    def vits(self) -> VitsVoice | None:
-        if self.settings.vits is None:
+    def vits(self, language: str | None = None) -> VitsVoice | None:
+        """The VITS voice of ``language`` (``[models.vits_languages]``), else the one of ``[models] vits``."""
+        folder = self.vits_folder(language)
+        if folder is None:
             return None
         from engine.neural_tts import VitsVoice
 
-        return self._once("vits", lambda: VitsVoice(self.settings.vits, self.settings.device))  # type: ignore[arg-type]
+        key = "vits" if folder == self.settings.vits else f"vits:{folder}"
+        return self._once(key, lambda: VitsVoice(folder, self.settings.device))
+
+    def vits_folder(self, language: str | None) -> Path | None:
+        from engine.languages import ALIASES
+
+        by_language = {ALIASES.get(code.lower(), code.lower()): folder
+                       for code, folder in self.settings.vits_languages.items()}
+        lower = (language or "").lower()
+        return by_language.get(lower) or by_language.get(lower.split("-")[0]) or self.settings.vits
 
     def speecht5(self) -> SpeechT5Voice | None:
         """SpeechT5 with its vocoder (both must be configured), cloning through ``speaker_encoder()``."""
@@ -150,12 +161,12 @@ class NeuralVoice:
         from engine.loading import folder_fingerprint
 
         settings = self.hub.settings
-        folders = ([settings.vits] if self.name == "vits"
+        folders = ([settings.vits, *settings.vits_languages.values()] if self.name == "vits"
                    else [settings.speecht5, settings.hifigan, settings.speaker_encoder])
         return f"{self.name}:{settings.device}:{folder_fingerprint(*folders)}"
 
     def __call__(self, text: str, voice: VoiceSettings) -> Speech:
-        model = self.hub.vits() if self.name == "vits" else self.hub.speecht5()
+        model = self.hub.vits(voice.language) if self.name == "vits" else self.hub.speecht5()
         if model is None:
             keys, what = _VOICE_NEEDS[self.name]
             raise ModelNotConfiguredError(

@@ -25,7 +25,7 @@ if TYPE_CHECKING:
     from personas.registry import PersonaRegistry
 
 #: Part of every cache key: bump it when a change alters the videos we make.
-ENGINE_VERSION = "1"
+ENGINE_VERSION = "2"  # 2: speech in the text's languages, visemes by articulation
 #: Frame renderers kept ready (each holds its persona's scaled layers and composites).
 RENDERERS_KEPT = 6
 
@@ -125,6 +125,7 @@ class Pipeline:
 
     def _speech(self, request: RenderRequest, persona: Persona) -> Speech:
         from engine.audio import decode_audio
+        from engine.multilingual import speak
         from engine.text import clean_text
 
         if (request.text is None) == (request.audio_path is None):
@@ -134,5 +135,5 @@ class Pipeline:
                                 max_seconds=self.settings.max_audio_seconds)
         text = clean_text(request.text or "", max_chars=self.settings.max_text_chars)
         backend, voice = self.voice(request, persona)
-        return self.backends.get("tts", backend)(text, voice)
+        return speak(text, voice, self.backends.get("tts", backend), language=request.lang)
 

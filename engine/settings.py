@@ -26,6 +26,9 @@ class ModelSettings(BaseModel):
     asr: Path | None = None  # Whisper (WhisperForConditionalGeneration + processor)
     llm: Path | None = None  # a causal LM with a chat template
     vits: Path | None = None  # VITS / MMS-TTS (VitsModel + tokenizer): the "vits" voice
+    #: The "vits" voice's folder per language (``[models.vits_languages]``, e.g. es = "models/mms-tts-spa");
+    #: a language not listed is spoken with ``vits``.
+    vits_languages: dict[str, Path] = {}
     speecht5: Path | None = None  # SpeechT5ForTextToSpeech + processor: the "speecht5" voice
     hifigan: Path | None = None  # SpeechT5HifiGan, the vocoder the "speecht5" voice needs
     speaker_encoder: Path | None = None  # an x-vector model (WavLMForXVector): voice cloning from samples
@@ -50,10 +53,11 @@ class EngineSettings(BaseModel):
     preset: str = "veryfast"
 
     def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None,
-                expression: str = "neutral", voice_sample: Path | None = None) -> RenderRequest:
+                expression: str = "neutral", voice_sample: Path | None = None,
+                lang: str | None = None) -> RenderRequest:
         """A request for ``persona`` to say ``text`` or ``audio_path`` at the configured size and rate."""
         from engine.types import Expression, RenderRequest
 
         return RenderRequest(persona=persona, text=text, audio_path=audio_path, width=self.width,
                              height=self.height, fps=self.fps, expression=Expression(expression),
-                             voice_sample=voice_sample)
+                             voice_sample=voice_sample, lang=lang)

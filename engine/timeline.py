@@ -8,22 +8,21 @@ import numpy as np
 
 from engine.types import Cue, Speech, Timeline, Viseme
 
-#: espeak-ng phoneme mnemonics (English and common ones of other languages) → mouth shape.
-_CHART_GROUPS: dict[Viseme, str] = {
-    Viseme.AI: "a a# aa A A: A@ aI aI@ aI3 aU aU@ V &",
-    Viseme.E: "e E e@ eI i i: I I# I2 i@ i@3 @ @2 @5 3 3:",
-    Viseme.O: "o O O: O@ o@ oU OI 0",
-    Viseme.U: "u u: U U@ y Y",
-    Viseme.MBP: "p b m",
-    Viseme.FV: "f v",
-    Viseme.WQ: "w",
-    Viseme.L: "l @L T D",
-    Viseme.ETC: "s z S Z tS dZ t d n k g N r j h x C ?",
-}
-_CHART: dict[str, Viseme] = {name: viseme for viseme, names in _CHART_GROUPS.items() for name in names.split()}
+#: espeak-ng names phonemes in ASCII after the Kirshenbaum scheme, the same in every language: a vowel
+#: name starts with a vowel letter, a consonant's first letter is its place of articulation. The mouth
+#: shape follows from the articulation, so every language's phonemes get one without a table of names.
+#: Vowel letters by openness (the most open letter of a diphthong is its nucleus) and rounding.
+_OPEN_VOWELS = frozenset("aA&V6")  # a ɑ æ ʌ ɐ: jaw open
+_ROUNDED_VOWELS = frozenset("oO0WY8")  # o ɔ ɒ œ ø ɵ: lips rounded, mouth half open
+_CLOSE_ROUNDED_VOWELS = frozenset("uUy")  # u ʊ y: lips rounded and close
+_SPREAD_VOWELS = frozenset("eEiI@3127")  # e ɛ i ɪ ə ɜ ɨ: lips spread
+_VOWEL_LETTERS = _OPEN_VOWELS | _ROUNDED_VOWELS | _CLOSE_ROUNDED_VOWELS | _SPREAD_VOWELS
+_OPENNESS = {**dict.fromkeys(_OPEN_VOWELS, 2), **dict.fromkeys(_ROUNDED_VOWELS | set("eE@3"), 1)}
+#: Consonants by their first letter: the lips (p b m, β, ɸ as "p\\"), lip and teeth, lips rounded
+#: towards the velum (w), tongue tip up or between the teeth (l, θ, ð); the rest leave the lips apart.
+_CONSONANTS = {**dict.fromkeys("pbmB", Viseme.MBP), **dict.fromkeys("fv", Viseme.FV), "w": Viseme.WQ,
+               **dict.fromkeys("lLTD", Viseme.L)}
 _STRESS_MARKS = "',%="
-_VOWEL_LETTERS = frozenset("aeiouyAEIOUVY@03&")
-
 #: Audio analysis: levels in dB relative to the clip's loud level (its 95th-percentile frame).
 _LOUD_PERCENTILE = 95.0
 _NOISE_PERCENTILE = 10.0
@@ -49,14 +48,30 @@ def from_speech(speech: Speech, fps: int) -> Timeline:
 
 
 def viseme_for(phoneme: str) -> Viseme:
-    """The mouth shape of an espeak-ng phoneme mnemonic; pauses ("_", "_:", "_!") are REST."""
+    """The mouth shape of an espeak-ng phoneme mnemonic in any language; pauses ("_", "_:", "_!") are REST."""
+    shape = _shape(phoneme)
+    return Viseme.ETC if shape is None else shape
+
+
+def _shape(phoneme: str) -> Viseme | None:
+    """``viseme_for``, or None for an event that only modifies the one before it (";" palatalises it,
+    "(en)" marks a change of language), which keeps its shape."""
     name = phoneme.strip().lstrip(_STRESS_MARKS)
     if not name or name.startswith("_"):
         return Viseme.REST
-    for key in (name, name.replace(":", ""), name.lower(), name.replace(":", "").lower()):
-        if key in _CHART:
-            return _CHART[key]
-    return Viseme.AI if name[0] in _VOWEL_LETTERS else Viseme.ETC
+    if not name[0].isalnum() and name[0] not in "@&":
+        return None
+    if name[0] == "@" and name[1:2].isalpha():  # a syllabic consonant: "@L" in "bottle"
+        return _CONSONANTS.get(name[1], Viseme.ETC)
+    if name[0] in _VOWEL_LETTERS:
+        vowels = [char for char in name if char in _VOWEL_LETTERS]
+        nucleus = max(vowels, key=lambda char: _OPENNESS.get(char, 0))  # the first of the most open
+        if nucleus in _OPEN_VOWELS:
+            return Viseme.AI
+        if nucleus in _ROUNDED_VOWELS:
+            return Viseme.O
+        return Viseme.U if nucleus in _CLOSE_ROUNDED_VOWELS else Viseme.E
+    return _CONSONANTS.get(name[0], Viseme.ETC)
 
 
 def _phoneme_cues(speech: Speech) -> tuple[Cue, ...]:
@@ -64,10 +79,8 @@ def _phoneme_cues(speech: Speech) -> tuple[Cue, ...]:
     events = sorted(speech.phonemes, key=lambda event: event.time)
     starts = [min(max(event.time, 0.0), duration) for event in events]
     spans = [(0.0, starts[0], Viseme.REST)]  # silence before the first phoneme
-    spans += [
-        (start, end, viseme_for(event.phoneme))
-        for start, end, event in zip(starts, [*starts[1:], duration], events, strict=True)
-    ]
+    for start, end, event in zip(starts, [*starts[1:], duration], events, strict=True):
+        spans.append((start, end, _shape(event.phoneme) or spans[-1][2]))
     return _merge(spans)
 
 

@@ -95,7 +95,7 @@ class _Espeak:
         self.collected = _Collected()
         self.callback = _SynthCallback(self._on_synth)
         self.lib.espeak_SetSynthCallback(self.callback)
-        self.voice_ids = self._voice_ids()
+        self.voice_ids, self.voice_names = self._voice_ids()
 
     def _on_synth(self, wav: ctypes._Pointer, count: int, events: ctypes._Pointer) -> int:
         if wav and count > 0:
@@ -130,18 +130,19 @@ class _Espeak:
             raise RuntimeError(f"espeak-ng failed to synthesise (status {status})")
         return self.collected
 
-    def _voice_ids(self) -> dict[str, str]:
-        """Each language (lower case) → the identifier of the voice that speaks it with most priority."""
+    def _voice_ids(self) -> tuple[dict[str, str], dict[str, str]]:
+        """Each language (lower case) → the identifier and the name of the voice that speaks it with most priority."""
         listed = self.lib.espeak_ListVoices(None)
-        best: dict[str, tuple[int, str]] = {}
+        best: dict[str, tuple[int, str, str]] = {}
         index = 0
         while listed[index]:
             voice = listed[index].contents
             for priority, language in _languages(voice.languages):
-                candidate = (priority, voice.identifier.decode())
+                candidate = (priority, voice.identifier.decode(), voice.name.decode().strip())
                 best[language.lower()] = min(best.get(language.lower(), candidate), candidate)
             index += 1
-        return {language: identifier for language, (_, identifier) in best.items()}
+        return ({language: identifier for language, (_, identifier, _) in best.items()},
+                {language: name for language, (_, _, name) in best.items()})
 
 
 _lock = threading.Lock()
@@ -152,6 +153,10 @@ def synthesize(text: str, voice: VoiceSettings) -> Speech:
     """Speak ``text`` (already cleaned) with ``voice``: waveform at ``SAMPLE_RATE`` plus timed events."""
     if not text.strip():
         raise TextInputError("There is nothing to say — please send some text.")
+    if voice.language.lower() == "ja":  # espeak-ng's Japanese reads kana only: kanji become their readings
+        from engine.japanese import to_kana
+
+        text = to_kana(text)
     with _lock:
         espeak = _loaded()
         espeak.set_voice(voice)
@@ -172,6 +177,12 @@ def available_voices() -> list[str]:
     """Language names espeak-ng accepts as ``VoiceSettings.language`` (e.g. "en-us", "fr")."""
     with _lock:
         return sorted(_loaded().voice_ids)
+
+
+def language_names() -> dict[str, str]:
+    """Each language espeak-ng speaks → the name of its voice ("cmn" → "Chinese (Mandarin, latin as English)")."""
+    with _lock:
+        return dict(_loaded().voice_names)
 
 
 def _loaded() -> _Espeak:

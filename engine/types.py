@@ -117,6 +117,7 @@ class RenderRequest:
     fps: int = 25
     expression: Expression = Expression.NEUTRAL
     voice_sample: Path | None = None  # text spoken in this recording's voice (cloned), not the persona's
+    lang: str | None = None  # the text's language (--lang, the server's), for text in its script; else detected
 
 
 @dataclass(frozen=True)

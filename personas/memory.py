@@ -18,7 +18,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from sqlmodel import Field, SQLModel, UniqueConstraint, select
+from sqlalchemy import update
+from sqlalchemy.exc import IntegrityError
+from sqlmodel import Field, SQLModel, UniqueConstraint, col, select
 
 from core.storage import Storage, utcnow
 from personas.facts import merge_facts
@@ -47,6 +49,8 @@ class PersonaMemory(SQLModel, table=True):
     summary: str = ""  # condensed older turns
     first_seen: datetime = Field(default_factory=utcnow)
     last_seen: datetime = Field(default_factory=utcnow)
+    #: Raised by each update, so an update made from a stale read is refused (``MemoryStore.record``).
+    version: int = Field(default=0, sa_column_kwargs={"server_default": "0"})
 
     @property
     def turns(self) -> list[Turn]:
@@ -122,18 +126,41 @@ class MemoryStore:
         ``summarize`` runs a model.
         """
         with self._lock_of(key):
-            memory = self.recall(key) or PersonaMemory(
-                persona=key.persona, platform=key.platform, scope=key.scope, user_id=key.user_id)
-            turns = [*memory.turns, {"role": "user", "text": user_text}, {"role": "persona", "text": reply_text}]
-            overflow, turns = turns[:-self.max_turns], turns[-self.max_turns:]
-            if overflow:
-                fold = summarize or digest
-                memory.summary = _bounded(fold(memory.summary, overflow, user_name), self.max_summary_chars)
-            memory.turns_json = json.dumps(turns, ensure_ascii=False)
-            memory.facts_json = json.dumps(merge_facts(memory.facts, facts, limit=self.max_facts), ensure_ascii=False)
-            memory.user_name = user_name
-            memory.last_seen = utcnow()
-            return self.storage.add(memory)  # type: ignore[return-value]
+            while True:  # another process may write the same row between our read and our write: redo it
+                memory = self.recall(key) or PersonaMemory(
+                    persona=key.persona, platform=key.platform, scope=key.scope, user_id=key.user_id)
+                turns = [*memory.turns, {"role": "user", "text": user_text}, {"role": "persona", "text": reply_text}]
+                overflow, turns = turns[:-self.max_turns], turns[-self.max_turns:]
+                if overflow:
+                    fold = summarize or digest
+                    memory.summary = _bounded(fold(memory.summary, overflow, user_name), self.max_summary_chars)
+                memory.turns_json = json.dumps(turns, ensure_ascii=False)
+                memory.facts_json = json.dumps(merge_facts(memory.facts, facts, limit=self.max_facts),
+                                               ensure_ascii=False)
+                memory.user_name = user_name
+                memory.last_seen = utcnow()
+                if self._write(memory):
+                    return memory
+
+    def _write(self, memory: PersonaMemory) -> bool:
+        """Insert a new row, or update the row as it was read (its ``version``); False when
+        another writer got there first."""
+        with self.storage.session() as session:
+            if memory.id is None:
+                try:
+                    session.add(memory)
+                    session.commit()
+                except IntegrityError:
+                    return False
+                session.refresh(memory)
+                return True
+            read = memory.version
+            memory.version = read + 1
+            changed = session.exec(update(PersonaMemory).where(
+                col(PersonaMemory.id) == memory.id, col(PersonaMemory.version) == read,
+            ).values({name: getattr(memory, name) for name in _WRITTEN}))
+            session.commit()
+            return changed.rowcount == 1
 
     def forget(self, persona: str, platform: str, user_id: str) -> Forgotten:
         """Delete everything ``persona`` remembers of the member on ``platform``, in every scope."""
@@ -150,6 +177,9 @@ class MemoryStore:
     def _lock_of(self, key: MemoryKey) -> threading.Lock:
         with self._locks_guard:
             return self._locks.setdefault(key, threading.Lock())
+
+
+_WRITTEN = ("turns_json", "facts_json", "summary", "user_name", "last_seen", "version")
 
 
 def digest(summary: str, turns: list[Turn], user_name: str) -> str:

@@ -36,7 +36,7 @@ class MemberVoice(SQLModel, table=True):
 
 
 def voices_dir(storage: Storage) -> Path:
-    return storage.path.parent / VOICES_DIR
+    return storage.data_dir / VOICES_DIR
 
 
 def sample_file(storage: Storage, voice: MemberVoice) -> Path:

@@ -37,6 +37,7 @@ from core.adapter import ChannelUnavailable
 from core.commands import Command, CommandError
 from core.context import Context
 from core.events import Channel, Event, ParsedCommand, User
+from core.language import LANG_OPTION, chosen_language
 from core.plugins import hookimpl
 from core.replies import Responder, TextReply, VideoReply
 from core.scheduler import running_agent
@@ -59,6 +60,7 @@ clock: Callable[[], datetime] = utcnow
 
 USAGE = """\
 !announce TEXT — the server's persona reads TEXT out on video, in the announcement channel, now
+!announce --lang es TEXT — the same, spoken in that language (any form below takes --lang)
 !announce now TEXT — the same, for a TEXT that starts with one of these words
 !announce at 2026-12-01T09:00 TEXT — once, at that time (this server's time zone unless an offset is given)
 !announce cron "0 9 * * MON" TEXT — on a crontab schedule (minute hour day month weekday)
@@ -76,6 +78,7 @@ class Announcement(SQLModel, table=True):
     origin_channel_id: str  # where it was scheduled: notes for the admins go there
     persona: str
     text: str
+    lang: str | None = None  # the language it is spoken in (--lang, the server's); None: found in the text
     crontab: str = ""  # empty: a one-off
     timezone: str
     next_post_at: datetime  # UTC: the post the job makes next
@@ -217,7 +220,7 @@ class Announcer:
         if row.video_path and Path(row.video_path).is_file():
             return Path(row.video_path)
         event = Event(row.platform, User(row.created_by, ""), Channel(row.channel_id, row.server_id))
-        request = self.agent.config.engine.request(row.persona, text=row.text)
+        request = self.agent.config.engine.request(row.persona, text=row.text, lang=row.lang)
         job = await asyncio.to_thread(self.agent.engine.submit, request, priority)
         result = await job
         self.agent.record_render(event, result)
@@ -301,22 +304,22 @@ async def announce(ctx: Context, command: ParsedCommand) -> None:
     elif action == "cancel":
         await cancel(ctx, words[1:])
     elif action in {"at", "cron"}:
-        await schedule(ctx, action, words[1:])
+        await schedule(ctx, command, action, words[1:])
     else:
-        await announce_now(ctx, " ".join(words[1:] if action == "now" else words))
+        await announce_now(ctx, command, " ".join(words[1:] if action == "now" else words))
 
 
-async def announce_now(ctx: Context, text: str) -> None:
-    row = _draft(ctx, text)
+async def announce_now(ctx: Context, command: ParsedCommand, text: str) -> None:
+    row = _draft(ctx, command, text)
     target = await _checked_channel(ctx, row.channel_id)
     async with ctx.working("preparing the announcement…") as status:
-        request = ctx.agent.config.engine.request(row.persona, text=row.text)
+        request = ctx.agent.config.engine.request(row.persona, text=row.text, lang=row.lang)
         result = await ctx.render(request, status=status, label="announcement")
         await target.send(VideoReply(result.path, caption=row.text, duration=result.duration))
         await status.finish(TextReply(f"Announced in {_where(ctx, row.channel_id)}."))
 
 
-async def schedule(ctx: Context, kind: str, words: list[str]) -> None:
+async def schedule(ctx: Context, command: ParsedCommand, kind: str, words: list[str]) -> None:
     zone = ZoneInfo(ctx.agent.server_settings(ctx.event).timezone)
     now = clock()
     if kind == "at":
@@ -333,7 +336,7 @@ async def schedule(ctx: Context, kind: str, words: list[str]) -> None:
     if len(announcer.scheduled(ctx.event.platform, ctx.event.channel.server_id)) >= limit:
         raise CommandError(f"This server already has {limit} scheduled announcements, the most it may have. "
                            f"Cancel one first (see {ctx.prefix}announce list).")
-    row = _draft(ctx, " ".join(rest))
+    row = _draft(ctx, command, " ".join(rest))
     row.crontab, row.timezone = plan.crontab, zone.key
     await _checked_channel(ctx, row.channel_id)
     async with ctx.working("rendering the announcement ahead of time…") as status:
@@ -374,7 +377,7 @@ async def cancel(ctx: Context, words: list[str]) -> None:
     await ctx.reply(f"Cancelled announcement #{row.id}.")
 
 
-def _draft(ctx: Context, text: str) -> Announcement:
+def _draft(ctx: Context, command: ParsedCommand, text: str) -> Announcement:
     """An announcement of ``text`` by this server's persona, checked before any work is done."""
     if not text.strip():
         raise CommandError(f"Tell me what to announce, e.g. {ctx.agent.commands.prefix}announce \"We go live at 8!\"")
@@ -384,7 +387,8 @@ def _draft(ctx: Context, text: str) -> Announcement:
         platform=ctx.event.platform, server_id=ctx.event.channel.server_id,
         channel_id=settings.announce_channel or ctx.event.channel.id, origin_channel_id=ctx.event.channel.id,
         persona=persona.name, text=clean_text(text, max_chars=ctx.agent.config.engine.max_text_chars),
-        timezone=settings.timezone, next_post_at=utcnow(), created_by=ctx.event.user.id)
+        timezone=settings.timezone, next_post_at=utcnow(), created_by=ctx.event.user.id,
+        lang=chosen_language(ctx, command))
 
 
 async def _checked_channel(ctx: Context, channel_id: str) -> Responder:
@@ -407,8 +411,8 @@ def _utc(moment: datetime) -> datetime:
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("announce", "the server's persona reads an announcement on video, now or scheduled", announce,
-                     usage="TEXT | at TIME TEXT | cron \"SCHEDULE\" TEXT | list | cancel ID",
-                     admin_only=True, plugin=PLUGIN))
+                     usage="[--lang CODE] TEXT | at TIME TEXT | cron \"SCHEDULE\" TEXT | list | cancel ID",
+                     options=(LANG_OPTION,), admin_only=True, plugin=PLUGIN))
 
 
 @hookimpl

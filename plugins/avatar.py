@@ -8,6 +8,7 @@ from typing import Callable
 from core.commands import Command, CommandError, Option
 from core.context import Context
 from core.events import MessageEvent, ParsedCommand
+from core.language import LANG_OPTION, chosen_language
 from core.plugins import hookimpl
 from core.replies import StatusMessage, VideoReply
 from engine.engine import Priority
@@ -21,7 +22,8 @@ PERSONA_OPTIONS = (
     Option("batch", "render it once with every persona", choices=("all",)),
     Option("mood", "the face it makes", choices=tuple(e.value for e in Expression)),
 )
-SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",)))
+SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",)),
+               LANG_OPTION)
 
 
 async def avatar(ctx: Context, command: ParsedCommand) -> None:
@@ -42,8 +44,9 @@ async def say(ctx: Context, command: ParsedCommand) -> None:
     if not command.text.strip():
         raise CommandError("Tell me what to say, e.g. !say \"Hello everyone!\"")
     voice_sample = _member_voice(ctx) if command.options.get("voice") == "mine" else None
+    lang = chosen_language(ctx, command)
     async with ctx.working("rendering…") as status:
-        await _render_all(ctx, command, status, personas, text=command.text, voice_sample=voice_sample)
+        await _render_all(ctx, command, status, personas, text=command.text, voice_sample=voice_sample, lang=lang)
 
 
 async def list_personas(ctx: Context, command: ParsedCommand) -> None:
@@ -53,14 +56,14 @@ async def list_personas(ctx: Context, command: ParsedCommand) -> None:
 
 async def _render_all(ctx: Context, command: ParsedCommand, status: StatusMessage, personas: list[Persona],
                       *, text: str | None = None, audio_path: Path | None = None,
-                      voice_sample: Path | None = None) -> None:
+                      voice_sample: Path | None = None, lang: str | None = None) -> None:
     """Each persona says the text or clip, with the command's mood; one video per persona."""
     batch = len(personas) > 1
     mood = str(command.options.get("mood", Expression.NEUTRAL.value))
     for number, persona in enumerate(personas, 1):
         label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name
         request = ctx.agent.config.engine.request(persona.name, text=text, audio_path=audio_path, expression=mood,
-                                                  voice_sample=voice_sample)
+                                                  voice_sample=voice_sample, lang=lang)
         result = await ctx.render(request, status=status, label=label,
                                   priority=Priority.BATCH if batch else Priority.INTERACTIVE)
         video = VideoReply(result.path, caption=persona.display_name, duration=result.duration)

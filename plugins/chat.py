@@ -22,11 +22,13 @@ from weakref import WeakKeyDictionary
 from core.commands import Command, CommandError, Option
 from core.context import Context
 from core.events import Attachment, MessageEvent, ParsedCommand
+from core.language import LANG_OPTION
 from core.plugins import hookimpl
 from core.replies import StatusMessage, TextReply, VideoReply
 from core.storage import utcnow
 from engine.audio import decode_audio
 from engine.errors import RenderError
+from engine.languages import canonical, detect
 from engine.text import has_speakable, speakable_name
 from engine.types import Expression
 from personas.emotion import expression_of, split_tag
@@ -115,7 +117,8 @@ async def talk(ctx: Context, command: ParsedCommand) -> None:
     if not command.text.strip() and voice is None:
         raise CommandError(f"Tell {persona.display_name} something, e.g. {_p(ctx)}talk Hi there! "
                            "Or attach a voice message.")
-    await converse(ctx, persona, command.text.strip(), voice)
+    lang = command.options.get("lang")
+    await converse(ctx, persona, command.text.strip(), voice, canonical(lang) if isinstance(lang, str) else None)
 
 
 async def show_memory(ctx: Context, command: ParsedCommand) -> None:
@@ -159,7 +162,8 @@ def describe_memory(persona: Persona, memory: PersonaMemory | None, prefix: str,
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("talk", "talk to a persona; it answers on video and remembers you", talk,
-                     usage="[--persona NAME] TEXT, or + a voice message", options=(PERSONA_OPTION,), plugin=PLUGIN))
+                     usage="[--persona NAME] TEXT, or + a voice message",
+                     options=(PERSONA_OPTION, LANG_OPTION), plugin=PLUGIN))
     register(Command("memory", "what a persona remembers about you", show_memory,
                      usage="[--persona NAME]", options=(PERSONA_OPTION,), plugin=PLUGIN))
     register(Command("forget", "a persona forgets everything about you", forget,
@@ -169,16 +173,18 @@ def register_commands(register: Callable[[Command], None]) -> None:
 # -- the conversation -----------------------------------------------------------------------
 
 
-async def converse(ctx: Context, persona: Persona, text: str, voice: Attachment | None) -> None:
+async def converse(ctx: Context, persona: Persona, text: str, voice: Attachment | None,
+                   lang: str | None = None) -> None:
     """Listen (voice), think (model or templates), answer on video, then remember the exchange;
-    one message of a member at a time, so each reply knows the one before."""
+    one message of a member at a time, so each reply knows the one before. ``lang``: the language to
+    answer in (``--lang``); else the member's, found in what they said."""
     store, key = memory_store(ctx.agent), _memory_key(ctx, persona)
     async with store.conversation(key):
-        await _converse(ctx, persona, text, voice, store, key)
+        await _converse(ctx, persona, text, voice, store, key, lang)
 
 
 async def _converse(ctx: Context, persona: Persona, text: str, voice: Attachment | None,
-                    store: MemoryStore, key: MemoryKey) -> None:
+                    store: MemoryStore, key: MemoryKey, lang: str | None) -> None:
     event = ctx.event
     exchange: tuple[str, str, list[str]] | None = None  # what was said, answered and learned
     async with ctx.working(f"{persona.display_name} is {'listening' if voice else 'thinking'}…") as status:
@@ -193,10 +199,15 @@ async def _converse(ctx: Context, persona: Persona, text: str, voice: Attachment
         memory = await asyncio.to_thread(store.recall, key)
         facts = extract_facts(text)
         name = preferred_name([*(memory.facts if memory else []), *facts]) or speakable_name(event.user.name, "friend")
-        reply, expression = await _compose(ctx, persona, memory, name, text, facts)
+        server_language = ctx.agent.server_settings(event).language or None
+        fallback = server_language or persona.voice.language  # for words too few to tell
+        member_language = lang if lang else await asyncio.to_thread(detect, text, fallback)
+        reply, expression, spoken_in = await _compose(ctx, persona, memory, name, text, facts,
+                                                      member_language, lang or server_language)
         exchange = (text, reply, facts)
         caption = f"You said: “{heard}”\n{reply}" if heard else reply
-        request = ctx.agent.config.engine.request(persona.name, text=reply, expression=expression.value)
+        request = ctx.agent.config.engine.request(persona.name, text=reply, expression=expression.value,
+                                                  lang=spoken_in)
         try:
             result = await ctx.render(request, status=status, label=persona.display_name)
         except RenderError as error:  # the conversation goes on in text when the video can't be made
@@ -242,19 +253,23 @@ async def _transcribe(ctx: Context, clip: Attachment, status: StatusMessage) -> 
 
 
 async def _compose(ctx: Context, persona: Persona, memory: PersonaMemory | None, name: str, text: str,
-                   facts: list[str]) -> tuple[str, Expression]:
-    """The reply and its face: from the language model when there is one and it answers in time,
-    else from the persona's templates."""
+                   facts: list[str], member_language: str, chosen: str | None) -> tuple[str, Expression, str | None]:
+    """The reply, its face and the language to speak it in: from the language model (asked to answer in
+    the member's language; the reply's own language is found when spoken, as the model may not comply)
+    when there is one and it answers in time, else from the persona's templates in ``chosen`` (--lang,
+    the server's) or the member's language."""
     engine = ctx.agent.config.engine
     replier = await _replier(ctx.agent)
     if replier is not None:
-        messages = conversation_messages(persona, memory, name, text, now=utcnow())
+        messages = conversation_messages(persona, memory, name, text, now=utcnow(), language=member_language)
         raw = await _ask(ctx.agent.models, replier, messages, ctx.agent.config.chat)
         tagged, rest = split_tag(raw)
         if spoken := clean_reply(rest, persona, max_chars=engine.max_text_chars):
-            return spoken, tagged or expression_of(spoken)
+            return spoken, tagged or expression_of(spoken), None
         log.warning("no usable reply from the language model for %s; answering from templates", persona.name)
-    return template_reply(Situation(persona, name, text, memory, facts, _p(ctx)))
+    situation = Situation(persona, name, text, memory, facts, _p(ctx), language=chosen or member_language)
+    reply, expression = template_reply(situation)
+    return reply, expression, situation.reply_language
 
 
 async def _replier(agent: Agent) -> Replier | None:

@@ -5,7 +5,8 @@ content, so the same message always gets the same answer. Placeholders: ``{name}
 (the member), ``{persona}`` (the persona's display name), ``{fact}`` (something the
 member told, in the second person: "you like jazz"), ``{facts}``, ``{topic}``,
 ``{about}`` (the persona's description) and ``{p}`` (the command prefix).
-A persona whose style has no bank of its own speaks with the friendly one.
+A persona whose style has no bank of its own speaks with the friendly one. In Mandarin and
+Spanish every style speaks with that language's one bank.
 """
 
 from __future__ import annotations
@@ -95,8 +96,74 @@ CYBERPUNK: Bank = {
     "chat": ("Copy that, {name}. What else?", "Reading you loud and clear, {name}."),
 }
 
+MANDARIN: Bank = {
+    "first": ("你好，{name}！很高兴认识你，我是{persona}。", "{name}你好！我是{persona}，谢谢你跟我打招呼。"),
+    "again": ("又见面了，{name}！", "{name}，你好呀！见到你真好。"),
+    "back": ("欢迎回来，{name}！我好想你。", "{name}，你回来啦！太好了！"),
+    "recall": ("你告诉过我，{fact}，我没有忘记！", "我记得，{fact}。"),
+    "learned": ("哦，{fact}？我会记住的！", "原来{fact}！真好，我记住了。"),
+    "name_learned": ("很高兴认识你，{name}！以后我就这样叫你。",),
+    "remember_some": ("我记得这些：{facts}。", "让我想想……{facts}！"),
+    "remember_none": ("我还不太了解你，{name}。跟我说说你喜欢什么吧！",),
+    "help": (("提到我或者用 {p}talk 跟我聊天。{p}say 让我读出一段话，{p}memory 显示我记得你的事，"
+              "{p}forget me 让我全部忘掉，{p}help 列出所有命令。"),),
+    "who": ("我是{persona}。{about}",),
+    "bot": (("是的，我是机器人：{persona}，这个社区的吉祥物。我用简单的模板和你告诉我的事来回答，"
+             "不是什么都懂，但我很乐意听你说！"),),
+    "your_name": ("你是{name}呀！", "你的名字是{name}！"),
+    "sad": ("哎呀，听到你这么说我很难过，{name}。想聊的话我一直在。", "给你一个大大的拥抱，{name}。会好起来的。"),
+    "happy": ("太好了，我也替你高兴，{name}！", "真棒，{name}！我好开心。"),
+    "angry": ("听起来真让人生气，{name}。深呼吸，我站在你这边。",),
+    "surprised": ("哇，真的吗？快跟我说说，{name}！", "不会吧！太厉害了，{name}。"),
+    "thanks": ("不客气，{name}！", "随时都可以，{name}！很高兴能帮上忙。"),
+    "bye": ("再见，{name}！早点回来哦。", "回头见，{name}！保重。"),
+    "question": ("好问题，{name}！我查不了资料，但我很想听听你的想法。", "嗯，这个我不知道，{name}。你觉得呢？"),
+    "topic": ("{topic}？再跟我多说一点吧，{name}！",),
+    "chat": ("我在听呢，{name}。再多说一点吧！", "真不错，{name}。你还在想什么呢？"),
+}
+
+SPANISH: Bank = {
+    "first": ("¡Hola, {name}! Encantada de conocerte, soy {persona}.",
+              "¡Hola, {name}! Soy {persona}, qué alegría que me saludes."),
+    "again": ("¡Hola otra vez, {name}!", "¡Hola de nuevo, {name}! Qué gusto verte."),
+    "back": ("¡Bienvenido de nuevo, {name}! Te eché de menos.", "¡{name}, has vuelto! ¡Bien!"),
+    "recall": ("Me dijiste que {fact}, ¡no lo he olvidado!", "Recuerdo que {fact}."),
+    "learned": ("¿Así que {fact}? ¡Lo recordaré!", "¡Vaya, {fact}! Qué bonito, lo recordaré."),
+    "name_learned": ("¡Encantada, {name}! Te llamaré así desde ahora.",),
+    "remember_some": ("Esto es lo que recuerdo de ti: {facts}.", "A ver... ¡{facts}!"),
+    "remember_none": ("Todavía no sé mucho de ti, {name}. ¡Cuéntame qué te gusta!",),
+    "help": (("Menciónome o usa {p}talk para hablar conmigo. {p}say me hace leer algo en voz alta, {p}memory "
+              "muestra lo que recuerdo de ti, {p}forget me lo borra y {p}help lista todos los comandos."),),
+    "who": ("Soy {persona}. {about}",),
+    "bot": (("Sí, soy un bot: {persona}, la mascota de esta comunidad. Respondo con frases sencillas y con lo que "
+             "me has contado, así que no lo entenderé todo, ¡pero siempre me alegra escucharte!"),),
+    "your_name": ("¡Eres {name}, claro!", "¡Te llamas {name}!"),
+    "sad": ("Lo siento mucho, {name}. Estoy aquí si quieres hablar.",
+            "Te mando un abrazo enorme, {name}. Todo irá mejor."),
+    "happy": ("¡Qué alegría, {name}! Me hace muy feliz.", "¡Eso es maravilloso, {name}!"),
+    "angry": ("Eso suena muy frustrante, {name}. Respira hondo, estoy de tu lado.",),
+    "surprised": ("¿De verdad? ¡Cuéntamelo todo, {name}!", "¡No puede ser! Qué noticia, {name}."),
+    "thanks": ("¡De nada, {name}!", "¡Cuando quieras, {name}! Me alegra ayudar."),
+    "bye": ("¡Adiós, {name}! Vuelve pronto.", "¡Hasta luego, {name}! Cuídate."),
+    "question": ("¡Buena pregunta, {name}! No puedo buscarlo, pero me encanta saber lo que piensas.",
+                 "Mmm, eso no lo sé, {name}. ¿Tú qué piensas?"),
+    "topic": ("¿{topic}? ¡Cuéntame más, {name}!", "¡Oh, {topic}! ¿Qué es lo que más te gusta?"),
+    "chat": ("Te escucho, {name}. ¡Cuéntame más!", "Qué bien, {name}. ¿Qué más tienes en mente?"),
+}
+
 BANKS: dict[str, Bank] = {"friendly": FRIENDLY, "anime": ANIME, "cyberpunk": CYBERPUNK}
+#: Banks of other languages, by the language they answer in (espeak-ng's name for it).
+LANGUAGE_BANKS: dict[str, Bank] = {"cmn": MANDARIN, "es": SPANISH}
 
 
-def bank_for(style: str) -> Bank:
-    return BANKS.get(style, FRIENDLY)
+def bank_language(language: str | None) -> str | None:
+    """The language of the bank that answers in ``language`` ("es-419" is "es"); None: English."""
+    base = (language or "").split("-")[0]
+    if base in {"cmn", "yue", "hak"}:  # Chinese that isn't Mandarin still reads Mandarin's characters
+        return "cmn"
+    return base if base in LANGUAGE_BANKS else None
+
+
+def bank_for(style: str, language: str | None = None) -> Bank:
+    chosen = bank_language(language)
+    return LANGUAGE_BANKS[chosen] if chosen else BANKS.get(style, FRIENDLY)

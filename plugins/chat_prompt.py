@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from datetime import datetime
 
+from engine.languages import name_of
 from engine.models import ChatMessage
 from engine.text import has_speakable
 from engine.types import Expression
@@ -25,6 +26,7 @@ FEELING_CONVENTION = (
     f"Begin every reply with your feeling in square brackets, one of {FEELING_TAGS}, "
     "e.g. \"[happy] That's great news!\". The tag sets your face and is not read aloud."
 )
+LANGUAGE_INSTRUCTION = "{name} writes in {language}: reply in {language}, whatever language the rest of this is in."
 SUMMARY_INSTRUCTION = (
     "Summarise the conversation below between {persona} and {name} in at most three sentences, for "
     "{persona}'s memory: keep what {name} said about themselves, their plans and feelings, and what was "
@@ -36,11 +38,13 @@ _SENTENCE_END = re.compile(r"[.!?…](?=\s|$)")
 
 
 def conversation_messages(persona: Persona, memory: PersonaMemory | None, name: str, text: str,
-                          *, now: datetime) -> list[ChatMessage]:
-    """System prompt (persona, style, memory), then the remembered turns, then the new message."""
+                          *, now: datetime, language: str | None = None) -> list[ChatMessage]:
+    """System prompt (persona, style, the language to answer in, memory), then the remembered turns, then
+    the new message."""
+    answer_in = LANGUAGE_INSTRUCTION.format(language=name_of(language), name=name) if language else ""
     system = [persona.system_prompt.strip() or f"You are {persona.display_name}.",
               f"You are {persona.display_name}; your style: {persona.style}. {persona.description}".strip(),
-              SPOKEN_STYLE, FEELING_CONVENTION, _remembered(memory, name, now)]
+              SPOKEN_STYLE, FEELING_CONVENTION, answer_in, _remembered(memory, name, now)]
     messages = [ChatMessage("system", "\n\n".join(part for part in system if part))]
     messages.extend(_turn_messages(memory.turns if memory else []))
     messages.append(ChatMessage("user", text))

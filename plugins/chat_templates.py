@@ -18,7 +18,7 @@ from personas.emotion import expression_of
 from personas.facts import second_person
 from personas.memory import PersonaMemory
 from personas.model import Persona
-from plugins.chat_phrases import bank_for
+from plugins.chat_phrases import bank_for, bank_language
 
 #: A member unseen for this long is welcomed back.
 WELCOME_BACK_SECONDS = 6 * 3600
@@ -30,18 +30,23 @@ def _words(text: str) -> frozenset[str]:
 
 _INTENTS: tuple[tuple[str, re.Pattern[str]], ...] = tuple(
     (name, re.compile(pattern, re.IGNORECASE)) for name, pattern in (
-        ("help", r"\b(help|commands?|what can you do|how does this work|how do (i|you) use)\b"),
-        ("remember", r"\b(what do you (remember|know)|do you remember|what have i told you|what did i tell you)\b"),
-        ("your_name", r"\b(what'?s my name|what is my name|who am i|do you know my name)\b"),
-        ("bot", r"\bare you (an? )?(bot|ai|robot|human|real|person|chat ?gpt|llm|language model)\b"),
-        ("who", r"\b(who are you|what are you\W*$|what'?s your name|what is your name|tell me about yourself)\b"),
-        ("thanks", r"\b(thanks|thank you|thx|ty|cheers)\b"),
-        ("bye", r"\b(bye|goodbye|good night|see you|see ya|cya)\b"),
+        ("help", r"\b(help|commands?|what can you do|how does this work|how do (i|you) use|ayuda|comandos"
+                 r"|qué puedes hacer)\b|帮助|命令|你能做什么"),
+        ("remember", r"\b(what do you (remember|know)|do you remember|what have i told you|what did i tell you"
+                     r"|qué recuerdas|te acuerdas)\b|你记得|你还记得"),
+        ("your_name", r"\b(what'?s my name|what is my name|who am i|do you know my name|cómo me llamo|quién soy)\b"
+                      r"|我叫什么|我是谁"),
+        ("bot", r"\bare you (an? )?(bot|ai|robot|human|real|person|chat ?gpt|llm|language model)\b"
+                r"|\beres (una? )?(bot|robot|humano|humana|ia)\b|你是(机器人|人工智能|真人)"),
+        ("who", r"\b(who are you|what are you\W*$|what'?s your name|what is your name|tell me about yourself"
+                r"|quién eres|cómo te llamas)\b|你是谁|你叫什么"),
+        ("thanks", r"\b(thanks|thank you|thx|ty|cheers|gracias)\b|谢谢|多谢"),
+        ("bye", r"\b(bye|goodbye|good night|see you|see ya|cya|adiós|adios|hasta luego|chao)\b|再见|拜拜|回头见"),
     ))
 #: Asked-for answers come before a reaction to the member's feelings.
 _ANSWERED_FIRST = frozenset({"help", "remember", "your_name", "bot", "who", "thanks", "bye"})
-_GREETING = re.compile(r"^\W*(hi|hello|hey|hiya|heya|yo|howdy|greetings|good (morning|afternoon|evening)|hallo|hola)\b",
-                       re.IGNORECASE)
+_GREETING = re.compile(r"^\W*((hi|hello|hey|hiya|heya|yo|howdy|greetings|good (morning|afternoon|evening)|hallo|hola"
+                       r"|buenos días|buenas)\b|你好|您好|嗨|早上好|晚上好)", re.IGNORECASE)
 _STOPWORDS = _words(
     "about after again also always because been being before could didn does doing from have having just know like "
     "maybe more most much never only other really should some still than that their them then there these they "
@@ -60,6 +65,13 @@ class Situation:
     memory: PersonaMemory | None  # what the persona remembered before this message
     new_facts: list[str] = field(default_factory=list)  # learned from this message
     prefix: str = "!"
+    language: str | None = None  # to answer in; the templates speak English, Mandarin and Spanish
+
+    @property
+    def reply_language(self) -> str | None:
+        """The language the templates answer in, to speak them in (None: English). Mandarin's written
+        replies are read in Cantonese for a Cantonese server."""
+        return self.language if bank_language(self.language) else None
 
 
 def template_reply(situation: Situation) -> tuple[str, Expression]:
@@ -83,13 +95,13 @@ def _intent(text: str) -> str:
             return name
     if _GREETING.search(text):
         return "greeting"
-    return "question" if text.rstrip().endswith("?") else "statement"
+    return "question" if text.rstrip().endswith(("?", "？")) else "statement"
 
 
 class _Speaker:
     def __init__(self, situation: Situation) -> None:
         self.s = situation
-        self.bank = bank_for(situation.persona.style)
+        self.bank = bank_for(situation.persona.style, situation.language)
         self.seed = situation.text.strip().lower()
         self.known_facts = [second_person(f) for f in (situation.memory.facts if situation.memory else [])]
 
@@ -133,6 +145,8 @@ class _Speaker:
         return " ".join(said)
 
     def _topic(self) -> str:
+        if bank_language(self.s.language) == "cmn":  # no spaces to pick a word out by
+            return ""
         words = [w for w in _TOPIC_WORD.findall(self.s.text) if w.lower() not in _STOPWORDS]
         return max(words, key=len) if words else ""
 

@@ -25,6 +25,7 @@ USAGE = """\
 !server show — this server's settings
 !server persona NAME — who speaks for this server
 !server timezone ZONE — the time zone of scheduled announcements, e.g. Europe/Berlin
+!server language CODE|none — the community's language, e.g. es, cmn (Mandarin), yue (Cantonese); none: detected
 !server announce-channel here|CHANNEL_ID|none — where announcements go
 !server welcome-channel here|CHANNEL_ID|none — where welcome clips go
 !server disable PLUGIN / !server enable PLUGIN — switch a plugin off or on in this server
@@ -34,7 +35,8 @@ USAGE = """\
 SETTING_NAMES = {
     "persona": "persona", "timezone": "timezone", "announce-channel": "announce_channel",
     "welcome-channel": "welcome_channel", "welcome-template": "welcome_template",
-    "welcome-persona": "welcome_persona", "plugins": "disabled_plugins",
+    "welcome-persona": "welcome_persona", "plugins": "disabled_plugins", "language": "language",
+    "welcome-language": "welcome_language",
 }
 
 
@@ -67,6 +69,22 @@ async def set_timezone(ctx: Context, words: list[str]) -> None:
     zone = _one_value(ctx, words, "timezone", "ZONE")
     store_setting(ctx, "timezone", zone)
     await ctx.reply(f"This server's time zone is now {zone}. New scheduled announcements use it.")
+
+
+async def set_language(ctx: Context, words: list[str]) -> None:
+    from engine.languages import canonical, name_of
+
+    value = _one_value(ctx, words, "language", "CODE|none")
+    if value.lower() in NO_CHANNEL | {"auto"}:
+        ctx.agent.servers.clear(ctx.event.platform, ctx.event.channel.server_id, "language")
+        language = ctx.agent.server_settings(ctx.event).language
+        now = f"{name_of(language)} (from the config)" if language else "found in each text"
+        await ctx.reply(f"This server's language is now {now}.")
+        return
+    language = canonical(value)  # an unknown code is refused with close matches
+    store_setting(ctx, "language", language)
+    await ctx.reply(f"This server's language is now {name_of(language)} ({language}): text in its script is "
+                    "spoken in it, and I answer chats in it.")
 
 
 def channel_setter(key: str, what: str) -> Callable[[Context, list[str]], Any]:
@@ -126,7 +144,7 @@ async def reset(ctx: Context, words: list[str]) -> None:
 
 
 ACTIONS = {
-    "show": show, "persona": set_persona, "timezone": set_timezone,
+    "show": show, "persona": set_persona, "timezone": set_timezone, "language": set_language,
     "announce-channel": channel_setter("announce_channel", "Announcements"),
     "welcome-channel": channel_setter("welcome_channel", "Welcome clips"),
     "disable": disable, "enable": enable, "reset": reset,
@@ -142,9 +160,11 @@ def describe(settings: ServerSettings, changed: set[str], default_persona: str) 
         "This server's settings (* changed by command):",
         line("persona", "persona", settings.persona or f"{default_persona} (default)"),
         line("time zone", "timezone", settings.timezone),
+        line("language", "language", settings.language or "found in each text"),
         line("announcement channel", "announce_channel", settings.announce_channel or "where the command is given"),
         line("welcome channel", "welcome_channel", settings.welcome_channel or "where the platform reports the join"),
         line("welcome template", "welcome_template", settings.welcome_template),
+        line("welcome language", "welcome_language", settings.welcome_language or "the server's"),
         line("welcome persona", "welcome_persona", settings.welcome_persona or "the server's persona"),
         line("plugins switched off", "disabled_plugins", ", ".join(settings.disabled_plugins) or "none"),
     ])
@@ -176,6 +196,6 @@ def _known_plugin(ctx: Context, name: str) -> str:
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("server", "show or change this server's settings", server,
-                     usage="show | persona NAME | timezone ZONE | announce-channel here | welcome-channel here | "
-                           "disable PLUGIN | enable PLUGIN | reset SETTING",
+                     usage="show | persona NAME | timezone ZONE | language CODE | announce-channel here | "
+                           "welcome-channel here | disable PLUGIN | enable PLUGIN | reset SETTING",
                      admin_only=True, plugin="server"))

@@ -33,6 +33,7 @@ from core.commands import Command, CommandError
 from core.config import ServerSettings, WelcomeSettings
 from core.context import Context
 from core.events import Event, MemberJoinEvent, ParsedCommand
+from core.language import LANG_OPTION
 from core.plugins import hookimpl
 from core.replies import TextReply, VideoReply
 from core.storage import utcnow
@@ -59,6 +60,7 @@ USAGE = """\
 !welcome optout / !welcome optin — no welcome clip for you in this server / clips again
 Admins:
 !welcome template TEXT|default — the greeting; {name} and {server} are filled in
+!welcome template --lang CODE TEXT — a greeting in that language (e.g. es, cmn); names in other scripts keep theirs
 !welcome persona NAME|default — who greets (default: the server's persona)
 !welcome channel here|CHANNEL_ID|none — where the clips go
 !welcome test — greet yourself as a new member would be greeted
@@ -163,7 +165,8 @@ async def post_greeting(ctx: Context, settings: ServerSettings, text: str, prior
         return False
     state.unavailable_logged.discard((event.platform, channel))
     persona = _persona(ctx.agent, settings)
-    request = ctx.agent.config.engine.request(persona.name, text=text, expression="happy")
+    request = ctx.agent.config.engine.request(persona.name, text=text, expression="happy",
+                                              lang=settings.welcome_language or settings.language or None)
     try:
         result = await ctx.render(request, priority=priority)
     except EngineBusyError:
@@ -207,11 +210,16 @@ async def welcome(ctx: Context, command: ParsedCommand) -> None:
         await set_opt_out(ctx, action == "optout")
         return
     handler = ADMIN_ACTIONS.get(action)
+    if "lang" in command.options and handler is not set_template:
+        raise CommandError(f"--lang goes with {prefix}welcome template, e.g. {prefix}welcome template --lang es "
+                           "\"¡Bienvenido, {name}!\"")
     if handler is None:
         await ctx.reply(USAGE.replace("!", prefix))
     elif not ctx.is_admin:
         await ctx.reply(f"Only admins can change the welcome clips; anyone can use {prefix}welcome optout "
                         f"and {prefix}welcome optin.")
+    elif handler is set_template:
+        await set_template(ctx, rest, command.options.get("lang"))
     else:
         await handler(ctx, rest)
 
@@ -230,18 +238,27 @@ async def set_opt_out(ctx: Context, out: bool) -> None:
                     else "You'll get a welcome clip when you join this server.")
 
 
-async def set_template(ctx: Context, words: list[str]) -> None:
+async def set_template(ctx: Context, words: list[str], lang: object = None) -> None:
+    from engine.languages import canonical, name_of
+
     template = " ".join(words).strip()
+    language = canonical(lang) if isinstance(lang, str) else None  # an unknown code is refused before anything
     if not template:
         raise CommandError('Give the greeting, e.g. !welcome template "Hi {name}, welcome to {server}!"')
     if template.lower() == "default":
         ctx.agent.servers.clear(ctx.event.platform, ctx.event.channel.server_id, "welcome_template")
+        ctx.agent.servers.clear(ctx.event.platform, ctx.event.channel.server_id, "welcome_language")
         await ctx.reply("The greeting is back to the config's.")
         return
     if len(template) > MAX_TEMPLATE_CHARS:
         raise CommandError(f"The greeting is {len(template)} characters; keep it under {MAX_TEMPLATE_CHARS}.")
     store_setting(ctx, "welcome_template", template)
-    await ctx.reply(f"New members are now greeted with: {template}")
+    if language is None:
+        ctx.agent.servers.clear(ctx.event.platform, ctx.event.channel.server_id, "welcome_language")
+        await ctx.reply(f"New members are now greeted with: {template}")
+        return
+    store_setting(ctx, "welcome_language", language)
+    await ctx.reply(f"New members are now greeted in {name_of(language)} with: {template}")
 
 
 async def set_persona(ctx: Context, words: list[str]) -> None:
@@ -277,4 +294,5 @@ ADMIN_ACTIONS = {"template": set_template, "persona": set_persona,
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("welcome", "welcome clips for new members: opt out or in; admins set them up", welcome,
-                     usage="optout | optin | template TEXT | persona NAME | channel here | test", plugin=PLUGIN))
+                     usage="optout | optin | template TEXT | persona NAME | channel here | test",
+                     options=(LANG_OPTION,), plugin=PLUGIN))

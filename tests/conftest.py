@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.testbot", "tests.fakes"]
+pytest_plugins = ["tests.testbot", "tests.fakes", "tests.postgres", "tests.dashboard_kit"]

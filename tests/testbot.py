@@ -92,6 +92,8 @@ class RecordingAdapter(Adapter):
         self.channels: dict[str, RecordingResponder] = {}
         self.unavailable: set[str] = set()  # channels the bot may not post in
         self.channel_servers: dict[str, str] = {}  # channel id → its server; unlisted ones are in every server
+        self.directs: dict[str, RecordingResponder] = {}  # direct messages, by user id
+        self.no_direct: set[str] = set()  # users the bot can't write to privately
 
     async def run(self) -> None:
         raise NotImplementedError("the test adapter is driven by TestBot, not run")
@@ -102,6 +104,11 @@ class RecordingAdapter(Adapter):
         if server_id is not None and self.channel_servers.get(channel_id, server_id) != server_id:
             raise ChannelUnavailable(f"channel {channel_id} is in another server")
         return self.channels.setdefault(channel_id, RecordingResponder())
+
+    async def open_direct(self, user_id: str) -> Responder:
+        if user_id in self.no_direct:
+            raise ChannelUnavailable(f"user {user_id} accepts no direct messages")
+        return self.directs.setdefault(user_id, RecordingResponder())
 
 
 class TestBot:

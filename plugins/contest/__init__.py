@@ -34,6 +34,6 @@ async def on_vote(event: VoteEvent, ctx: Context) -> None:
 
 
 @hookimpl
-async def startup(agent: Agent) -> None:
-    """Catch up on contests that ended while the agent was down; reschedule the others."""
+async def on_leadership(agent: Agent) -> None:
+    """Catch up on contests that ended while no process ran the schedule; reschedule the others."""
     await closing.resume(agent)

@@ -48,12 +48,13 @@ async def start(ctx: Context, command: ParsedCommand) -> None:
     settings, zone = ctx.agent.config.contest, _zone(ctx)
     ends = timing.parse_deadline(str(command.options["ends"]), zone, timing.now(), settings.max_days)
     personas = _personas(ctx, command.options.get("personas"))
-    if running := models.open_in(ctx.agent.storage, event.platform, event.channel.server_id):
-        raise CommandError(f"«{running.theme}» is still running here until {timing.describe(running.ends, zone)}. "
-                           f"One contest at a time: an admin can close it early with {prefix}contest end.")
     new = Contest(platform=event.platform, server_id=event.channel.server_id, channel_id=event.channel.id,
                   theme=theme, personas_csv=",".join(personas), ends_at=ends, started_by=event.user.id)
-    ctx.agent.storage.add(new)
+    if not models.start(ctx.agent.storage, new):
+        running = models.open_in(ctx.agent.storage, event.platform, event.channel.server_id)
+        until = f" until {timing.describe(running.ends, zone)}" if running else ""
+        raise CommandError(f"«{running.theme if running else 'A contest'}» is still running here{until}. "
+                           f"One contest at a time: an admin can close it early with {prefix}contest end.")
     closing.schedule_closing(ctx.agent.scheduler, new)
     names = _display_names(ctx, personas)
     await ctx.reply(

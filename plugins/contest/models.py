@@ -13,7 +13,8 @@ import json
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 
-from sqlalchemy import UniqueConstraint
+from sqlalchemy import Index, UniqueConstraint, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Field, SQLModel, col, select
 
 from core.events import User
@@ -30,7 +31,14 @@ class Status:
     UNDELIVERED = "undelivered"  # the result could not be posted, even after retries
 
 
+RUNNING = f"status = '{Status.OPEN}'"
+
+
 class Contest(SQLModel, table=True):
+    # at most one running contest per server, whichever process starts it
+    __table_args__ = (Index("uq_contest_running", "platform", "server_id", unique=True,
+                            sqlite_where=text(RUNNING), postgresql_where=text(RUNNING)),)
+
     id: int | None = Field(default=None, primary_key=True)
     platform: str = Field(index=True)
     server_id: str = Field(index=True)
@@ -141,24 +149,42 @@ def entry_for_option(storage: Storage, contest_id: int, option: str) -> ContestE
     return next((e for e in entries(storage, contest_id) if e.option == option), None)
 
 
+def start(storage: Storage, contest: Contest) -> bool:
+    """Store a new running contest; False when its server already has one (the database
+    decides, so two processes starting one at once can't both succeed)."""
+    try:
+        storage.add(contest)
+    except IntegrityError:
+        return False
+    return True
+
+
 def save_entry(storage: Storage, contest_id: int, user: User,
                videos: list[EntryVideo]) -> tuple[ContestEntry, str | None]:
     """Add the member's entry, or replace their recording in the same slot; returns the
     entry and, for a replacement, the option id of the recording it replaced."""
+    try:
+        return _save_entry(storage, contest_id, user, videos)
+    except IntegrityError:  # another process stored the member's first entry meanwhile: replace it
+        return _save_entry(storage, contest_id, user, videos)
+
+
+def _save_entry(storage: Storage, contest_id: int, user: User,
+                videos: list[EntryVideo]) -> tuple[ContestEntry, str | None]:
     with storage.session() as session:
         entry = session.exec(select(ContestEntry).where(
             ContestEntry.contest_id == contest_id, ContestEntry.user_id == user.id)).first()
-        replaced = entry.option if entry else None
+        new = entry is None
         if entry is None:
             entry = ContestEntry(contest_id=contest_id, user_id=user.id, user_name=user.name, videos_json="[]")
-        else:
-            entry.revision += 1
+        else:  # counted by the database, so two replacements at once get two revisions
+            entry.revision = ContestEntry.revision + 1
         entry.user_name = user.name
         entry.videos_json = json.dumps([asdict(v) for v in videos])
         session.add(entry)
         session.commit()
         session.refresh(entry)
-        return entry, replaced
+        return entry, None if new else f"{entry.id}.{entry.revision - 1}"
 
 
 def standings(polls: Polls, contest: Contest, contest_entries: list[ContestEntry]) -> list[Standing]:
@@ -174,9 +200,12 @@ def close(storage: Storage, polls: Polls, contest_id: int, at: datetime) -> Cont
     if contest is None or contest.status != Status.OPEN:
         return None
     final = standings(polls, contest, entries(storage, contest_id))
-    contest.standings_json = json.dumps([asdict(s) for s in final])
-    contest.status, contest.closed_at = Status.CLOSED, at
-    return _save(storage, contest)
+    with storage.session() as session:  # only one closing wins, whichever process runs it
+        closed = session.exec(update(Contest).where(col(Contest.id) == contest_id, col(Contest.status) == Status.OPEN)
+                              .values(status=Status.CLOSED, closed_at=at,
+                                      standings_json=json.dumps([asdict(s) for s in final])))
+        session.commit()
+    return get(storage, contest_id) if closed.rowcount == 1 else None
 
 
 def set_status(storage: Storage, contest: Contest, status: str) -> Contest:

@@ -9,11 +9,13 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from sqlalchemy import text
 
 from core import hookspecs
 from core.agent import Agent
 from core.commands import Command
 from core.config import Config
+from core.migrate import current
 from core.plugins import hookimpl
 from core.replies import TextReply
 from engine.types import SAMPLE_RATE, Speech
@@ -25,9 +27,10 @@ BUILTIN_PERSONAS = Path(__file__).resolve().parents[2] / "personas" / "builtin"
 class RecorderPlugin:
     """Implements every hook and records what it was given."""
 
-    def __init__(self, persona_dir: Path) -> None:
+    def __init__(self, persona_dir: Path, migrations: Path | None = None) -> None:
         self.calls: list[str] = []
         self.persona_dir = persona_dir
+        self.migrations = migrations
 
     @hookimpl
     def startup(self, agent: Agent) -> None:
@@ -62,6 +65,15 @@ class RecorderPlugin:
         self.calls.append(f"jobs:{type(scheduler).__name__}")
 
     @hookimpl
+    def on_leadership(self, agent: Agent) -> None:
+        self.calls.append("leading")
+
+    @hookimpl
+    def register_migrations(self, register) -> None:  # type: ignore[no-untyped-def]
+        if self.migrations is not None:
+            register(self.migrations)
+
+    @hookimpl
     def register_personas(self, register) -> None:  # type: ignore[no-untyped-def]
         register(self.persona_dir)
 
@@ -80,15 +92,43 @@ def plugin_personas(tmp_path: Path) -> Path:
     return folder
 
 
+RECORDER_REVISION = """
+import sqlalchemy as sa
+from alembic import op
+
+revision = "recorder_0001"
+down_revision = None
+branch_labels = ("recorder",)
+depends_on = None
+touches_existing_tables = False
+
+
+def upgrade() -> None:
+    op.create_table("recorder_note", sa.Column("id", sa.Integer(), primary_key=True),
+                    sa.Column("text", sa.String(), nullable=False))
+"""
+
+
+@pytest.fixture
+def plugin_migrations(tmp_path: Path) -> Path:
+    folder = tmp_path / "recorder-migrations"
+    folder.mkdir()
+    (folder / "recorder_0001_notes.py").write_text(RECORDER_REVISION)
+    return folder
+
+
 def test_every_hookspec_is_implemented_by_the_recorder() -> None:
     specs = {name for name in dir(hookspecs) if getattr(getattr(hookspecs, name), "mouthpiece_spec", None)}
     implemented = {name for name in dir(RecorderPlugin) if hasattr(getattr(RecorderPlugin, name), "mouthpiece_impl")}
     assert specs and specs == implemented
 
 
-async def test_hooks_reach_the_plugin(bot_config: Config, plugin_personas: Path) -> None:
-    recorder = RecorderPlugin(plugin_personas)
+async def test_hooks_reach_the_plugin(bot_config: Config, plugin_personas: Path, plugin_migrations: Path) -> None:
+    recorder = RecorderPlugin(plugin_personas, plugin_migrations)
     agent = Agent(bot_config, extra_plugins=[recorder])
+    with agent.storage.engine.connect() as connection:  # the plugin's own table, made by its own revision
+        assert "recorder_0001" in current(connection)
+        connection.execute(text("INSERT INTO recorder_note (text) VALUES ('hello')"))
     async with agent:
         bot = TestBot(agent)
         assert bot.texts(await bot.send("!ping one")) == ["pong one"]
@@ -97,7 +137,7 @@ async def test_hooks_reach_the_plugin(bot_config: Config, plugin_personas: Path)
         await bot.vote("poll-7", "2", user=ADMIN)
         assert agent.personas.get("robot").name == "robo"
         assert "silence" in agent.engine_backends.tts
-    assert recorder.calls == ["jobs:AsyncIOScheduler", "startup", "vote poll-7:2:a1", "shutdown"]
+    assert recorder.calls == ["jobs:AsyncIOScheduler", "startup", "leading", "vote poll-7:2:a1", "shutdown"]
 
 
 async def test_a_failing_plugin_does_not_break_the_agent(testbot: TestBot) -> None:

@@ -1,11 +1,21 @@
-"""Votes are counted once per member per poll, survive a restart, and are shown as a tally."""
+"""Votes are counted once per member per poll, survive a restart and are shown as a tally (SQLite and PostgreSQL)."""
 
 from __future__ import annotations
 
+import pytest
+
 from core.agent import Agent
+from core.config import Config
 from core.plugins import hookimpl
 from core.replies import PollReply, PollTally, VoteOption
+from tests.postgres import config_on
 from tests.testbot import ADMIN, MEMBER, TestBot
+
+
+@pytest.fixture
+def bot_config(database, tmp_path) -> Config:  # type: ignore[no-untyped-def]
+    """Every test here runs on SQLite and on PostgreSQL."""
+    return config_on(database, tmp_path)
 
 
 def tallies(replies):  # type: ignore[no-untyped-def]

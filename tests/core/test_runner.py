@@ -128,7 +128,7 @@ def test_adapter_states_name_what_is_missing() -> None:
     states = {s.name: s for s in adapter_states(Secrets(), Config())}
     assert states["console"].ready
     assert states["discord"].missing == ("MOUTHPIECE_DISCORD_TOKEN",) and not states["discord"].ready
-    assert set(states) == {"console", "discord", "telegram", "slack"}
+    assert set(states) == {"console", "discord", "telegram", "slack", "http"}
     assert all(s.ready or s.missing or s.error for s in states.values())
 
 

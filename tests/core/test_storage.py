@@ -17,8 +17,8 @@ def test_database_is_created_in_wal_mode_with_every_table(tmp_path: Path) -> Non
     assert {"renderrecord", "personamemory"} <= tables
 
 
-def test_render_records_survive_a_reopen(tmp_path: Path) -> None:
-    path = tmp_path / "state.db"
+def test_render_records_survive_a_reopen(database: str | Path) -> None:
+    path = database
     storage = Storage(path)
     storage.add(RenderRecord(platform="discord", server_id="g", user_id="u", persona="neon",
                              path="out/x.mp4", duration=2.5, elapsed=0.2))
@@ -28,8 +28,8 @@ def test_render_records_survive_a_reopen(tmp_path: Path) -> None:
     assert (record.persona, record.duration, record.cached) == ("neon", 2.5, False)
 
 
-def test_persona_memory_is_kept_per_persona_platform_scope_and_user(tmp_path: Path) -> None:
-    storage = Storage(tmp_path / "state.db")
+def test_persona_memory_is_kept_per_persona_platform_scope_and_user(database: str | Path) -> None:
+    storage = Storage(database)
     storage.add(PersonaMemory(persona="sakura", platform="telegram", scope="chat-1", user_id="42",
                               user_name="Ada", facts_json='["likes jazz"]'))
     memory = recall(storage, "sakura", "telegram", "chat-1", "42")
@@ -38,8 +38,8 @@ def test_persona_memory_is_kept_per_persona_platform_scope_and_user(tmp_path: Pa
     assert recall(storage, "neon", "telegram", "chat-1", "42") is None
 
 
-def test_kept_files_until_released_or_expired(tmp_path: Path) -> None:
-    storage = Storage(tmp_path / "state.db")
+def test_kept_files_until_released_or_expired(database: str | Path, tmp_path: Path) -> None:
+    storage = Storage(database)
     now = datetime.now(UTC)
     storage.keep_files("contest:1", [tmp_path / "a.mp4", tmp_path / "sub" / ".." / "b.mp4"])
     storage.keep_files("announce:7", [tmp_path / "c.mp4"], until=now + timedelta(hours=1))
@@ -49,7 +49,7 @@ def test_kept_files_until_released_or_expired(tmp_path: Path) -> None:
     assert storage.kept_paths(now) == {tmp_path / "c.mp4"}
 
 
-def test_columns_added_since_a_database_was_made_are_added_to_it(tmp_path: Path) -> None:
+def test_a_database_older_than_version_0_1_gets_the_columns_it_lacked(tmp_path: Path) -> None:
     path = tmp_path / "old.db"
     with sqlite3.connect(path) as db:  # a render record table as an earlier version made it
         db.execute("CREATE TABLE renderrecord (id INTEGER PRIMARY KEY, created_at DATETIME, platform VARCHAR, "

@@ -242,3 +242,31 @@ def test_a_persona_voice_sample_is_validated_and_part_of_its_fingerprint(sample:
         write_wav(bad / "short.wav", np.random.default_rng(0).uniform(-0.3, 0.3, SAMPLE_RATE).astype(np.float32))
         with pytest.raises(ValueError, match=message):
             load_persona(bad)
+
+
+def test_each_language_can_have_its_own_vits_folder(tiny_models: TinyModels, tmp_path: Path,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    spanish = build_vits(tmp_path / "vits-spa", sampling_rate=22_050)
+    settings = ModelSettings(vits=tiny_models.vits, vits_languages={"es": spanish, "zh": tiny_models.vits},
+                             device="cpu")
+    hub = ModelHub(settings)
+    assert hub.vits("es").model_dir == spanish and hub.vits("es-419") is hub.vits("es")
+    assert hub.vits("en-us").model_dir == tiny_models.vits  # a language not listed: the default folder
+    assert hub.vits_folder("cmn") == tiny_models.vits  # "zh" is Mandarin, as espeak-ng names it
+    spoken: list[Path] = []
+    synthesize = VitsVoice.synthesize
+
+    def recording(voice: VitsVoice, text: str, settings: VoiceSettings):  # type: ignore[no-untyped-def]
+        spoken.append(voice.model_dir)
+        return synthesize(voice, text, settings)
+
+    monkeypatch.setattr(VitsVoice, "synthesize", recording)
+    make_persona(tmp_path / "personas", "robo", 'backend = "vits"')
+    pipeline = pipeline_for(settings, tmp_path / "personas", hub)
+    text = "Hello everyone, welcome to the server! ¡Hola a todos, bienvenidos al servidor!"
+    speech = pipeline._speech(RenderRequest(persona="robo", text=text), pipeline.personas.get("robo"))
+    assert spoken == [tiny_models.vits, spanish] and speech.phonemes == []  # the mouth follows the audio
+    key = pipeline.cache_key(RenderRequest(persona="robo", text="Hola"))
+    weights = spanish / "model.safetensors"
+    os.utime(weights, ns=(weights.stat().st_atime_ns, weights.stat().st_mtime_ns + 10**9))
+    assert pipeline.cache_key(RenderRequest(persona="robo", text="Hola")) != key

@@ -131,7 +131,16 @@ def test_phoneme_cues_merge_and_stay_inside_the_clip():
         ("_!", Viseme.REST),
         ("E:", Viseme.E),  # length stripped when only the short form is charted
         ("B", Viseme.MBP),  # case folded as a last resort
-        ("e~", Viseme.AI),  # unknown vowel
+        ("e~", Viseme.E),  # nasal vowels take their oral vowel's shape
+        ("O~", Viseme.O),
+        ("W", Viseme.O),  # French œ: a rounded vowel, not the consonant w
+        ("Y", Viseme.O),  # ø
+        ("y", Viseme.U),
+        ("ua", Viseme.AI),  # Mandarin: the nucleus of a diphthong shapes the mouth
+        ("'iou", Viseme.O),
+        ("ing", Viseme.E),  # Cantonese finals
+        ("p\\", Viseme.MBP),  # Japanese ɸ
+        ("tS;h", Viseme.ETC),
         ("Q", Viseme.ETC),  # unknown consonant
     ],
 )

@@ -244,6 +244,16 @@ class FakeSlack:
             raise LookupError("channel_not_found")
         return {"channel": self.channels[args["channel"]]}
 
+    def _conversations_open(self, args: JSON) -> JSON:
+        """The bot's direct-message conversation with one member (made on first use)."""
+        user = str(args.get("users", ""))
+        if user not in self.users:
+            raise LookupError("user_not_found")
+        channel = f"D{user}"
+        if channel not in self.channels:
+            self.add_channel(channel, user)
+        return {"channel": {"id": channel}}
+
     def _chat_postMessage(self, args: JSON) -> JSON:
         message = self._new_message(self._postable(args.get("channel")), self.bot_user_id, args.get("text", ""),
                                     args.get("thread_ts"))

@@ -93,8 +93,8 @@ def test_a_leading_tag_wins_and_is_stripped() -> None:
 
 
 @pytest.fixture
-def store(tmp_path: Path):  # type: ignore[no-untyped-def]
-    storage = Storage(tmp_path / "memory.db")
+def store(database: str | Path):  # type: ignore[no-untyped-def]
+    storage = Storage(database)
     yield MemoryStore(storage, max_turns=4, max_facts=3, max_summary_chars=200)
     storage.close()
 

@@ -21,7 +21,8 @@ from plugins import announce
 from plugins.announce import Announcement, Announcer, job_id
 from plugins.housekeeping import run_retention
 from tests.media import assert_valid_mp4
-from tests.testbot import ADMIN, MEMBER, FakeClock, TestBot, test_config
+from tests.postgres import config_on
+from tests.testbot import ADMIN, MEMBER, FakeClock, TestBot
 
 #: A Monday, well after the real clock, so the scheduler never fires a job on its own.
 NOW = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)
@@ -36,8 +37,9 @@ def clock(monkeypatch: pytest.MonkeyPatch) -> FakeClock:
 
 
 @pytest.fixture
-def bot_config(tmp_path: Path) -> Config:
-    config = test_config(tmp_path)
+def bot_config(tmp_path: Path, database: str | Path) -> Config:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    config = config_on(database, tmp_path)
     config.engine.width = config.engine.height = SIZE
     config.engine.fps = FPS
     config.servers = {"test:s1": ServerSettings(announce_channel="news", timezone="Europe/Berlin")}

@@ -19,7 +19,8 @@ from core.replies import PollReply, PollTally, Reply, TextReply, VideoReply
 from plugins.contest import models, timing
 from plugins.contest.models import Status
 from tests.media import assert_valid_mp4, speech_clip
-from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot, test_config
+from tests.postgres import config_on
+from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 
 BOB = User(id="u2", name="Bob")
 CY = User(id="u3", name="Cy")
@@ -27,8 +28,9 @@ SIZE, FPS = 128, 10
 
 
 @pytest.fixture
-def bot_config(tmp_path: Path) -> Config:
-    config = test_config(tmp_path)
+def bot_config(tmp_path: Path, database: str | Path) -> Config:
+    """Every test here runs on SQLite and on PostgreSQL."""
+    config = config_on(database, tmp_path)
     config.engine.width = config.engine.height = SIZE
     config.engine.fps = FPS
     return config
