@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -227,17 +226,15 @@ class SpriteRenderer:
     # -- one-time preparation -------------------------------------------------------------
 
     def _load_layers(self, sprite_dir: Path) -> dict[str, _Layer]:
-        """Decoded two at a time (Pillow decodes without the GIL): the first answer comes sooner."""
-        names = [name for name in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS) if (sprite_dir / f"{name}.png").is_file()]
-
-        def load(name: str) -> _Layer:
-            image = open_layer(sprite_dir / f"{name}.png")
-            if image.size != (self.size, self.size):
-                image = image.resize((self.size, self.size), Image.Resampling.LANCZOS)
-            return _premultiplied_layer(image)
-
-        with ThreadPoolExecutor(2, thread_name_prefix="sprite-layers") as pool:
-            return dict(zip(names, pool.map(load, names), strict=True))
+        layers = {}
+        for name in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS):
+            path = sprite_dir / f"{name}.png"
+            if path.is_file():
+                image = open_layer(path)
+                if image.size != (self.size, self.size):
+                    image = image.resize((self.size, self.size), Image.Resampling.LANCZOS)
+                layers[name] = _premultiplied_layer(image)
+        return layers
 
     def _regions(self, margin: int) -> tuple[_Region, ...]:
         """Eyes and mouth get separate patches (far fewer states to cache) unless they overlap.
