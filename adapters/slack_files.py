@@ -1,10 +1,12 @@
-"""Members' files on Slack, as attachments the agent downloads with the bot token.
+"""Members' files on Slack, as attachments the agent downloads with the bot token, and their
+profile pictures.
 
 Slack serves a shared file only to requests carrying a token with ``files:read``, so
 the download sends the bot token; it therefore goes ONLY to Slack's own file hosts
 (``[slack] file_hosts`` plus the Web API's own host), never to a URL some other
 service put in a file object (external files, links), and never follows a redirect
-off those hosts.
+off those hosts. Profile pictures are public images on Slack's avatar hosts
+(``[slack] avatar_hosts``): they are fetched only from there, without the token.
 """
 
 from __future__ import annotations
@@ -15,16 +17,22 @@ from typing import Any
 from urllib.parse import urljoin, urlsplit
 
 import aiohttp
+from slack_sdk.errors import SlackApiError
+from slack_sdk.web.async_client import AsyncWebClient
 
+from core.adapter import MAX_PICTURE_BYTES, ProfilePictureUnavailable
 from core.events import Attachment
 from engine.errors import AudioInputError, RenderError
 
 MAX_REDIRECTS = 3
+#: ``users.info`` profile images, largest first (``image_original`` only for a picture the member uploaded).
+PICTURE_FIELDS = ("image_original", "image_1024", "image_512", "image_192")
+PICTURE_SUFFIXES = {".png", ".jpg", ".jpeg", ".gif", ".webp"}
 CHUNK_BYTES = 1 << 16
 
 
 class FileHosts:
-    """The origins (scheme and host) the bot token may be sent to."""
+    """The origins (scheme and host) the bot downloads from (and sends the token to, for files)."""
 
     def __init__(self, hosts: Iterable[str], api_url: str) -> None:
         api = urlsplit(api_url)
@@ -50,8 +58,32 @@ def file_attachment(file: dict[str, Any], *, token: str, hosts: FileHosts, max_b
     return Attachment(filename=filename, size=file.get("size"), content_type=file.get("mimetype"), download=download)
 
 
-async def _fetch(url: str, target: Path, *, token: str, hosts: FileHosts, max_bytes: int, filename: str) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
+async def member_picture(client: AsyncWebClient, user_id: str, folder: Path, *, hosts: FileHosts) -> Path | None:
+    """The member's own profile image (``users.info``), the largest Slack has, into ``folder``; None
+    when they kept the picture Slack generated for them (``is_custom_image`` false)."""
+    try:
+        profile = (await client.users_info(user=user_id))["user"].get("profile", {})
+    except SlackApiError as error:
+        raise ProfilePictureUnavailable(f"Slack wouldn't say ({error.response.get('error')})") from None
+    url = next((profile[field] for field in PICTURE_FIELDS if profile.get(field)), None)
+    if not profile.get("is_custom_image") or url is None:
+        return None
+    suffix = Path(urlsplit(url).path).suffix.lower()
+    target = folder / f"profile-picture{suffix if suffix in PICTURE_SUFFIXES else ''}"
+    if not hosts.allows(url):
+        raise ProfilePictureUnavailable(f"Slack keeps it on {urlsplit(url).netloc or 'no host'}, "
+                                        "which is not one of the bot's [slack] avatar_hosts")
+    try:
+        await _fetch(url, target, token=None, hosts=hosts, max_bytes=MAX_PICTURE_BYTES, filename=target.name)
+    except RenderError:
+        target.unlink(missing_ok=True)
+        raise ProfilePictureUnavailable("Slack's picture server didn't send it") from None
+    return target
+
+
+async def _fetch(url: str, target: Path, *, token: str | None, hosts: FileHosts, max_bytes: int,
+                 filename: str) -> None:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
     async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=120)) as session:
         for _ in range(MAX_REDIRECTS + 1):
             if not hosts.allows(url):

@@ -13,6 +13,7 @@ import asyncio
 import logging
 import secrets
 import time
+from pathlib import Path
 from urllib.parse import urlparse
 
 from telegram import Bot, BotCommand, Chat, MaybeInaccessibleMessage, Message, Update
@@ -30,7 +31,7 @@ from telegram.ext import (
 
 from adapters.telegram_input import attachments, command_line
 from adapters.telegram_replies import PLATFORM, VOTE_DATA, TelegramResponder, poll_key
-from core.adapter import Adapter, ChannelUnavailable
+from core.adapter import MAX_PICTURE_BYTES, Adapter, ChannelUnavailable, ProfilePictureUnavailable
 from core.agent import Agent
 from core.config import Config, Secrets, TelegramSettings
 from core.events import Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
@@ -212,6 +213,25 @@ class TelegramAdapter(Adapter):
             raise ChannelUnavailable(f"the bot may not send messages in telegram chat {chat_id}")
         if chat_type == ChatType.CHANNEL and not getattr(member, "can_post_messages", False):
             raise ChannelUnavailable(f"the bot may not post in telegram channel {chat_id}")
+
+    # -- members' pictures ------------------------------------------------------------------
+
+    async def profile_picture(self, user_id: str, folder: Path, *, server_id: str) -> Path | None:
+        """The member's current profile photo (``getUserProfilePhotos``, newest first) in its largest
+        size, fetched with ``getFile``. None when they have none, or hide it from bots."""
+        if not user_id.isdigit():  # a negative id: the message came from a chat, not a member
+            raise ProfilePictureUnavailable("you wrote on behalf of a chat, which has no profile picture of yours")
+        try:
+            found = await self.bot.get_user_profile_photos(int(user_id), limit=1)
+            if not found.photos or not found.photos[0]:
+                return None
+            largest = max(found.photos[0], key=lambda size: size.width * size.height)
+            if (largest.file_size or 0) > MAX_PICTURE_BYTES:
+                raise ProfilePictureUnavailable("it is bigger than a profile picture can be")
+            file = await largest.get_file()
+            return await file.download_to_drive(folder / "profile-picture.jpg")
+        except TelegramError as error:
+            raise ProfilePictureUnavailable(f"Telegram wouldn't send it ({error.message})") from None
 
     # -- updates ----------------------------------------------------------------------------
 

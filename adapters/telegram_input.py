@@ -8,7 +8,7 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from telegram import Audio, Document, Message, Video, VideoNote, Voice
+from telegram import Audio, Document, Message, PhotoSize, Video, VideoNote, Voice
 from telegram.error import BadRequest, NetworkError
 
 from core.commands import CommandRegistry
@@ -63,19 +63,22 @@ def _take_note_option(text: str) -> CommandLine:
 
 
 def attachments(message: Message, *, max_bytes: int) -> tuple[Attachment, ...]:
-    """The clip on the message, or else on the message it replies to: a voice message, a round
-    video note, an audio file, a video or a document (the engine takes the sound of a video)."""
-    media = _media(message)
-    if media is None and message.reply_to_message is not None:
-        media = _media(message.reply_to_message)
-    return () if media is None else (_attachment(media, max_bytes),)
+    """The file on the message, then the one on the message it replies to: a voice message, a round
+    video note, an audio file, a video, a photo or a document (the engine takes the sound of a video).
+    A Telegram message carries one file, so a photo sent as the reply to a voice message brings both."""
+    found = [_media(message)]
+    if message.reply_to_message is not None:
+        found.append(_media(message.reply_to_message))
+    return tuple(_attachment(media, max_bytes) for media in found if media is not None)
 
 
-Media = Voice | VideoNote | Audio | Video | Document
+Media = Voice | VideoNote | Audio | Video | Document | PhotoSize
 
 
 def _media(message: Message) -> Media | None:
-    return message.voice or message.video_note or message.audio or message.video or message.document
+    # Of a photo Telegram sends several sizes: the largest is the one to animate.
+    photo = max(message.photo, key=lambda size: size.width * size.height) if message.photo else None
+    return message.voice or message.video_note or message.audio or message.video or photo or message.document
 
 
 def _attachment(media: Media, max_bytes: int) -> Attachment:
@@ -101,16 +104,18 @@ def _attachment(media: Media, max_bytes: int) -> Attachment:
 
 
 def _mime_type(media: Media) -> str | None:
-    # Round video notes are always MP4 and Telegram gives them no MIME type.
+    # Round video notes are always MP4 and photos JPEG; Telegram gives neither a MIME type.
+    if isinstance(media, PhotoSize):
+        return "image/jpeg"
     return "video/mp4" if isinstance(media, VideoNote) else media.mime_type
 
 
 def _filename(media: Media) -> str:
     name = getattr(media, "file_name", None) or ""
     if not name:
-        stem = {Voice: "voice", VideoNote: "video_note"}.get(type(media), "clip")
+        stem = {Voice: "voice", VideoNote: "video_note", PhotoSize: "photo"}.get(type(media), "clip")
         mime_type = _mime_type(media) or ""
-        suffix = ({"audio/ogg": ".ogg", "audio/mpeg": ".mp3", "video/mp4": ".mp4"}.get(mime_type)
+        suffix = ({"audio/ogg": ".ogg", "audio/mpeg": ".mp3", "video/mp4": ".mp4", "image/jpeg": ".jpg"}.get(mime_type)
                   or mimetypes.guess_extension(mime_type) or "")
         name = stem + (suffix or ".ogg")
     safe = re.sub(r"[^\w.\- ]", "_", Path(name).name).strip(". ")

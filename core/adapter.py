@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
+from pathlib import Path
 from typing import TYPE_CHECKING, ClassVar
 
 if TYPE_CHECKING:
@@ -13,6 +14,15 @@ if TYPE_CHECKING:
 
 class ChannelUnavailable(Exception):
     """The bot cannot post in a channel: it is gone, unknown, or the bot lacks permission."""
+
+
+#: The largest profile picture an adapter downloads (platforms serve them at a few hundred kB).
+MAX_PICTURE_BYTES = 10 * 2**20
+
+
+class ProfilePictureUnavailable(Exception):
+    """A member's profile picture can't be had: the platform has none, or the download failed.
+    The message says why, in words for the member."""
 
 
 class Adapter(ABC):
@@ -59,3 +69,10 @@ class Adapter(ABC):
         """A responder that writes to the user privately (a direct message), for what only they
         may see (a sign-in link); raises ``ChannelUnavailable`` if the platform won't let the bot."""
         raise ChannelUnavailable(f"{self.platform} cannot send direct messages")
+
+    async def profile_picture(self, user_id: str, folder: Path, *, server_id: str) -> Path | None:
+        """Download member ``user_id``'s own profile picture (as shown in ``server_id``, where a
+        platform lets a member have one per server) into ``folder``, at most ``MAX_PICTURE_BYTES``.
+        None when the member has set none: a platform's stand-in for "no picture" is not a face.
+        Raises ``ProfilePictureUnavailable`` when the platform can't give it."""
+        raise ProfilePictureUnavailable(f"there are no profile pictures on the {self.platform}")

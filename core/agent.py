@@ -23,6 +23,7 @@ from core.scheduler import build_scheduler, set_running_agent
 from core.servers import ServerSettingsStore
 from core.storage import RenderRecord, Storage
 from engine.errors import RenderError
+from personas.server_personas import ServerPersonas
 
 if TYPE_CHECKING:
     from engine.engine import RenderEngine
@@ -53,6 +54,9 @@ class Agent:
         self.engine_backends = stack.backends
         self.pipeline = stack.pipeline
         self.engine: RenderEngine = stack.engine
+        #: Servers' own personas (``!persona add``), private in ``personas``.
+        self.server_personas = ServerPersonas(self.storage, self.personas,
+                                              max_per_server=config.personas.max_per_server)
         self.scheduler = build_scheduler(self.storage)
         #: Whether this process runs the scheduled jobs (always, on SQLite).
         self.leadership = Leadership(self.storage)

@@ -51,6 +51,8 @@ OutputOption = Annotated[Path, typer.Option("--output", "-o", help="where to wri
 LangOption = Annotated[Optional[str], typer.Option(
     "--lang", "-l", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), ja (default: found in the "
                          "text)")]
+FaceOption = Annotated[Optional[Path], typer.Option(
+    "--face", "-f", help="a photo or a 1–30 s video of a face to animate, with the persona's voice")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -167,27 +169,80 @@ def _language(wanted: str | None) -> str | None:
 
 
 @app.command()
-def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
+def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
         output: OutputOption = Path("out/say.mp4"), lang: LangOption = None, config: ConfigOption = None) -> None:
     """A persona reads TEXT out on video, each piece in its language."""
     language = _language(lang)
     _with_engine(config, lambda stack: _report(_render(stack, stack.config.engine.request(
-        _persona(stack, persona), text=text, expression=mood.value, lang=language), output)))
+        _persona(stack, persona), text=text, expression=mood.value, lang=language, face=_face(face)), output)))
 
 
 @app.command()
-def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.neutral,
+def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
            output: OutputOption = Path("out/avatar.mp4"), config: ConfigOption = None) -> None:
     """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
-    _with_engine(config, lambda stack: _report(_render(
-        stack, stack.config.engine.request(_persona(stack, persona), audio_path=clip, expression=mood.value), output)))
+    _with_engine(config, lambda stack: _report(_render(stack, stack.config.engine.request(
+        _persona(stack, persona), audio_path=clip, expression=mood.value, face=_face(face)), output)))
 
 
-@app.command()
-def personas(config: ConfigOption = None) -> None:
+def _face(face: Path | None) -> Path | None:
+    """The face file, checked before the render so a bad one fails with its own message."""
+    if face is None:
+        return None
+    from engine.errors import InputError
+    from personas.faces import check_face
+
+    try:
+        check_face(face)
+    except InputError as error:
+        raise _fail(str(error)) from None
+    return face
+
+
+personas_app = typer.Typer(help="List the personas (built-in and your own), or add your own.",
+                           invoke_without_command=True, no_args_is_help=False)
+app.add_typer(personas_app, name="personas")
+
+
+@personas_app.callback()
+def personas(ctx: typer.Context, config: ConfigOption = None) -> None:
     """List the personas (built-in and your own)."""
+    if ctx.invoked_subcommand is not None:
+        return
     for p in _stack(config).personas.all():
         typer.echo(f"{p.name:<12} {p.style:<10} {p.description}")
+
+
+@personas_app.command("add")
+def personas_add(
+    name: str,
+    face: Annotated[Path, typer.Option("--face", "-f", help="a photo or a 1–30 s video of the persona's face")],
+    voice: Annotated[Optional[str], typer.Option(
+        help="espeak-ng voice: LANGUAGE or LANGUAGE+VARIANT, e.g. en-gb or en-us+f3")] = None,
+    display_name: Annotated[Optional[str], typer.Option(help="the name shown for it")] = None,
+    config: ConfigOption = None,
+) -> None:
+    """Make persona NAME from a photo or video, in the first of [personas] user_dirs."""
+    from core.config import ConfigError, load_config
+    from engine.errors import InputError
+    from personas.faces import create_face_persona
+    from personas.model import VoiceConfig
+
+    try:
+        folder = load_config(config).personas.user_dirs[0]
+    except (ConfigError, IndexError) as error:
+        raise _fail(str(error) or "config.toml's [personas] user_dirs is empty") from None
+    try:
+        language, _, variant = (voice or "en-us").partition("+")
+        voice_config = VoiceConfig(language=language, variant=variant or None) if voice else None
+    except ValueError as error:
+        raise _fail(f"--voice {voice}: expected LANGUAGE or LANGUAGE+VARIANT, e.g. en-gb+f3") from error
+    try:
+        made = create_face_persona(folder, name, face, display_name=display_name, voice=voice_config)
+    except InputError as error:
+        raise _fail(str(error)) from None
+    typer.echo(f"{made.name}: a {made.renderer} persona in {folder / made.name}; "
+               f"use it with --persona {made.name}")
 
 
 @app.command()

@@ -87,8 +87,19 @@ class CommandRegistry:
             if (command.admin_only and not is_admin) or command.plugin in switched_off:
                 continue
             lines.append(f"  {self.usage_of(command)} — {command.summary}")
-            lines.extend(f"      --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}"
-                         for o in command.options)
+            if command.options:  # named only: their help is one !help COMMAND away (a chat message is short)
+                lines.append(f"      options: {', '.join(f'--{o.name}' for o in command.options)}")
+        lines.append(f"Send {self.prefix}help COMMAND for what a command's options do.")
+        return "\n".join(lines)
+
+    def help_for(self, name: str, is_admin: bool = False, switched_off: Collection[str] = ()) -> str:
+        """One command's usage, summary and options; ``CommandError`` for one the asker can't use."""
+        command = self.get(name.removeprefix(self.prefix).lower())
+        if command is None or (command.admin_only and not is_admin) or command.plugin in switched_off:
+            raise CommandError(self._unknown(name.removeprefix(self.prefix).lower()))
+        lines = [f"{self.usage_of(command)} — {command.summary}"]
+        lines.extend(f"  --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}"
+                     for o in command.options)
         return "\n".join(lines)
 
     def usage_of(self, command: Command) -> str:

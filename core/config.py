@@ -65,6 +65,8 @@ class PersonaSettings(_Section):
     default: str = "friendly"
     #: Folders holding the operator's own persona folders (see personas/README.md).
     user_dirs: list[Path] = [Path("my-personas")]
+    #: Personas of its own a server's admins may add (``!persona add``).
+    max_per_server: int = Field(20, ge=0, le=1000)
 
 
 class PluginSettings(_Section):
@@ -109,6 +111,8 @@ class SlackSettings(_Section):
     api_url: str = Field("https://slack.com/api/", pattern=r"^https?://.+/$")
     #: Hosts the bot downloads members' files from, with the bot token; the API's host is added.
     file_hosts: list[str] = ["files.slack.com"]
+    #: Hosts the bot downloads members' profile pictures from (public images: no token is sent).
+    avatar_hosts: list[str] = ["avatars.slack-edge.com"]
 
 
 class AnnounceSettings(_Section):

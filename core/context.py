@@ -11,6 +11,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, AsyncIterator
 
+from core.adapter import ProfilePictureUnavailable
+from core.commands import CommandError
 from core.events import Attachment, Event
 from core.replies import Reply, Responder, StatusMessage, TextReply
 from engine.errors import AudioInputError, RenderError
@@ -55,9 +57,30 @@ class Context:
                 f"{attachment.filename} is {attachment.size / 2**20:.1f} MB; the limit is {cap / 2**20:.0f} MB. "
                 "Send a shorter or more compressed clip."
             )
+        return await attachment.download(self._scratch())
+
+    async def sender_picture(self) -> Path:
+        """The sender's own profile picture, fetched through their platform's client into this
+        request's scratch folder. Only ever the sender's: nobody can make another member's face
+        talk. ``CommandError`` with a clear message when they have none or it can't be had."""
+        adapter = self.agent.adapters.get(self.event.platform)
+        if adapter is None:
+            raise CommandError("I can't fetch profile pictures here. Attach a photo of a face instead.")
+        try:
+            picture = await adapter.profile_picture(self.event.user.id, self._scratch(),
+                                                    server_id=self.event.channel.server_id)
+        except ProfilePictureUnavailable as error:
+            raise CommandError(f"I couldn't get your profile picture: {error}. "
+                               "Attach a photo of a face instead.") from None
+        if picture is None:
+            raise CommandError(f"You have no profile picture on {self.event.platform.capitalize()}. Set one, "
+                               "or attach a photo of a face instead.")
+        return picture
+
+    def _scratch(self) -> Path:
         if self._workdir is None:
             self._workdir = tempfile.TemporaryDirectory(prefix="mouthpiece-")
-        return await attachment.download(Path(self._workdir.name))
+        return Path(self._workdir.name)
 
     async def render(self, request: RenderRequest, *, priority: Priority | None = None,
                      status: StatusMessage | None = None, label: str = "") -> RenderResult:

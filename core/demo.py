@@ -1,4 +1,5 @@
-"""``mouthpiece demo``: every built-in persona speaks from text, and one from a voice clip."""
+"""``mouthpiece demo``: every built-in persona speaks from text, a photo talks, and one persona
+speaks from a voice clip."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ if TYPE_CHECKING:
     from engine.types import RenderRequest, RenderResult
 
 DEMO_LINE = "Hello! I'm {name}. Send me a voice clip or some text, and I'll say it on video for your community."
+PHOTO_LINE = "And this is a photo: any face can talk, from a profile picture to a portrait like this one."
 CLIP_LINE = "This clip was recorded as an audio file. The mouth follows the sound itself, not a script."
 
 
@@ -20,6 +22,9 @@ def run_demo(stack: RenderStack, out: Path, clip: Path | None,
     for persona in stack.personas.builtin():
         request = settings.request(persona.name, text=DEMO_LINE.format(name=persona.display_name))
         report(render(stack, request, out / f"demo-{persona.name}.mp4"))
+    if (face := write_demo_face(out / "demo-face.png")) is not None:
+        request = settings.request(stack.personas.default.name, text=PHOTO_LINE, face=face)
+        report(render(stack, request, out / "demo-photo.mp4"))
     if clip is None:
         clip = write_voice_clip(out / "demo-voice.wav", CLIP_LINE)
         print(f"{clip}  a voice clip to animate (your own: mouthpiece demo --clip FILE)")
@@ -36,3 +41,18 @@ def write_voice_clip(path: Path, text: str) -> Path:
     speech = synthesize(text, VoiceSettings(language="en-gb", variant="m1", pitch=40, rate=160))
     path.parent.mkdir(parents=True, exist_ok=True)
     return write_wav(path, speech.samples, speech.sample_rate)
+
+
+def write_demo_face(path: Path) -> Path | None:
+    """scikit-image's public-domain portrait of astronaut Eileen Collins, when it is installed
+    (it is a development dependency): the demo's photo persona."""
+    try:
+        from skimage.data import astronaut
+    except ImportError:
+        print("(no photo demo: scikit-image is not installed; try mouthpiece say TEXT --face PHOTO)")
+        return None
+    from PIL import Image
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    Image.fromarray(astronaut()).save(path)
+    return path

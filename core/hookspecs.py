@@ -97,5 +97,6 @@ def register_backends(register: Callable[..., None]) -> None:
     """Contribute engine backends: ``register(kind, name, factory)``.
 
     ``kind`` is ``"tts"`` (factory: ``(text, VoiceSettings) -> Speech``) or
-    ``"renderer"`` (factory: ``(persona, width, height) -> FrameRenderer``).
+    ``"renderer"`` (an ``engine.renderer.RendererBackend``: checks and fingerprints the assets of
+    the personas that name it, and opens renderers that take a whole clip).
     """

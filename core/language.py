@@ -10,8 +10,8 @@ if TYPE_CHECKING:
     from core.context import Context
     from core.events import ParsedCommand
 
-#: Kept short: !help must fit in one Discord message.
-LANG_OPTION = Option("lang", "e.g. es, cmn, yue")
+LANG_OPTION = Option("lang", "the language it is spoken in, e.g. es, cmn (Mandarin), yue (Cantonese); "
+                                "default: the server's, else found in the text")
 
 
 def chosen_language(ctx: Context, command: ParsedCommand | None = None) -> str | None:

@@ -19,6 +19,7 @@ log = logging.getLogger(__name__)
 BUILTIN_PLUGINS = (
     "plugins.avatar", "plugins.help", "plugins.server", "plugins.announce", "plugins.welcome",
     "plugins.contest", "plugins.housekeeping", "plugins.chat", "plugins.voice", "plugins.dashboard",
+    "plugins.persona",
 )
 
 

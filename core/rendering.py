@@ -40,13 +40,14 @@ def build_render_stack(config: Config, pm: pluggy.PluginManager) -> RenderStack:
     from engine.pipeline import Pipeline
     from personas.registry import PersonaRegistry
 
-    folders = list(config.personas.user_dirs)
-    pm.hook.register_personas(register=folders.append)
-    personas = PersonaRegistry(user_dirs=folders, default=config.personas.default)
     models = ModelHub(config.models)
     backends = Backends.with_defaults()
     models.register_backends(backends)
     pm.hook.register_backends(register=backends.register)
+    folders = list(config.personas.user_dirs)
+    pm.hook.register_personas(register=folders.append)
+    # A plugin's renderer checks the assets of the personas of its kind as they load.
+    personas = PersonaRegistry(user_dirs=folders, default=config.personas.default, renderers=backends.renderer)
     pipeline = Pipeline(config.engine, personas, backends)
     engine = RenderEngine(config.engine, pipeline, pipeline.cache_key)
     return RenderStack(config, personas, models, backends, pipeline, engine)

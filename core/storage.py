@@ -127,3 +127,4 @@ def _import_table_modules() -> None:
     import core.servers  # noqa: F401
     import core.signin  # noqa: F401
     import personas.memory  # noqa: F401
+    import personas.server_personas  # noqa: F401

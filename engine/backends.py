@@ -1,30 +1,21 @@
-"""Named backends for the engine's pluggable stages: speech synthesis and frame rendering.
+"""Named backends for the engine's pluggable stages: speech synthesis and rendering.
 
 Plugins add their own through the ``register_backends`` hook; a persona names the
-ones it uses (``voice.backend``, ``renderer``).
+ones it uses (``voice.backend``, ``renderer``). A renderer backend is an
+``engine.renderer.RendererBackend``: it checks and fingerprints its persona kind's
+assets and opens renderers that take a whole clip.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Callable, Protocol
+from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
-    import numpy as np
-
-    from engine.types import MotionFrame, Speech, VoiceSettings
-    from personas.model import Persona
+    from engine.renderer import RendererBackend
+    from engine.types import Speech, VoiceSettings
 
 TtsBackend = Callable[[str, "VoiceSettings"], "Speech"]
-
-
-class FrameRenderer(Protocol):
-    def render(self, frame: MotionFrame) -> np.ndarray:
-        """One uint8 frame: RGB (height, width, 3), or yuv420p planes stacked as
-        (height * 3 // 2, width), which the encoder takes without converting."""
-
-
-RendererFactory = Callable[["Persona", int, int], FrameRenderer]
 
 KINDS = ("tts", "renderer")
 
@@ -32,13 +23,14 @@ KINDS = ("tts", "renderer")
 @dataclass
 class Backends:
     tts: dict[str, TtsBackend] = field(default_factory=dict)
-    renderer: dict[str, RendererFactory] = field(default_factory=dict)
+    renderer: dict[str, RendererBackend] = field(default_factory=dict)
 
     @classmethod
     def with_defaults(cls) -> Backends:
         backends = cls()
         backends.register("tts", "espeak", _espeak)
-        backends.register("renderer", "sprite", _sprite)
+        for name, renderer in builtin_renderers().items():
+            backends.register("renderer", name, renderer)
         return backends
 
     def register(self, kind: str, name: str, factory: Any) -> None:
@@ -59,7 +51,9 @@ def _espeak(text: str, voice: VoiceSettings) -> Speech:
     return synthesize(text, voice)
 
 
-def _sprite(persona: Persona, width: int, height: int) -> FrameRenderer:
-    from engine.sprite import SpriteRenderer
+def builtin_renderers() -> dict[str, RendererBackend]:
+    """The renderer backends that ship with Mouthpiece: drawn sprites, a photo, a template video."""
+    from engine.face.backends import PhotoBackend, VideoBackend
+    from engine.renderer import SpriteBackend
 
-    return SpriteRenderer(persona.sprite_dir, width, height, persona.background, pixel_format="yuv420p")
+    return {"sprite": SpriteBackend(), "photo": PhotoBackend(), "video": VideoBackend()}

@@ -17,7 +17,7 @@ import stat
 import uuid
 from pathlib import Path
 
-from engine.errors import AudioInputError
+from engine.errors import AudioInputError, FaceInputError, InputError
 from engine.types import RenderRequest, RenderResult
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
@@ -102,8 +102,8 @@ def _owner_alive(name: str) -> bool:
 
 
 def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str, voice: str = "") -> str:
-    """sha256 of everything that shapes the video: request fields, audio and voice-sample bytes, persona,
-    the voice's models (``voice``), engine."""
+    """sha256 of everything that shapes the video: request fields, audio, voice-sample and face bytes,
+    persona, the voice's models (``voice``), engine."""
     digest = hashlib.sha256()
     fields = {
         "persona": request.persona,
@@ -117,23 +117,26 @@ def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: 
         "voice": voice,
         "voice_sample": request.voice_sample is not None,
         "lang": request.lang,
+        "face": request.face is not None,
     }
     digest.update(json.dumps(fields, sort_keys=True).encode())
-    for path in (request.audio_path, request.voice_sample):
+    for path, what, error in ((request.audio_path, "audio", AudioInputError),
+                              (request.voice_sample, "audio", AudioInputError),
+                              (request.face, "face", FaceInputError)):
         if path is None:
             continue
         try:
-            _hash_regular_file(digest, path)
+            _hash_regular_file(digest, Path(path), what, error)
         except OSError as exc:
-            raise AudioInputError(f"I couldn't read the audio file ({exc.strerror or exc}).") from exc
+            raise error(f"I couldn't read the {what} file ({exc.strerror or exc}).") from exc
     return digest.hexdigest()
 
 
-def _hash_regular_file(digest: hashlib._Hash, path: Path) -> None:
+def _hash_regular_file(digest: hashlib._Hash, path: Path, what: str, error: type[InputError]) -> None:
     """Hash a regular file; opening without blocking, so a FIFO put in its place can't hang us."""
     fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
-    with os.fdopen(fd, "rb") as audio:
+    with os.fdopen(fd, "rb") as file:
         if not stat.S_ISREG(os.fstat(fd).st_mode):
-            raise AudioInputError(f"'{Path(path).name}' is not a regular file — please send an audio file.")
-        while chunk := audio.read(1 << 20):
+            raise error(f"'{path.name}' is not a regular file — please send the {what} file itself.")
+        while chunk := file.read(1 << 20):
             digest.update(chunk)

@@ -23,6 +23,10 @@ class UnknownPersonaError(InputError):
     pass
 
 
+class FaceInputError(InputError):
+    """A photo or template video that cannot be animated: not a picture, too big, no usable face."""
+
+
 class EngineBusyError(RenderError):
     """The render queue is full."""
 

@@ -15,18 +15,20 @@ from typing import TYPE_CHECKING
 
 from engine.cache import cache_key
 from engine.engine import CancelToken, ProgressFn
+from engine.renderer import Clip
 from engine.types import MotionFrame, RenderRequest, RenderResult, Speech, Timeline
 
 if TYPE_CHECKING:
-    from engine.backends import Backends, FrameRenderer
+    from engine.backends import Backends
+    from engine.renderer import Renderer
     from engine.settings import EngineSettings
     from engine.types import VoiceSettings
     from personas.model import Persona
     from personas.registry import PersonaRegistry
 
 #: Part of every cache key: bump it when a change alters the videos we make.
-ENGINE_VERSION = "2"  # 2: speech in the text's languages, visemes by articulation
-#: Frame renderers kept ready (each holds its persona's scaled layers and composites).
+ENGINE_VERSION = "2"  # 2: whole-clip renderers; speech in the text's languages, visemes by articulation
+#: Renderers kept ready (each holds its persona's prepared art: scaled layers, warped faces).
 RENDERERS_KEPT = 6
 
 
@@ -45,7 +47,7 @@ class Pipeline:
         self.settings = settings
         self.personas = personas
         self.backends = backends
-        self._renderers: OrderedDict[tuple[str, str, int, int], FrameRenderer] = OrderedDict()
+        self._renderers: OrderedDict[tuple[str, str, str, int, int], Renderer] = OrderedDict()
         self._renderers_lock = Lock()
 
     def cache_key(self, request: RenderRequest) -> str:
@@ -78,6 +80,8 @@ class Pipeline:
         from engine.timeline import from_speech
 
         persona = self.personas.get(request.persona)
+        if request.face is not None:
+            persona = one_off_face(persona, request.face)
         speech = self._speech(request, persona)
         timeline = from_speech(speech, request.fps)
         seed = zlib.crc32(f"{persona.name}:{len(speech.samples)}".encode())
@@ -92,6 +96,7 @@ class Pipeline:
         plan = self.plan(request)
         cancel.raise_if_cancelled()
         renderer = self.renderer(plan.persona, request.width, request.height)
+        clip = Clip(plan.speech, plan.timeline, plan.track, request.width, request.height, request.fps)
         total = len(plan.track)
 
         def on_frame(done: int) -> None:
@@ -99,7 +104,7 @@ class Pipeline:
             report("rendering", done, total)
 
         frames = encode_mp4(
-            (renderer.render(frame) for frame in plan.track),
+            renderer.frames(clip),
             plan.speech.samples, plan.speech.sample_rate,
             fps=request.fps, width=request.width, height=request.height, out_path=out_path,
             crf=self.settings.crf, preset=self.settings.preset, on_frame=on_frame,
@@ -110,13 +115,13 @@ class Pipeline:
             timeline_source=plan.timeline.source, elapsed=time.perf_counter() - started,
         )
 
-    def renderer(self, persona: Persona, width: int, height: int) -> FrameRenderer:
-        key = (persona.name, persona.fingerprint, width, height)
+    def renderer(self, persona: Persona, width: int, height: int) -> Renderer:
+        key = (persona.name, persona.renderer, persona.fingerprint, width, height)
         with self._renderers_lock:
             if key in self._renderers:
                 self._renderers.move_to_end(key)
                 return self._renderers[key]
-        made = self.backends.get("renderer", persona.renderer)(persona, width, height)
+        made = self.backends.get("renderer", persona.renderer).open(persona, width, height)
         with self._renderers_lock:
             self._renderers[key] = made
             while len(self._renderers) > RENDERERS_KEPT:
@@ -137,3 +142,15 @@ class Pipeline:
         backend, voice = self.voice(request, persona)
         return speak(text, voice, self.backends.get("tts", backend), language=request.lang)
 
+
+
+def one_off_face(persona: Persona, face: Path) -> Persona:
+    """``persona`` (its voice, mood, name) with ``face`` animated instead of its own art."""
+    import hashlib
+
+    from engine.face.media import face_kind
+
+    kind = face_kind(face)
+    digest = hashlib.sha256(kind.encode())
+    digest.update(face.read_bytes())
+    return persona.model_copy(update={"renderer": kind, "face": face.resolve(), "fingerprint": digest.hexdigest()})

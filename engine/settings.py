@@ -54,10 +54,10 @@ class EngineSettings(BaseModel):
 
     def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None,
                 expression: str = "neutral", voice_sample: Path | None = None,
-                lang: str | None = None) -> RenderRequest:
+                lang: str | None = None, face: Path | None = None) -> RenderRequest:
         """A request for ``persona`` to say ``text`` or ``audio_path`` at the configured size and rate."""
         from engine.types import Expression, RenderRequest
 
         return RenderRequest(persona=persona, text=text, audio_path=audio_path, width=self.width,
                              height=self.height, fps=self.fps, expression=Expression(expression),
-                             voice_sample=voice_sample, lang=lang)
+                             voice_sample=voice_sample, lang=lang, face=face)

@@ -1,17 +1,27 @@
-"""The persona format: a folder holding ``persona.toml`` and a ``sprite/`` set of layers."""
+"""The persona format: a folder holding ``persona.toml`` and the assets of its renderer.
+
+A ``sprite`` persona has a ``sprite/`` set of layers; a ``photo`` or ``video`` persona a
+face file named by ``face``. The renderer backend checks its assets and lists the files
+that make the persona's fingerprint (see ``engine.renderer``).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import string
 import tomllib
+from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from engine.sprite_set import BACKGROUND_FILE, check_sprite_dir, is_hex_colour
+from engine.sprite_set import BACKGROUND_FILE, is_hex_colour
 from engine.types import VoiceSettings
+
+if TYPE_CHECKING:
+    from engine.renderer import RendererBackend
 
 PERSONA_FILE = "persona.toml"
 SPRITE_DIR = "sprite"
@@ -37,9 +47,7 @@ class VoiceConfig(BaseModel):
     @field_validator("sample")
     @classmethod
     def _inside_the_folder(cls, sample: Path | None) -> Path | None:
-        if sample is not None and (sample.is_absolute() or ".." in sample.parts):
-            raise ValueError("must be a path inside the persona folder, e.g. \"voice.wav\"")
-        return sample
+        return inside_the_folder(sample, "voice.wav")
 
     def to_settings(self) -> VoiceSettings:
         return VoiceSettings(self.language, self.variant, self.pitch, self.rate, self.pitch_range)
@@ -59,6 +67,7 @@ class Persona(BaseModel):
     voice: VoiceConfig = VoiceConfig()
     background: str = "#202020"
     renderer: str = Field("sprite", pattern=_SLUG)  # a registered "renderer" backend
+    face: Path | None = None  # "photo" and "video" personas: the picture or template video, in the folder
     root: Path
     fingerprint: str = Field(pattern=r"^[0-9a-f]{64}$")
 
@@ -86,9 +95,18 @@ class Persona(BaseModel):
             raise ValueError(f"background must be a colour like '#336699' or '{BACKGROUND_FILE}'")
         return background
 
+    @field_validator("face")
+    @classmethod
+    def _face_inside_the_folder(cls, face: Path | None) -> Path | None:
+        return inside_the_folder(face, "face.jpg")
+
     @property
     def sprite_dir(self) -> Path:
         return self.root / SPRITE_DIR
+
+    @property
+    def face_path(self) -> Path | None:
+        return self.root / self.face if self.face is not None else None
 
     def voice_settings(self) -> VoiceSettings:
         settings = self.voice.to_settings()
@@ -98,8 +116,20 @@ class Persona(BaseModel):
         return self.greeting.format(name=name, server=server)
 
 
-def load_persona(folder: Path) -> Persona:
-    """Load and validate a persona folder; ``ValueError`` says which file is wrong and how."""
+def inside_the_folder(path: Path | None, example: str) -> Path | None:
+    if path is not None and (path.is_absolute() or ".." in path.parts):
+        raise ValueError(f"must be a path inside the persona folder, e.g. \"{example}\"")
+    return path
+
+
+def load_persona(folder: Path, renderers: Mapping[str, RendererBackend] | None = None) -> Persona:
+    """Load and validate a persona folder; ``ValueError`` says which file is wrong and how.
+
+    ``renderers`` are the registered renderer backends (default: the built-in ones); the
+    persona's own checks its assets.
+    """
+    from engine.backends import builtin_renderers
+
     folder = Path(folder)
     toml_path = folder / PERSONA_FILE
     if not toml_path.is_file():
@@ -111,31 +141,37 @@ def load_persona(folder: Path) -> Persona:
         raise ValueError(f"{toml_path}: not valid TOML ({error})") from error
     if reserved := {"root", "fingerprint"} & data.keys():
         raise ValueError(f"{toml_path}: {', '.join(sorted(reserved))} must not be set (the loader computes it)")
-    if data.get("background") == BACKGROUND_FILE and not (folder / SPRITE_DIR / BACKGROUND_FILE).is_file():
-        raise ValueError(f"{toml_path}: background = '{BACKGROUND_FILE}' but {SPRITE_DIR}/{BACKGROUND_FILE} is missing")
-    check_sprite_dir(folder / SPRITE_DIR)
+    renderers = builtin_renderers() if renderers is None else renderers
+    kind = data.get("renderer", "sprite")
+    if not isinstance(kind, str) or kind not in renderers:
+        raise ValueError(f"{toml_path}: renderer: no renderer called {kind!r}; "
+                         f"available: {', '.join(sorted(renderers))}")
+    try:
+        assets = renderers[kind].assets(folder, data)
+    except ValueError as error:
+        raise ValueError(f"{toml_path}: {error}") from error
     data.setdefault("name", folder.name)
     try:
-        persona = Persona(**data, root=folder.resolve(), fingerprint=fingerprint(raw, folder / SPRITE_DIR))
+        persona = Persona(**data, root=folder.resolve(), fingerprint=fingerprint(raw, folder, assets))
     except ValidationError as error:
         raise ValueError(f"{toml_path}: {_describe(error)}") from error
     if persona.voice.sample is None:
         return persona
     sample = persona.root / persona.voice.sample
     _check_voice_sample(toml_path, sample)
-    return persona.model_copy(update={"fingerprint": fingerprint(raw, folder / SPRITE_DIR, sample)})
+    return persona.model_copy(update={"fingerprint": fingerprint(raw, folder, assets, sample)})
 
 
-def fingerprint(toml_bytes: bytes, sprite_dir: Path, voice_sample: Path | None = None) -> str:
-    """sha256 over persona.toml, every sprite file (names and bytes) and the voice sample: a render cache key part."""
+def fingerprint(toml_bytes: bytes, folder: Path, assets: Iterable[Path], voice_sample: Path | None = None) -> str:
+    """sha256 over persona.toml, the renderer's asset files (names and bytes) and the voice sample:
+    a render cache key part."""
     digest = hashlib.sha256(toml_bytes)
     if voice_sample is not None:
         digest.update(b"voice sample\0" + voice_sample.read_bytes())
-    for path in sorted(sprite_dir.rglob("*")):
-        if path.is_file():
-            data = path.read_bytes()
-            digest.update(f"{path.relative_to(sprite_dir).as_posix()}\0{len(data)}\0".encode())
-            digest.update(data)
+    for path in sorted(assets):
+        data = path.read_bytes()
+        digest.update(f"{path.relative_to(folder).as_posix()}\0{len(data)}\0".encode())
+        digest.update(data)
     return digest.hexdigest()
 
 

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from engine.errors import UnknownPersonaError
 from personas.model import PERSONA_FILE, Persona, load_persona
+
+if TYPE_CHECKING:
+    from engine.renderer import RendererBackend
 
 log = logging.getLogger(__name__)
 
@@ -16,17 +20,26 @@ DEFAULT_PERSONA = "friendly"
 
 
 class PersonaRegistry:
-    """Built-ins first (sorted by folder), then each user folder in order; a later name overrides."""
+    """Built-ins first (sorted by folder), then each user folder in order; a later name overrides.
+
+    Private personas (a server's own, ``personas.server_personas``) are found only by their exact
+    name, an unguessable key: never listed, never picked by style.
+    """
 
     def __init__(
         self,
         user_dirs: Iterable[Path] = (),
         default: str | None = None,
         builtin_dir: Path = BUILTIN_DIR,
+        renderers: Mapping[str, RendererBackend] | None = None,
     ) -> None:
+        """``renderers``: the registered renderer backends, which check each persona's assets
+        (default: the built-in ones)."""
         self._personas: dict[str, Persona] = {}
+        self._private: dict[str, Persona] = {}
         self._builtin_dir = builtin_dir
-        builtins = [load_persona(folder) for folder in _persona_folders(builtin_dir)]
+        self._renderers = renderers
+        builtins = [load_persona(folder, renderers) for folder in _persona_folders(builtin_dir)]
         for persona in builtins:
             self._personas[persona.name] = persona
         for directory in user_dirs:
@@ -43,11 +56,23 @@ class PersonaRegistry:
         for persona in self._personas.values():
             if persona.style == wanted:
                 return persona
+        if persona := self._private.get(wanted):
+            return persona
         styles = sorted({p.style for p in self._personas.values()})
         raise UnknownPersonaError(
             f"There is no persona or style called '{name_or_style.strip()}'. "
             f"Personas: {', '.join(self.names())}; styles: {', '.join(styles)}."
         )
+
+    def load(self, folder: Path) -> Persona:
+        """A persona folder loaded with this registry's renderer backends, not added to it."""
+        return load_persona(folder, self._renderers)
+
+    def add_private(self, persona: Persona) -> None:
+        self._private[persona.name] = persona
+
+    def remove_private(self, name: str) -> None:
+        self._private.pop(name, None)
 
     def names(self) -> list[str]:
         return list(self._personas)
@@ -73,7 +98,7 @@ class PersonaRegistry:
         folders = [directory] if (directory / PERSONA_FILE).is_file() else _persona_folders(directory)
         for folder in folders:
             try:
-                persona = load_persona(folder)
+                persona = load_persona(folder, self._renderers)
             except (ValueError, OSError) as error:
                 log.warning("skipping persona %s: %s", folder, error)
                 continue

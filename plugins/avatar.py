@@ -1,13 +1,19 @@
-"""``!avatar`` (a voice clip) and ``!say`` (text): a persona says it on video."""
+"""``!avatar`` (a voice clip) and ``!say`` (text): a persona says it on video.
+
+``--face me`` has the member's own profile picture say it, and a photo attached next to the
+clip (or to ``!say``) is the face for that render. Only one's own picture or an attached one:
+there is no ``--face @someone``.
+"""
 
 from __future__ import annotations
 
+import mimetypes
 from pathlib import Path
 from typing import Callable
 
 from core.commands import Command, CommandError, Option
 from core.context import Context
-from core.events import MessageEvent, ParsedCommand
+from core.events import Attachment, MessageEvent, ParsedCommand
 from core.language import LANG_OPTION, chosen_language
 from core.plugins import hookimpl
 from core.replies import StatusMessage, VideoReply
@@ -22,6 +28,7 @@ PERSONA_OPTIONS = (
     Option("batch", "render it once with every persona", choices=("all",)),
     Option("mood", "the face it makes", choices=tuple(e.value for e in Expression)),
 )
+FACE_OPTION = Option("face", "me: your profile picture says it")
 SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",)),
                LANG_OPTION)
 
@@ -29,41 +36,85 @@ SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (store
 async def avatar(ctx: Context, command: ParsedCommand) -> None:
     assert isinstance(ctx.event, MessageEvent)
     personas = _choose_personas(ctx, command)
-    if not ctx.event.attachments:
+    pictures = [a for a in ctx.event.attachments if _is_picture(a)]
+    clips = [a for a in ctx.event.attachments if not _is_picture(a)]
+    _check_face_choice(ctx, command, pictures)
+    if not clips:
         raise CommandError(
             f"Attach a voice clip (wav, mp3, ogg, opus, m4a, flac or webm) to {ctx.prefix}avatar, "
             f"or use {ctx.prefix}say TEXT to have the persona read text."
         )
     async with ctx.working("downloading your clip…") as status:
-        clip = await ctx.download(ctx.event.attachments[0])
-        await _render_all(ctx, command, status, personas, audio_path=clip)
+        face = await _face(ctx, command, pictures)
+        clip = await ctx.download(clips[0])
+        await _render_all(ctx, command, status, personas, audio_path=clip, face=face)
 
 
 async def say(ctx: Context, command: ParsedCommand) -> None:
+    assert isinstance(ctx.event, MessageEvent)
     personas = _choose_personas(ctx, command)
     if not command.text.strip():
         raise CommandError("Tell me what to say, e.g. !say \"Hello everyone!\"")
+    pictures = [a for a in ctx.event.attachments if _is_picture(a)]
+    _check_face_choice(ctx, command, pictures)
     voice_sample = _member_voice(ctx) if command.options.get("voice") == "mine" else None
     lang = chosen_language(ctx, command)
     async with ctx.working("rendering…") as status:
-        await _render_all(ctx, command, status, personas, text=command.text, voice_sample=voice_sample, lang=lang)
+        face = await _face(ctx, command, pictures)
+        await _render_all(ctx, command, status, personas, text=command.text, voice_sample=voice_sample, lang=lang,
+                          face=face)
 
 
 async def list_personas(ctx: Context, command: ParsedCommand) -> None:
     lines = [f"• {p.name} ({p.style}) — {p.description}" for p in ctx.agent.personas.all()]
+    own = ctx.agent.server_personas.listed(ctx.event.platform, ctx.event.channel.server_id)
+    if own:
+        lines += ["This server's own:", *(f"• {name} ({p.style})" for name, p in own)]
     await ctx.reply("Personas:\n" + "\n".join(lines))
+
+
+def _is_picture(attachment: Attachment) -> bool:
+    kind = attachment.content_type or mimetypes.guess_type(attachment.filename)[0] or ""
+    return kind.startswith("image/")
+
+
+def _check_face_choice(ctx: Context, command: ParsedCommand, pictures: list[Attachment]) -> None:
+    """Refuse, before any work, a face that isn't the member's own picture or an attached one."""
+    wanted = command.options.get("face")
+    if wanted is not None and str(wanted).strip().lower() != "me":
+        raise CommandError(f"--face takes only 'me', your own profile picture (not {wanted!r}): nobody can make "
+                           "another member's face talk. To use another face, attach a photo of it.")
+    if wanted and pictures:
+        raise CommandError("Use --face me or attach a photo, not both.")
+    if len(pictures) > 1:
+        raise CommandError("Attach one photo: the face that says it.")
+    if (wanted or pictures) and command.options.get("batch"):
+        raise CommandError("A face of your own and --batch all don't go together: pick one.")
+
+
+async def _face(ctx: Context, command: ParsedCommand, pictures: list[Attachment]) -> Path | None:
+    """The face for this render: the sender's profile picture (``--face me``), an attached photo, or none."""
+    if command.options.get("face"):
+        return await ctx.sender_picture()
+    if not pictures:
+        return None
+    cap = ctx.agent.config.engine.max_audio_bytes
+    if pictures[0].size is not None and pictures[0].size > cap:
+        raise CommandError(f"{pictures[0].filename} is {pictures[0].size / 2**20:.1f} MB; a face may be at most "
+                           f"{cap / 2**20:.3g} MB. Send a smaller picture.")
+    return await ctx.download(pictures[0])
 
 
 async def _render_all(ctx: Context, command: ParsedCommand, status: StatusMessage, personas: list[Persona],
                       *, text: str | None = None, audio_path: Path | None = None,
-                      voice_sample: Path | None = None, lang: str | None = None) -> None:
+                      voice_sample: Path | None = None, lang: str | None = None, face: Path | None = None) -> None:
     """Each persona says the text or clip, with the command's mood; one video per persona."""
     batch = len(personas) > 1
     mood = str(command.options.get("mood", Expression.NEUTRAL.value))
     for number, persona in enumerate(personas, 1):
         label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name
         request = ctx.agent.config.engine.request(persona.name, text=text, audio_path=audio_path, expression=mood,
-                                                  voice_sample=voice_sample, lang=lang)
+                                                  voice_sample=voice_sample, lang=lang, face=face)
         result = await ctx.render(request, status=status, label=label,
                                   priority=Priority.BATCH if batch else Priority.INTERACTIVE)
         video = VideoReply(result.path, caption=persona.display_name, duration=result.duration)
@@ -86,12 +137,16 @@ def _member_voice(ctx: Context) -> Path:
 
 
 def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
-    registry = ctx.agent.personas
+    """The personas named, a server's own first (``--persona NAME``), or all of them (``--batch all``)."""
+    registry, own = ctx.agent.personas, ctx.agent.server_personas
+    platform, server_id = ctx.event.platform, ctx.event.channel.server_id
     if command.options.get("batch") == "all":
-        return registry.all()
+        return registry.all() + [persona for _, persona in own.listed(platform, server_id)]
     if "persona" in command.options and "style" in command.options:
         raise CommandError("Use --persona or --style, not both.")
-    wanted = command.options.get("persona") or command.options.get("style")
+    if wanted := command.options.get("persona"):
+        return [own.find(platform, server_id, str(wanted)) or registry.get(str(wanted))]
+    wanted = command.options.get("style")
     return [registry.get(str(wanted)) if wanted else registry.default]
 
 
@@ -99,8 +154,8 @@ def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("avatar", "a persona says your voice clip on video", avatar,
                      usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] + a voice clip",
-                     options=PERSONA_OPTIONS, plugin="avatar"))
+                     options=(*PERSONA_OPTIONS, FACE_OPTION), plugin="avatar"))
     register(Command("say", "a persona reads your text out on video", say,
                      usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] [--voice mine] TEXT",
-                     options=SAY_OPTIONS, plugin="avatar"))
+                     options=(*SAY_OPTIONS, FACE_OPTION), plugin="avatar"))
     register(Command("personas", "list the personas", list_personas, plugin="avatar"))

@@ -11,12 +11,17 @@ from core.plugins import hookimpl
 
 
 async def show_help(ctx: Context, command: ParsedCommand) -> None:
-    """The commands the asker may use here: no admin-only ones for members, none of a
-    plugin switched off in this server."""
+    """The commands the asker may use here (no admin-only ones for members, none of a plugin
+    switched off in this server), or with a command's name, that command's options."""
     switched_off = ctx.agent.server_settings(ctx.event).disabled_plugins
-    await ctx.reply(ctx.agent.commands.help_text(is_admin=ctx.is_admin, switched_off=switched_off))
+    commands = ctx.agent.commands
+    if command.args:
+        await ctx.reply(commands.help_for(command.args[0], is_admin=ctx.is_admin, switched_off=switched_off))
+    else:
+        await ctx.reply(commands.help_text(is_admin=ctx.is_admin, switched_off=switched_off))
 
 
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
-    register(Command("help", "list the commands", show_help, plugin="help"))
+    register(Command("help", "list the commands, or one command's options", show_help, usage="[COMMAND]",
+                     plugin="help"))

@@ -43,3 +43,7 @@ class PlatformDriver(Protocol):
     async def vote(self, poll: Delivered, option: int, *, user: User, added: bool = True) -> list[Delivered]:
         """``user`` picks (or withdraws) option number ``option`` of a poll the bot delivered;
         return what the bot posted or edited because of it."""
+
+    def set_picture(self, user: User, picture: Path | None) -> None:
+        """``user``'s profile picture on the platform becomes the image file ``picture``;
+        ``None``: they have none (the platform shows its stand-in, or nothing)."""

@@ -94,6 +94,7 @@ class RecordingAdapter(Adapter):
         self.channel_servers: dict[str, str] = {}  # channel id → its server; unlisted ones are in every server
         self.directs: dict[str, RecordingResponder] = {}  # direct messages, by user id
         self.no_direct: set[str] = set()  # users the bot can't write to privately
+        self.pictures: dict[str, Path] = {}  # user id → their profile picture; unlisted members have none
 
     async def run(self) -> None:
         raise NotImplementedError("the test adapter is driven by TestBot, not run")
@@ -110,6 +111,10 @@ class RecordingAdapter(Adapter):
             raise ChannelUnavailable(f"user {user_id} accepts no direct messages")
         return self.directs.setdefault(user_id, RecordingResponder())
 
+    async def profile_picture(self, user_id: str, folder: Path, *, server_id: str) -> Path | None:
+        picture = self.pictures.get(user_id)
+        return Path(shutil.copy(picture, folder / f"profile-picture{picture.suffix}")) if picture else None
+
 
 class TestBot:
     __test__ = False  # not a test class, despite the name
@@ -120,6 +125,13 @@ class TestBot:
         agent.attach(self.adapter)
         self.platform = self.adapter.platform
         self.last: RecordingResponder | None = None
+
+    def set_picture(self, user: User, picture: Path | None) -> None:
+        """``user``'s profile picture becomes the image file ``picture`` (None: they have none)."""
+        if picture is None:
+            self.adapter.pictures.pop(user.id, None)
+        else:
+            self.adapter.pictures[user.id] = picture
 
     def posts(self, channel_id: str) -> list[Reply]:
         """What plugins posted into ``channel_id`` on their own (announcements, welcomes...)."""

@@ -101,6 +101,9 @@ async def test_a_voice_clip_comes_back_as_an_mp4(discord_driver: DiscordDriver, 
 async def test_say_and_help_answer_in_the_channel(discord_driver: DiscordDriver, tmp_path: Path) -> None:
     [help_text] = await discord_driver.send("!help", user=MEMBER)
     assert "!avatar" in help_text.text and "!say" in help_text.text
+    [say_help] = await discord_driver.send("!help say", user=MEMBER)
+    assert say_help.text.startswith("!say")
+    assert "--persona PERSONA:" in say_help.text and "--lang LANG:" in say_help.text
     delivered = await discord_driver.send('!say "Hi there"', user=MEMBER)
     assert_valid_mp4(the_video(delivered, tmp_path), width=SIZE, height=SIZE, fps=25)
 
@@ -116,8 +119,8 @@ async def test_a_bad_file_gets_the_clear_error(discord_driver: DiscordDriver, tm
 
 async def test_a_malformed_link_is_answered(discord_driver: DiscordDriver, monkeypatch: pytest.MonkeyPatch) -> None:
     [help_text] = await discord_driver.send("!help http://[oops", user=MEMBER)
-    assert "!avatar" in help_text.text
-    for link in ("http://h:99999/", "http://a:b:c/"):
+    assert help_text.text.startswith("There is no command !http://[oops.")
+    for link in ("http://[oops", "http://h:99999/", "http://a:b:c/"):
         [refused] = await discord_driver.send(f"!avatar {link}", user=MEMBER)
         assert refused.text == f"{link} is not a valid web address; check the link, or attach the file instead."
 

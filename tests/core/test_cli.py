@@ -90,3 +90,36 @@ def test_mood_choices_are_the_engine_expressions() -> None:
     from engine.types import Expression
 
     assert [m.value for m in Mood] == [e.value for e in Expression]
+
+
+def test_a_photo_becomes_a_persona_from_the_command_line(config: Path, tmp_path: Path,
+                                                         monkeypatch: pytest.MonkeyPatch) -> None:
+    from tests.faces import save_picture
+
+    monkeypatch.chdir(tmp_path)  # the default user persona folder, my-personas/, is relative
+    photo = save_picture(tmp_path / "me.jpg")
+    result = runner.invoke(app, ["personas", "add", "me", "--face", str(photo), "--voice", "en-gb+f3",
+                                 "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert "me: a photo persona" in result.output
+    listed = runner.invoke(app, ["personas", "-c", str(config)])
+    assert listed.exit_code == 0 and "me " in listed.output and "friendly" in listed.output
+    out = tmp_path / "me.mp4"
+    said = runner.invoke(app, ["say", "Hello, it's me.", "--persona", "me", "-o", str(out), "-c", str(config)])
+    assert said.exit_code == 0, said.output
+    assert_valid_mp4(out, width=256, height=256, fps=25)
+
+
+def test_say_and_avatar_take_a_one_off_face(config: Path, tmp_path: Path) -> None:
+    from tests.faces import save_picture
+
+    photo = save_picture(tmp_path / "me.png")
+    out = tmp_path / "face.mp4"
+    result = runner.invoke(app, ["say", "A photo talks.", "--face", str(photo), "-o", str(out), "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert_valid_mp4(out, width=256, height=256, fps=25)
+    clip = speech_clip(tmp_path / "voice.wav", "Testing.")
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a face")
+    refused = runner.invoke(app, ["avatar", str(clip), "--face", str(bad), "-c", str(config)])
+    assert refused.exit_code == 1 and "neither a picture nor a video" in refused.output

@@ -65,7 +65,12 @@ def test_mistakes_get_specific_messages(registry: CommandRegistry, line: str, me
 def test_help_is_generated_and_hides_admin_commands(registry: CommandRegistry) -> None:
     member_help = registry.help_text(is_admin=False)
     assert "!say TEXT — read text" in member_help
-    assert "--style STYLE: a style" in member_help
+    assert "options: --style, --batch" in member_help
+    assert "--style STYLE: a style" in registry.help_for("say")
+    assert registry.help_for("!say").startswith("!say TEXT — read text")
+    with pytest.raises(CommandError, match="There is no command !announce"):
+        registry.help_for("announce", is_admin=False)
+    assert "!announce — admins only" in registry.help_for("announce", is_admin=True)
     assert "!announce" not in member_help
     assert "!announce — admins only" in registry.help_text(is_admin=True)
 

@@ -9,8 +9,8 @@ tests (``pytest_plugins = ["tests.fakes.discord"]``)::
         [answer] = await discord_driver.send("!hello", user=MEMBER)
         assert answer.text == "Hello, Ada!"
 
-- ``discord_driver``: a ``tests.platforms.PlatformDriver`` (``send``, ``join``, ``vote``),
-  plus ``member(user)``, ``guild``, ``channel`` and ``adapter`` for more.
+- ``discord_driver``: a ``tests.platforms.PlatformDriver`` (``send``, ``join``, ``vote``,
+  ``set_picture``), plus ``member(user)``, ``guild``, ``channel`` and ``adapter`` for more.
 - ``discord_bot``: the dpytest-configured ``discord.Client``, for dpytest's own API
   (``discord.ext.test.verify()``…).
 - ``discord_plugins``: override it to load extra plugin objects into the agent.
@@ -22,6 +22,7 @@ the guild's ``filesize_limit``).
 
 from __future__ import annotations
 
+import hashlib
 import json
 import urllib.parse
 import urllib.request
@@ -68,6 +69,8 @@ class DiscordDriver:
         # dpytest's own reaction bookkeeping miscounts a second emoji: record the bot's here.
         self._bot_reactions: dict[int, list[str]] = {}
         callbacks.set_callback(self._on_bot_reaction, "add_reaction")
+        #: Avatars on the fake CDN, by their hash (as discord.py names them in asset URLs).
+        self.pictures: dict[str, bytes] = {}
 
     async def _on_bot_reaction(self, message: discord.Message, emoji: str) -> None:
         self._bot_reactions.setdefault(message.id, []).append(emoji)
@@ -100,6 +103,20 @@ class DiscordDriver:
         react(message, self.member(user), poll.options[option])
         await dpytest.run_all_events()
         return self.delivered_since(before)
+
+    def set_picture(self, user: User, picture: Path | None, *, in_server: bool = False) -> None:
+        """Give ``user`` an avatar (``in_server``: a server avatar, which Discord shows in this guild
+        before their own), or none: Discord then shows its stand-in."""
+        member = self.member(user)
+        key = None
+        if picture is not None:
+            data = picture.read_bytes()
+            key = hashlib.md5(data).hexdigest()
+            self.pictures[key] = data
+        if in_server:
+            member._avatar = key
+        else:
+            member._user._avatar = key
 
     # -- building blocks -------------------------------------------------------------------
 
@@ -194,6 +211,23 @@ def _keep_upload_captions(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(backend.FakeHttp, "send_message", send_with_caption)
 
 
+def _serve_pictures(monkeypatch: pytest.MonkeyPatch, pictures: dict[str, bytes]) -> None:
+    """Discord's CDN for avatars: ``…/avatars/HASH.png`` is the picture stored under HASH (the real
+    CDN would scale it to the asked size); dpytest itself only reads local files from it."""
+    get_from_cdn = backend.FakeHttp.get_from_cdn
+
+    async def from_cdn(self, url: str) -> bytes:  # type: ignore[no-untyped-def]
+        parts = urllib.parse.urlparse(url).path.split("/")
+        if "avatars" in parts[:-1]:  # /avatars/USER/HASH.png, /guilds/GUILD/users/USER/avatars/HASH.png
+            key = parts[-1].rsplit(".", 1)[0]
+            if key not in pictures:
+                raise discord.NotFound(backend.FakeRequest(404, "Not Found"), "Unknown asset")  # type: ignore[arg-type]
+            return pictures[key]
+        return await get_from_cdn(self, url)
+
+    monkeypatch.setattr(backend.FakeHttp, "get_from_cdn", from_cdn)
+
+
 def _typed_reactions(state: Any) -> None:
     """discord.py 2.4+ reads a reaction event's ``type`` (normal or super reaction), which
     dpytest 0.7 leaves out; a member's reaction in these tests is a normal one."""
@@ -234,8 +268,10 @@ async def discord_driver(bot_config: Config, discord_plugins: Iterable[object], 
         adapter = DiscordAdapter(agent)  # [discord] shards = 0: one plain client, as dpytest needs
         await connect_to_dpytest(adapter, monkeypatch)
         agent.attach(adapter)
+        driver = DiscordDriver(agent, adapter)
+        _serve_pictures(monkeypatch, driver.pictures)
         try:
-            yield DiscordDriver(agent, adapter)
+            yield driver
         finally:
             agent.detach(adapter)
             callbacks.remove_callback("add_reaction")

@@ -72,6 +72,10 @@ class SlackDriver:
         return await self.event(self.fake.react(user.id, poll.channel_id, poll.message_id, poll.options[option],
                                                 added=added))
 
+    def set_picture(self, user: User, picture: Path | None) -> None:
+        self.member(user)
+        self.fake.set_picture(user.id, picture.read_bytes() if picture else None)
+
     # -- more ways in ------------------------------------------------------------------------
 
     def member(self, user: User) -> None:

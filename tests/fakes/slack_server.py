@@ -65,6 +65,11 @@ class FakeSlack:
         self.responses: list[JSON] = []
         #: The Authorization header of every file download.
         self.downloads: list[str | None] = []
+        #: Members' profile pictures (served on the fake's avatar path), and who fetched one with which header.
+        self.pictures: dict[str, bytes] = {}
+        self.picture_downloads: list[str | None] = []
+        #: Where profile pictures are served from: this fake, unless a test moves them elsewhere.
+        self.avatar_base = ""
         #: False: the bot token lacks the files:read scope.
         self.files_read_scope = True
         self.socket_mode = FakeSocketMode()
@@ -82,6 +87,7 @@ class FakeSlack:
         app.add_routes([web.post("/api/{method}", self._api), web.get("/api/{method}", self._api),
                         web.post("/upload/{file_id}", self._upload),
                         web.get("/files-pri/{file_id}/{name}", self._download),
+                        web.get("/avatars/{user_id}/{name}", self._avatar),
                         web.post("/respond", self._respond), web.get("/socket-mode", self.socket_mode.handle)])
         self._runner = web.AppRunner(app)
         await self._runner.setup()
@@ -109,6 +115,13 @@ class FakeSlack:
         self.users[user_id] = {"id": user_id, "team_id": self.team_id, "name": name.lower().replace(" ", "."),
                                "is_admin": is_admin, "is_owner": is_owner, "is_bot": is_bot,
                                "profile": {"display_name": name, "real_name": name}}
+
+    def set_picture(self, user_id: str, content: bytes | None) -> None:
+        """The member's uploaded profile picture, or (None) the one Slack generates from their initials."""
+        if content is None:
+            self.pictures.pop(user_id, None)
+        else:
+            self.pictures[user_id] = content
 
     def add_channel(self, channel_id: str, name: str, *, is_member: bool = True, team_id: str | None = None) -> None:
         """A channel of this workspace, or of ``team_id`` (another workspace of an Enterprise Grid org)."""
@@ -237,7 +250,18 @@ class FakeSlack:
     def _users_info(self, args: JSON) -> JSON:
         if args.get("user") not in self.users:
             raise LookupError("user_not_found")
-        return {"user": self.users[args["user"]]}
+        user = self.users[args["user"]]
+        return {"user": {**user, "profile": {**user["profile"], **self._picture_fields(user["id"])}}}
+
+    def _picture_fields(self, user_id: str) -> JSON:
+        """A profile's image fields: every member has image_* URLs, ``is_custom_image`` says whether
+        the member uploaded the picture (Slack's stand-in is a generated one)."""
+        base = f"{self.avatar_base or self.base_url}/avatars/{user_id}"
+        if user_id not in self.pictures:
+            return {"is_custom_image": False, "image_192": f"{base}/default_192.png",
+                    "image_512": f"{base}/default_512.png"}
+        return {"is_custom_image": True, "image_original": f"{base}/original.png",
+                **{f"image_{side}": f"{base}/{side}.png" for side in (192, 512, 1024)}}
 
     def _conversations_info(self, args: JSON) -> JSON:
         if args.get("channel") not in self.channels:
@@ -331,6 +355,13 @@ class FakeSlack:
         if file is None:
             return web.Response(status=404)
         return web.Response(body=file.content, content_type=file.mimetype)
+
+    async def _avatar(self, request: web.Request) -> web.Response:
+        self.picture_downloads.append(request.headers.get("Authorization"))
+        content = self.pictures.get(request.match_info["user_id"])
+        if content is None:
+            return web.Response(status=404)
+        return web.Response(body=content, content_type="image/png")
 
     # -- bookkeeping ---------------------------------------------------------------------------------
 

@@ -46,6 +46,7 @@ __all__ = ["FakeTelegramAPI", "TelegramDriver", "running_telegram", "voice_recor
 _AFTER_ADAPTER = 1000
 _VOICE_SUFFIXES = {".ogg", ".oga", ".opus"}
 _AUDIO_SUFFIXES = {".mp3", ".m4a", ".wav", ".flac", ".aac"}
+_PHOTO_SUFFIXES = {".jpg", ".jpeg", ".png", ".webp"}
 
 
 class TelegramDriver:
@@ -66,8 +67,8 @@ class TelegramDriver:
     async def send(self, text: str, *, user: User, files: Sequence[Path] = (), reply_to: dict[str, Any] | None = None,
                    kind: str | None = None, claimed_size: int | None = None, private: bool = False) -> list[Delivered]:
         """Post ``text`` (the caption, with a file) as ``user``; ``kind`` ("voice", "audio",
-        "document", "video", "video_note") overrides the guess from the file's suffix, ``claimed_size`` the size
-        Telegram reports for it."""
+        "document", "video", "video_note", "photo") overrides the guess from the file's suffix, ``claimed_size``
+        the size Telegram reports for it."""
         message = self.message(text, user=user, files=files, reply_to=reply_to, kind=kind,
                                claimed_size=claimed_size, private=private)
         return await self.deliver({"message": message})
@@ -85,6 +86,9 @@ class TelegramDriver:
         query = {"id": str(next(self._query_ids)), "from": self.telegram_user(user), "chat_instance": "1",
                  "message": message, "data": button["callback_data"]}
         return await self.deliver({"callback_query": query})
+
+    def set_picture(self, user: User, picture: Path | None) -> None:
+        self.api.set_profile_photo(self.telegram_user(user)["id"], picture.read_bytes() if picture else None)
 
     # -- building blocks ---------------------------------------------------------------------
 
@@ -130,8 +134,12 @@ class TelegramDriver:
 
     def _media(self, path: Path, kind: str | None, claimed_size: int | None) -> dict[str, Any]:
         suffix = path.suffix.lower()
-        kind = kind or ("voice" if suffix in _VOICE_SUFFIXES else "audio" if suffix in _AUDIO_SUFFIXES else "document")
+        kind = kind or ("voice" if suffix in _VOICE_SUFFIXES else "audio" if suffix in _AUDIO_SUFFIXES
+                        else "photo" if suffix in _PHOTO_SUFFIXES else "document")
         media = self.api.add_file(path.read_bytes(), f"{kind}/{path.name}", size=claimed_size)
+        if kind == "photo":  # Telegram re-encodes a photo as JPEG in several sizes; the file is the largest
+            thumbnail = self.api.add_file(b"thumbnail", f"photo/thumb-{path.name}")
+            return {"photo": [{**thumbnail, "width": 90, "height": 90}, {**media, "width": 640, "height": 640}]}
         if kind in ("voice", "audio", "video", "video_note"):
             media["duration"] = 1  # whole seconds as the sender's app measured it; nothing here reads it
         if kind == "video_note":  # always a square MP4: Telegram sends its side, no type or name

@@ -88,6 +88,7 @@ class FakeTelegramAPI:
         self.statuses: dict[tuple[int, int], str] = {}  # (chat, user) → "administrator", "restricted", ...
         self.messages: dict[tuple[int, int], StoredMessage] = {}
         self.files: dict[str, tuple[str, bytes, int]] = {}  # file_id → path, content, declared size
+        self.profile_photos: dict[int, list[list[dict[str, Any]]]] = {}  # user → photos, newest first, each in sizes
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: list[dict[str, Any]] = []
         self.commands: list[dict[str, Any]] = []
@@ -155,6 +156,17 @@ class FakeTelegramAPI:
         file_id = f"file-{number}"
         self.files[file_id] = (path, content, len(content) if size is None else size)
         return {"file_id": file_id, "file_unique_id": f"unique-{number}", "file_size": self.files[file_id][2]}
+
+    def set_profile_photo(self, user_id: int, content: bytes | None, *, thumbnail: bytes = b"thumbnail") -> None:
+        """The member's profile photo becomes ``content`` (None: they have none), served as Telegram
+        does in several sizes: a 160 px ``thumbnail`` and the 640 px picture itself."""
+        if content is None:
+            self.profile_photos.pop(user_id, None)
+            return
+        photos = self.profile_photos.setdefault(user_id, [])
+        sizes = [{**self.add_file(data, f"profile_photos/{user_id}-{len(photos)}-{side}.jpg"),
+                  "width": side, "height": side} for data, side in ((thumbnail, 160), (content, 640))]
+        photos.insert(0, sizes)
 
     def member_message(self, chat: dict[str, Any], user: dict[str, Any], **fields: Any) -> dict[str, Any]:
         """A message from a member, stored like the bot's, so replies to it work."""
@@ -312,6 +324,11 @@ class FakeTelegramAPI:
     async def _answerCallbackQuery(self, params: dict[str, Any]) -> bool:
         self.callback_answers.append(params)
         return True
+
+    async def _getUserProfilePhotos(self, params: dict[str, Any]) -> dict[str, Any]:
+        photos = self.profile_photos.get(int(params["user_id"]), [])
+        offset, limit = int(params.get("offset") or 0), int(params.get("limit") or 100)
+        return {"total_count": len(photos), "photos": photos[offset:offset + limit]}
 
     async def _getFile(self, params: dict[str, Any]) -> dict[str, Any]:
         if params["file_id"] not in self.files:

@@ -1,0 +1,6 @@
+"""Real faces: a photo or a template video of a person, animated on the CPU.
+
+``media`` opens and checks the files, ``landmarks`` finds faces and their 468 landmarks
+(MediaPipe's models, run with LiteRT), ``warp`` moves the lips, jaw, eyelids and brows,
+``photo`` and ``video`` are the renderers and ``backends`` their persona kinds.
+"""
