@@ -3,7 +3,8 @@
 The mouth follows the timeline's cues with co-articulation (it starts moving
 towards the next shape just before the boundary), cues too short to be seen are
 folded into their neighbours except lip closures, the eyes blink at natural
-random intervals and the head sways gently, nodding a little more while speaking.
+random intervals and the head sways gently, nodding a little more while speaking, and
+tilts slowly from side to side.
 Everything random comes from ``seed``, so a track is reproducible.
 """
 
@@ -26,6 +27,8 @@ SWAY_FRACTION = 0.015  # head sway amplitude, as a share of the frame width
 _SWAY_X = ((0.6, 0.13), (0.4, 0.29))  # (share of the amplitude, Hz): slow and aperiodic
 _SWAY_Y = ((0.3, 0.11), (0.2, 0.23))
 _BOB = (0.25, 1.5)  # speech nod (share, Hz), scaled by the current speech energy
+TILT_DEGREES = 1.0  # the most the head tilts either way
+_TILT = ((0.7, 0.07), (0.3, 0.17))
 ENERGY_SECONDS = 0.3  # smoothing of speech energy, so the nod swells and fades
 _EPSILON = 1e-6
 
@@ -57,11 +60,14 @@ def build_track(
     winners = _frame_winners(cues, count, fps)
     energy = _smoothed_energy([cues[k] for k in winners], fps)
     amplitude = head_amplitude(width)
+    # Its own generator, so adding the tilt left every other motion of a seed as it was.
+    tilt_phases = [random.Random(seed ^ 0x7117).uniform(0.0, 2.0 * math.pi) for _ in _TILT]
     frames = []
     for i, k in enumerate(winners):
         mouth, mouth_next, blend = _mouth_pose(cues, k, (i + 0.5) / fps, fps)
         head_x, head_y = _head_offset(i / fps, amplitude, phases, energy[i])
-        frames.append(MotionFrame(mouth, mouth_next, blend, eyes[i], head_x, head_y, expression))
+        tilt = TILT_DEGREES * _waves(i / fps, _TILT, tilt_phases)
+        frames.append(MotionFrame(mouth, mouth_next, blend, eyes[i], head_x, head_y, expression, tilt))
     return frames
 
 
@@ -188,10 +194,11 @@ def _smoothed_energy(cues: list[Cue], fps: int) -> list[float]:
     return energy
 
 
-def _head_offset(t: float, amplitude: float, phases: list[float], energy: float) -> tuple[float, float]:
-    def waves(components: tuple[tuple[float, float], ...], phase: list[float]) -> float:
-        return sum(share * math.sin(2.0 * math.pi * hz * t + p) for (share, hz), p in zip(components, phase))
+def _waves(t: float, components: tuple[tuple[float, float], ...], phases: list[float]) -> float:
+    return sum(share * math.sin(2.0 * math.pi * hz * t + p) for (share, hz), p in zip(components, phases))
 
-    x = waves(_SWAY_X, phases[: len(_SWAY_X)])
-    y = waves(_SWAY_Y, phases[len(_SWAY_X) : -1]) + energy * waves((_BOB,), phases[-1:])
+
+def _head_offset(t: float, amplitude: float, phases: list[float], energy: float) -> tuple[float, float]:
+    x = _waves(t, _SWAY_X, phases[: len(_SWAY_X)])
+    y = _waves(t, _SWAY_Y, phases[len(_SWAY_X) : -1]) + energy * _waves(t, (_BOB,), phases[-1:])
     return amplitude * x, amplitude * y

@@ -11,7 +11,7 @@ from collections import OrderedDict
 from dataclasses import dataclass, replace
 from pathlib import Path
 from threading import Lock
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 from engine.cache import cache_key
 from engine.engine import CancelToken, ProgressFn
@@ -95,7 +95,8 @@ class Pipeline:
         report("preparing speech", 0, 1)
         plan = self.plan(request)
         cancel.raise_if_cancelled()
-        renderer = self.renderer(plan.persona, request.width, request.height)
+        renderer = self.renderer(plan.persona, request.width, request.height,
+                                 on_open=lambda: report("preparing the persona", 0, 1))
         clip = Clip(plan.speech, plan.timeline, plan.track, request.width, request.height, request.fps)
         total = len(plan.track)
 
@@ -115,12 +116,17 @@ class Pipeline:
             timeline_source=plan.timeline.source, elapsed=time.perf_counter() - started,
         )
 
-    def renderer(self, persona: Persona, width: int, height: int) -> Renderer:
+    def renderer(self, persona: Persona, width: int, height: int,
+                 on_open: Callable[[], None] | None = None) -> Renderer:
+        """The persona's renderer at this size: a kept one, or a new one (``on_open`` is told first:
+        preparing a face or a template video takes a moment)."""
         key = (persona.name, persona.renderer, persona.fingerprint, width, height)
         with self._renderers_lock:
             if key in self._renderers:
                 self._renderers.move_to_end(key)
                 return self._renderers[key]
+        if on_open is not None:
+            on_open()
         made = self.backends.get("renderer", persona.renderer).open(persona, width, height)
         with self._renderers_lock:
             self._renderers[key] = made

@@ -91,6 +91,7 @@ class MotionFrame:
     head_x: float  # head offset in pixels of the output frame
     head_y: float
     expression: Expression = Expression.NEUTRAL
+    tilt: float = 0.0  # head roll in degrees, clockwise (renderers that can't turn the head ignore it)
 
 
 @dataclass(frozen=True)

@@ -16,8 +16,18 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 
 import numpy as np
-from PIL import Image, ImageDraw
 
+from engine.face.geometry import (
+    Curve,
+    LocalFrame,
+    draw_line,
+    grid,
+    polygon_mask,
+    sample,
+    smoothstep,
+    taper,
+    upsample,
+)
 from engine.face.landmarks import Landmarks
 from engine.types import Expression, Viseme
 
@@ -78,42 +88,7 @@ MOODS: dict[Expression, Mood] = {
 }
 
 Box = tuple[int, int, int, int]  # top, left, bottom, right
-
-
-class _Frame:
-    """A local frame: origin, unit axis ``u`` (along), ``v`` (down), and the unit length."""
-
-    def __init__(self, left: np.ndarray, right: np.ndarray) -> None:
-        self.origin = (left + right) / 2
-        along = right - left
-        self.unit = float(np.linalg.norm(along)) / 2
-        self.u = along / (2 * self.unit)
-        self.v = np.array([-self.u[1], self.u[0]], np.float32)
-
-    def local(self, xs: np.ndarray, ys: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        dx, dy = xs - self.origin[0], ys - self.origin[1]
-        return (dx * self.u[0] + dy * self.u[1]) / self.unit, (dx * self.v[0] + dy * self.v[1]) / self.unit
-
-    def pixels(self, s: np.ndarray, t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        return (self.origin[0] + (s * self.u[0] + t * self.v[0]) * self.unit,
-                self.origin[1] + (s * self.u[1] + t * self.v[1]) * self.unit)
-
-
-class _Curve:
-    """A lip or lid line as ``t`` of ``s`` (landmarks in a frame), flat past its ends."""
-
-    def __init__(self, frame: _Frame, points: np.ndarray) -> None:
-        s, t = frame.local(points[:, 0], points[:, 1])
-        order = np.argsort(s)
-        self.s, self.t = s[order], t[order]
-
-    def __call__(self, s: np.ndarray) -> np.ndarray:
-        return np.interp(s, self.s, self.t)
-
-
-def _smoothstep(x: np.ndarray) -> np.ndarray:
-    x = np.clip(x, 0.0, 1.0)
-    return x * x * (3 - 2 * x)
+LASHES = 0.22  # half-eye widths above the upper lid's line that its lashes cover
 
 
 class FaceRig:
@@ -122,16 +97,16 @@ class FaceRig:
     def __init__(self, portrait: np.ndarray, face: Landmarks, margin: int = 4) -> None:
         self.portrait = portrait
         p = face.points.astype(np.float32)
-        self.mouth_frame = _Frame(p[MOUTH_CORNERS[0]], p[MOUTH_CORNERS[1]])
+        self.mouth_frame = LocalFrame(p[MOUTH_CORNERS[0]], p[MOUTH_CORNERS[1]])
         m = self.mouth_frame
-        self.upper = _Curve(m, p[list(UPPER_INNER)])
-        self.lower = _Curve(m, p[list(LOWER_INNER)])
-        self.upper_outer = _Curve(m, p[list(UPPER_OUTER)])
-        self.lower_outer = _Curve(m, p[list(LOWER_OUTER)])
+        self.upper = Curve(m, p[list(UPPER_INNER)])
+        self.lower = Curve(m, p[list(LOWER_INNER)])
+        self.upper_outer = Curve(m, p[list(UPPER_OUTER)])
+        self.lower_outer = Curve(m, p[list(LOWER_OUTER)])
         self.chin_t = float(m.local(p[CHIN:CHIN + 1, 0], p[CHIN:CHIN + 1, 1])[1][0])
         self.nose_t = float(m.local(p[SUBNASALE:SUBNASALE + 1, 0], p[SUBNASALE:SUBNASALE + 1, 1])[1][0])
-        frames = [(_Frame(p[c[0]], p[c[1]]), up, lo, brow) for c, up, lo, brow in EYES]
-        self.eye_curves = [(f, _Curve(f, p[list(up)]), _Curve(f, p[list(lo)]), p[list(brow)].mean(axis=0))
+        frames = [(LocalFrame(p[c[0]], p[c[1]]), up, lo, brow) for c, up, lo, brow in EYES]
+        self.eye_curves = [(f, Curve(f, p[list(up)]), Curve(f, p[list(lo)]), p[list(brow)].mean(axis=0))
                            for f, up, lo, brow in frames]
         self.lip_colour, self.skin_colour = self._colours(p)
         self.mouth_box = self._box(self._mouth_reach(), margin)
@@ -189,14 +164,22 @@ class FaceRig:
         s, t = m.local(xs, ys)
         upper_to, lower_to = self._lip_targets(pose, mood)
         below = t > (np.interp(s, *upper_to) + np.interp(s, *lower_to)) / 2
-        # Backward warp: find where each output pixel came from by fixed-point iteration.
-        qs, qt = s.copy(), t.copy()
-        taper = _taper(s.shape)  # nothing moves at the patch's edges: no seam with the still face
-        for _ in range(2):
-            ds, dt = self._mouth_shift(qs, qt, below, pose, mood)
-            qs, qt = s - ds * taper, t - dt * taper
-        sx, sy = m.pixels(qs, qt)
-        patch = _sample(self.portrait, sx, sy)
+        # Backward warp: where each output pixel came from, by fixed-point iteration. Each side of
+        # the lips moves smoothly, so its field is found on a coarse grid and interpolated; each
+        # pixel then takes its own side's.
+        rows, cols = grid(bottom - top), grid(right - left)
+        cs, ct = s[np.ix_(rows, cols)], t[np.ix_(rows, cols)]
+        edge_fade = taper(s.shape)[np.ix_(rows, cols)]  # nothing moves at the patch's edges: no seam
+        fields = []
+        for side in (False, True):
+            qs, qt = cs, ct
+            for _ in range(2):
+                ds, dt = self._mouth_shift(qs, qt, np.full(cs.shape, side), pose, mood)
+                qs, qt = cs - ds * edge_fade, ct - dt * edge_fade
+            fields.append((upsample(qs - cs, rows, cols), upsample(qt - ct, rows, cols)))
+        (us, ut), (ls, lt) = fields
+        sx, sy = m.pixels(s + np.where(below, ls, us), t + np.where(below, lt, ut))
+        patch = sample(self.portrait, sx, sy)
         self._draw_crease(patch, upper_to, lower_to, (top, left))
         self._draw_opening(patch, s, t, upper_to, lower_to, pose, (top, left))
         return patch
@@ -204,21 +187,8 @@ class FaceRig:
     def _draw_crease(self, patch: np.ndarray, upper_to: tuple[np.ndarray, np.ndarray],
                      lower_to: tuple[np.ndarray, np.ndarray], offset: tuple[int, int]) -> None:
         """The soft dark line where closed lips meet (it also hides the seam of the two warps)."""
-        m = self.mouth_frame
-        s = upper_to[0]
-        middle = (upper_to[1] + np.interp(s, *lower_to)) / 2
-        half = max(0.6 / m.unit, 0.025)  # about a pixel and a bit wide
-        fade = np.sqrt(np.clip(1 - (s / max(float(np.abs(s).max()), 1e-3)) ** 2, 0, 1))  # thin at the corners
-        ring = np.stack(m.pixels(np.concatenate([s, s[::-1]]),
-                                 np.concatenate([middle - half * fade, (middle + half * fade)[::-1]])), -1)
-        ring -= (offset[1], offset[0])
-        lo = np.maximum(np.floor(ring.min(axis=0)).astype(int) - 1, 0)
-        hi = np.minimum(np.ceil(ring.max(axis=0)).astype(int) + 2, (patch.shape[1], patch.shape[0]))
-        if (hi <= lo).any():
-            return
-        box = np.s_[lo[1]:hi[1], lo[0]:hi[0]]
-        alpha = 0.75 * _polygon_mask((hi[1] - lo[1], hi[0] - lo[0]), ring - lo)[..., None]
-        patch[box] = np.clip(patch[box] * (1 - alpha) + self.lip_colour * 0.45 * alpha, 0, 255).round().astype(np.uint8)
+        middle = (upper_to[1] + np.interp(upper_to[0], *lower_to)) / 2
+        draw_line(patch, self.mouth_frame, upper_to[0], middle, offset, self.lip_colour * 0.45, 0.75)
 
     def _mouth_shift(self, s: np.ndarray, t: np.ndarray, below: np.ndarray, pose: MouthPose,
                      mood: Mood) -> tuple[np.ndarray, np.ndarray]:
@@ -230,12 +200,12 @@ class FaceRig:
         line = np.where(below, lower, upper)
         # Below: the lower lip follows the opening; further down the jaw carries it evenly,
         # fading out towards the jaw's corners and below the chin.
-        k = _smoothstep((t - line) / 0.7)
+        k = smoothstep((t - line) / 0.7)
         jaw = np.cos(np.pi / 2 * np.clip(np.abs(s) / 2.4, 0, 1)) ** 2
-        neck = 1.0 - _smoothstep((t - self.chin_t) / 0.9)
+        neck = 1.0 - smoothstep((t - self.chin_t) / 0.9)
         down = 0.8 * (change * (1 - k) + middle * jaw * k) * neck
         # Above: the upper lip lifts a little, fading out at the nose.
-        up = -0.2 * change * _smoothstep((t - self.nose_t) / max(float(self.upper(np.zeros(1))[0]) - self.nose_t, 0.1))
+        up = -0.2 * change * smoothstep((t - self.nose_t) / max(float(self.upper(np.zeros(1))[0]) - self.nose_t, 0.1))
         dt = np.where(below, down, up)
         # Pressed lips: both lips roll in towards the line a little.
         if pose.press:
@@ -273,7 +243,7 @@ class FaceRig:
         if (hi <= lo).any():
             return
         box = np.s_[lo[1]:hi[1], lo[0]:hi[0]]  # only the opening's bounding box is painted
-        alpha = _polygon_mask((hi[1] - lo[1], hi[0] - lo[0]), ring - lo)
+        alpha = polygon_mask((hi[1] - lo[1], hi[0] - lo[0]), ring - lo)
         s, t = s[box], t[box]
         top_line = np.interp(s, *upper_to)
         bottom_line = np.interp(s, *lower_to)
@@ -290,15 +260,16 @@ class FaceRig:
         if pose.tongue > 0:
             tongue = (lip * 0.75 + np.array([40, 8, 12])) * 0.85
             rise = pose.tongue * np.sqrt(1 - edge**2)
-            on = _smoothstep((depth - (1 - rise)) * gap * m.unit)  # a soft one-pixel edge
+            on = smoothstep((depth - (1 - rise)) * gap * m.unit)  # a soft one-pixel edge
             colour = colour * (1 - on[..., None]) + (tongue * (0.7 + 0.3 * shade[..., None])) * on[..., None]
         for amount, at_top in ((pose.teeth, True), (pose.lower_teeth, False)):
             if amount <= 0:
                 continue
             band = amount * (1 - 0.5 * edge**2)
             inward = (t - top_line) if at_top else (bottom_line - t)
-            on = _smoothstep((band - inward) * m.unit + 0.5)
+            on = smoothstep((band - inward) * m.unit + 0.5)
             tone = (0.8 + 0.2 * np.clip(1 - inward / np.maximum(band, 1e-3), 0, 1)) * shade  # shadowed at the tips
+            tone = tone * _tooth_gaps(s, m.unit)
             colour = colour * (1 - on[..., None]) + (teeth * tone[..., None]) * on[..., None]
         a = alpha[..., None]
         patch[box] = np.clip(patch[box] * (1 - a) + colour * a, 0, 255).round().astype(np.uint8)
@@ -316,50 +287,35 @@ class FaceRig:
             shift = np.zeros_like(t)
             if closed > 0:
                 lower, upper = lo(s), up(s)
-                opening = np.maximum(lower - upper, 0) * (np.abs(s) < 1)
+                inside = np.clip(1 - s * s, 0, 1)
+                # The upper lid comes down to the lower one; a little more is pulled in from above
+                # the lid, so its lashes don't smear over the closed eye (a lash line is drawn instead).
+                opening = (np.maximum(lower - upper, 0) + LASHES * inside) * (np.abs(s) < 1)
                 lid_top = upper - 1.0
                 w = np.clip((t - lid_top) / np.maximum(lower - lid_top, 1e-3), 0, 1) * (t <= lower)
-                shift += closed * opening * w  # the upper lid comes down to the lower one
+                shift += closed * opening * w
             bs, bt = (v[0] for v in f.local(np.array([brow[0]]), np.array([brow[1]])))
             # Which way is the nose: the inner corner is the second for the right eye, the first for the left.
             inward = (s - bs) * (1 if index == 0 else -1)
-            raise_by = mood.brows + mood.inner_brows * _smoothstep(0.5 + inward / 1.6)
+            raise_by = mood.brows + mood.inner_brows * smoothstep(0.5 + inward / 1.6)
             shift -= raise_by * np.exp(-((s - bs) / 1.5) ** 2 - ((t - bt) / 0.9) ** 2)
-            source_t = t - shift * _taper(s.shape)
+            source_t = t - shift * taper(s.shape)
             px, py = f.pixels(s, source_t)
             moved = shift != 0
             sx, sy = np.where(moved, px, sx), np.where(moved, py, sy)
-        return _sample(self.portrait, sx, sy)
+        patch = sample(self.portrait, sx, sy)
+        if closed >= 0.5:  # the lid's edge, with its lashes, where it now is
+            for f, up, lo, _ in self.eye_curves:
+                edge = np.linspace(-0.95, 0.95, 25, dtype=np.float32)
+                at = up(edge) + (lo(edge) - up(edge)) * closed
+                draw_line(patch, f, edge, at, (top, left), self.skin_colour * 0.3, 0.8 * closed, thick=0.9)
+        return patch
 
 
-def _taper(shape: tuple[int, ...], share: float = 0.12) -> np.ndarray:
-    """1 inside, falling smoothly to 0 at the edges of an array of ``shape`` over ``share`` of its size."""
-    ramps = [_smoothstep(np.minimum(np.arange(n), np.arange(n)[::-1]) / max(share * n, 1.0)) for n in shape[:2]]
-    return (ramps[0][:, None] * ramps[1][None, :]).astype(np.float32)
-
-
-def _sample(image: np.ndarray, xs: np.ndarray, ys: np.ndarray) -> np.ndarray:
-    """Bilinear samples of ``image`` at float pixel positions (clamped to its edges)."""
-    h, w = image.shape[:2]
-    xs = np.clip(xs, 0, w - 1.001)
-    ys = np.clip(ys, 0, h - 1.001)
-    left, top = int(xs.min()), int(ys.min())
-    img = image[top : int(ys.max()) + 2, left : int(xs.max()) + 2].astype(np.float32)  # only what is read
-    xs, ys = xs - left, ys - top
-    x0, y0 = xs.astype(np.int32), ys.astype(np.int32)
-    fx, fy = (xs - x0)[..., None], (ys - y0)[..., None]
-    top_row = img[y0, x0] * (1 - fx) + img[y0, x0 + 1] * fx
-    bottom_row = img[y0 + 1, x0] * (1 - fx) + img[y0 + 1, x0 + 1] * fx
-    return np.clip(top_row * (1 - fy) + bottom_row * fy + 0.5, 0, 255).astype(np.uint8)
-
-
-def _polygon_mask(shape: tuple[int, int], points: np.ndarray, supersample: int = 4) -> np.ndarray:
-    """An anti-aliased float mask of a polygon given in pixels of ``shape``."""
-    size = (shape[1] * supersample, shape[0] * supersample)
-    mask = Image.new("L", size, 0)
-    ImageDraw.Draw(mask).polygon([(float(x) * supersample, float(y) * supersample) for x, y in points], fill=255)
-    small = mask.resize((shape[1], shape[0]), Image.Resampling.BOX)
-    return np.asarray(small, np.float32) / 255.0
-
-
-
+def _tooth_gaps(s: np.ndarray, unit: float, width: float = 0.32) -> np.ndarray:
+    """1 on a tooth, a little darker in the narrow gaps between teeth (the middle one at the centre),
+    the teeth narrowing towards the corners as the dental arch turns away."""
+    arch = np.sin(np.clip(s, -1, 1) * np.pi / 2) * 2 / np.pi  # where a tooth at s sits, foreshortened
+    phase = np.abs(arch) / width
+    distance = np.abs(phase - np.round(phase)) * width * unit  # pixels to the nearest gap
+    return (1.0 - 0.22 * np.exp(-(distance / 0.8) ** 2)).astype(np.float32)

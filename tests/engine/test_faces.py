@@ -20,7 +20,7 @@ from engine.cache import cache_key
 from engine.engine import CancelToken
 from engine.errors import FaceInputError, InputError
 from engine.face.media import open_picture
-from engine.face.photo import PhotoRenderer
+from engine.face.photo import TILT_STEP, PhotoRenderer, _turn, _turn_reach
 from engine.face.prepare import find_face
 from engine.face.video import VideoRenderer, template_index
 from engine.pipeline import Pipeline, Plan
@@ -169,12 +169,46 @@ def test_head_motion_never_shows_an_empty_border(renderer: PhotoRenderer) -> Non
     p = renderer.pad
     for dx, dy in ((p, p), (-p, -p), (p, -p), (-p, p), (10_000, -10_000)):
         assert_edges_from_the_photo(renderer, dx, dy)
+    white = np.full_like(renderer.rig.portrait, 255)
+    for tilt in (-1.0, -0.6, 0.4, 1.0, 30.0):  # sway and tilt at their limits together
+        for dx, dy in ((p, p), (-p, -p), (p, -p), (-p, p)):
+            frame = rgb(renderer.draw(still(head_x=dx, head_y=dy, tilt=tilt)))
+            # Where the window went: the frame's edges match the turned photo there, and a white
+            # picture turned the same way stays white to its edges (nothing from beyond the photo).
+            window = _window(renderer, renderer.rig.portrait, tilt, dx, dy)
+            inside = _window(renderer, white, tilt, dx, dy)
+            for edge in (np.s_[:2], np.s_[-2:], np.s_[:, :2], np.s_[:, -2:]):
+                assert inside[edge].min() >= 250, (tilt, dx, dy, edge)
+                assert np.abs(frame[edge] - window[edge]).mean() < 4, (tilt, dx, dy, edge)
+
+
+def test_a_tilt_turns_the_face(photo: Path) -> None:
+    """The eyes' line, found again in the drawn frames, turns by the tilt (clockwise is positive)."""
+    renderer = PhotoRenderer.from_file(photo, 512, 512)
+
+    def eye_line(tilt: float) -> float:
+        face = find_face(rgb(renderer.draw(still(tilt=tilt))).astype(np.uint8), "frame")
+        (x0, y0), (x1, y1) = face.points[33], face.points[263]
+        return float(np.degrees(np.arctan2(y1 - y0, x1 - x0)))
+
+    upright = eye_line(0.0)
+    assert eye_line(1.0) - upright == pytest.approx(1.0, abs=0.4)
+    assert eye_line(-1.0) - upright == pytest.approx(-1.0, abs=0.4)
 
 
 def test_a_wide_video_is_filled_with_the_photo(photo: Path) -> None:
     wide = PhotoRenderer.from_file(photo, 320, 180)
     assert rgb(wide.draw(still(Viseme.AI))).shape == (180, 320, 3)
     assert_edges_from_the_photo(wide, 9, -9)
+
+
+def _window(renderer: PhotoRenderer, picture: np.ndarray, tilt: float, dx: int, dy: int) -> np.ndarray:
+    """``picture`` turned and cut as the renderer turns and cuts the portrait for a head at (dx, dy)."""
+    level = min(max(round(tilt / TILT_STEP), -5), 5)
+    p, h, w = renderer.pad, renderer.height, renderer.width
+    limit = p - _turn_reach(w, h, abs(level) * TILT_STEP)
+    x, y = min(max(dx, -limit), limit), min(max(dy, -limit), limit)
+    return _turn(picture, level * TILT_STEP, (p - y, p - x, p - y + h, p - x + w)).astype(np.int16)
 
 
 def assert_edges_from_the_photo(renderer: PhotoRenderer, dx: int, dy: int) -> None:
@@ -288,3 +322,20 @@ def test_a_small_face_in_a_large_photo_is_found(tmp_path: Path) -> None:
     face = find_face(open_picture(path), path.name)
     centre = face.points.mean(axis=0)
     assert 2900 + 120 < centre[0] < 2900 + 300 and 2100 + 30 < centre[1] < 2100 + 200
+
+
+def test_of_several_faces_the_largest_is_animated(tmp_path: Path) -> None:
+    group = np.full((520, 900, 3), 235, np.uint8)
+    group[4:516, 380:892] = astronaut()
+    group[150:406, 20:276] = np.asarray(Image.fromarray(astronaut()).resize((256, 256)))
+    face = find_face(group, "group.png")
+    assert face.points[:, 0].min() > 380
+
+
+def test_an_unknown_renderer_is_named_when_a_persona_is_skipped(tmp_path: Path,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    folder = tmp_path / "holo"
+    folder.mkdir()
+    (folder / "persona.toml").write_text('display_name = "Holo"\nstyle = "x"\nrenderer = "hologram"\n')
+    assert "holo" not in PersonaRegistry(user_dirs=[tmp_path])
+    assert "no renderer called 'hologram'; available: photo, sprite, video" in caplog.text
