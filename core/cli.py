@@ -7,17 +7,17 @@ import atexit
 import gc
 import logging
 import os
-import shutil
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING, Annotated, Any, Optional
 
 import typer
 
 from core.cli_db import database_errors, db_app
+from core.models_cli import app as models_app
 
 if TYPE_CHECKING:
     from core.agent import Agent
@@ -28,7 +28,7 @@ if TYPE_CHECKING:
 
 app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-
+app.add_typer(models_app, name="models")
 app.add_typer(db_app, name="db")
 
 
@@ -47,7 +47,10 @@ ConfigOption = Annotated[Optional[Path], typer.Option(
 PersonaOption = Annotated[Optional[str], typer.Option(
     "--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
 MoodOption = Annotated[Mood, typer.Option("--mood", "-m", help="the face the persona makes")]
-OutputOption = Annotated[Path, typer.Option("--output", "-o", help="where to write the MP4")]
+OutputOption = Annotated[Path, typer.Option(
+    "--output", "-o", help="where to write the video: .mp4 (H.264/AAC), .webm (VP9/Opus) or .gif (no sound)")]
+BatchOption = Annotated[Optional[str], typer.Option(
+    "--batch", metavar="all", help="all: once with every persona, into NAME-PERSONA.EXT")]
 LangOption = Annotated[Optional[str], typer.Option(
     "--lang", "-l", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), ja (default: found in the "
                          "text)")]
@@ -93,19 +96,22 @@ def _stack(config_path: Path | None) -> RenderStack:
 
 
 def _render(stack: RenderStack, request: RenderRequest, output: Path | None) -> RenderResult:
-    """Render with a progress bar on a terminal; copy the result to ``output``; exit 1 on a render error."""
+    """Render with a progress bar on a terminal; save the result as ``output``; exit 1 on a render error."""
+    from core.cli_output import OutputError, check_output, save
     from engine.errors import RenderError
 
+    if output is not None:
+        output = output.expanduser()
+        try:
+            check_output(output)
+        except OutputError as error:
+            raise _fail(str(error)) from None
     with _progress_bar(request.persona) as on_progress:
         try:
             result = stack.engine.render(request, on_progress=on_progress)
         except RenderError as error:
             raise _fail(str(error)) from None
-    if output is not None:
-        output.parent.mkdir(parents=True, exist_ok=True)
-        shutil.copyfile(result.path, output)
-        result = _moved(result, output)
-    return result
+    return result if output is None else _moved(result, save(result.path, output))
 
 
 @contextmanager
@@ -150,6 +156,26 @@ def _with_engine(config_path: Path | None, work: Callable[[RenderStack], None]) 
         stack.engine.close()
 
 
+def _targets(stack: RenderStack, wanted: str | None, batch: str | None, output: Path) -> list[tuple[str, Path]]:
+    """(persona, file) pairs to render: the chosen persona, or every one with ``--batch all``."""
+    from core.cli_output import batch_outputs
+
+    if batch is None:
+        return [(_persona(stack, wanted), output)]
+    if batch.lower() != "all":
+        raise _fail(f"--batch takes only 'all' (every persona), not {batch!r}")
+    if wanted:
+        raise _fail("use --persona or --batch all, not both")
+    names = [p.name for p in stack.personas.all()]
+    return list(zip(names, batch_outputs(output, names)))
+
+
+def _render_each(stack: RenderStack, targets: list[tuple[str, Path]], **what: Any) -> None:
+    """Render and report each (persona, file) of ``targets``; ``what``: the request's text or clip and mood."""
+    for name, out in targets:
+        _report(_render(stack, stack.config.engine.request(name, **what), out))
+
+
 def _persona(stack: RenderStack, wanted: str | None) -> str:
     from engine.errors import UnknownPersonaError
 
@@ -170,19 +196,21 @@ def _language(wanted: str | None) -> str | None:
 
 @app.command()
 def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
-        output: OutputOption = Path("out/say.mp4"), lang: LangOption = None, config: ConfigOption = None) -> None:
+        output: OutputOption = Path("out/say.mp4"), batch: BatchOption = None, lang: LangOption = None,
+        config: ConfigOption = None) -> None:
     """A persona reads TEXT out on video, each piece in its language."""
     language = _language(lang)
-    _with_engine(config, lambda stack: _report(_render(stack, stack.config.engine.request(
-        _persona(stack, persona), text=text, expression=mood.value, lang=language, face=_face(face)), output)))
+    _with_engine(config, lambda stack: _render_each(stack, _targets(stack, persona, batch, output), text=text,
+                                                    expression=mood.value, lang=language, face=_face(face)))
 
 
 @app.command()
 def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
-           output: OutputOption = Path("out/avatar.mp4"), config: ConfigOption = None) -> None:
+           output: OutputOption = Path("out/avatar.mp4"), batch: BatchOption = None,
+           config: ConfigOption = None) -> None:
     """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
-    _with_engine(config, lambda stack: _report(_render(stack, stack.config.engine.request(
-        _persona(stack, persona), audio_path=clip, expression=mood.value, face=_face(face)), output)))
+    _with_engine(config, lambda stack: _render_each(stack, _targets(stack, persona, batch, output),
+                                                    audio_path=clip, expression=mood.value, face=_face(face)))
 
 
 def _face(face: Path | None) -> Path | None:
@@ -209,8 +237,12 @@ def personas(ctx: typer.Context, config: ConfigOption = None) -> None:
     """List the personas (built-in and your own)."""
     if ctx.invoked_subcommand is not None:
         return
-    for p in _stack(config).personas.all():
-        typer.echo(f"{p.name:<12} {p.style:<10} {p.description}")
+    rows = [("NAME", "CALLED", "STYLE", "KIND", "VOICE")]
+    rows += [(p.name, p.display_name, p.style, p.renderer, " ".join(filter(None, (
+        p.voice.backend, p.voice.language, p.voice.variant)))) for p in _stack(config).personas.all()]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
 
 
 @personas_app.command("add")
@@ -256,22 +288,29 @@ def demo(out: Annotated[Path, typer.Option(help="folder for the videos")] = Path
 
 
 @app.command()
-def run(config: ConfigOption = None) -> None:
+def run(config: ConfigOption = None, as_member: Annotated[Optional[str], typer.Option(
+        "--as", metavar="NAME", help="try the console as the member NAME (no admin rights), even with tokens set")]
+        = None) -> None:
     """Serve every platform whose token is set, all in one process; the console when none is."""
     import asyncio
 
-    from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters
+    from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters, console_as, keep_log_out_of_chat
 
     gc.enable()
 
     agent = _agent(config, serving=True)
     try:
-        adapters = choose_adapters(agent)
+        adapters = console_as(agent, as_member) if as_member is not None else choose_adapters(agent)
     except SettingsRefused as error:
         agent.storage.close()
         raise _fail(str(error)) from None
+    except ValueError as error:  # --as: a name no member could have
+        agent.storage.close()
+        raise _fail(f"--as: {error}") from None
     # On the console Ctrl-C stays an interrupt, as in any terminal program; a service stops gracefully.
     serving_platforms = any(a.platform != CONSOLE for a in adapters)
+    if not serving_platforms:
+        keep_log_out_of_chat()
     asyncio.run(Runner(agent, adapters).run(handle_signals=serving_platforms))
 
 
@@ -298,6 +337,42 @@ def doctor(config: ConfigOption = None) -> None:
     platforms = [s.name for s in states if s.ready and s.name != "console"]
     serves = ", ".join(platforms) if platforms else "the console (no platform is ready)"
     typer.echo(f"'mouthpiece run' serves: {serves}")
+
+
+@app.command()
+def worker(
+    address: Annotated[Optional[str], typer.Option(help="the head node's host:port (for a worker node)")] = None,
+    head: Annotated[bool, typer.Option("--head", help="start the cluster's head node (on the bot's machine)")] = False,
+    renders: Annotated[Optional[int], typer.Option(
+        min=0, help="renders this node runs at once (default: one per core; 0 on a head)")] = None,
+    port: Annotated[int, typer.Option(help="the head's port")] = 6379,
+    ip: Annotated[Optional[str], typer.Option(help="this node's address as the others reach it")] = None,
+    object_store_mb: Annotated[Optional[int], typer.Option(min=64, help="Ray object store size in MB")] = None,
+    extra: Annotated[Optional[list[str]], typer.Argument(help="more `ray start` options, after --")] = None,
+) -> None:
+    """Start this machine as a node of the render cluster ([engine] executor = "ray"), with `ray start`.
+
+    RAY_AUTH_TOKEN must hold the cluster's shared token, the same on the bot and every node.
+    """
+    import os
+    import subprocess
+
+    from core.cluster import ray_environment, ray_start_command
+
+    if head == (address is not None):
+        raise _fail("give either --head (the first node) or --address HOST:PORT (a worker node)")
+    try:
+        env = ray_environment()
+    except ValueError as error:
+        raise _fail(str(error)) from None
+    slots = renders if renders is not None else (0 if head else os.cpu_count() or 1)
+    command = ray_start_command(head=head, address=address, port=port, renders=slots, ip=ip,
+                                object_store_mb=object_store_mb, extra=list(extra or []))
+    typer.echo(" ".join(command), err=True)
+    try:
+        raise typer.Exit(subprocess.call(command, env=env))
+    except FileNotFoundError:
+        raise _fail('Ray is not installed here: pip install "mouthpiece[ray]"') from None
 
 
 def main() -> None:

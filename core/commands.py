@@ -27,6 +27,7 @@ class Option:
     help: str
     takes_value: bool = True
     choices: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()  # ``[models]`` keys this option works only with, e.g. ("asr",)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,10 @@ class Command:
     options: tuple[Option, ...] = ()
     admin_only: bool = False
     plugin: str = ""
+    #: ``[models]`` keys the command (or the part ``needs_for`` names) works only with; ``!help`` marks it
+    #: until they are configured.
+    needs: tuple[str, ...] = ()
+    needs_for: str = ""  # e.g. "voice messages": only that part needs the models
 
 
 @dataclass
@@ -80,30 +85,60 @@ class CommandRegistry:
         hint = f" Did you mean {self.prefix}{close[0]}?" if close else ""
         return f"There is no command {self.prefix}{name}.{hint} Send {self.prefix}help to see them all."
 
-    def help_text(self, is_admin: bool = False, switched_off: Collection[str] = ()) -> str:
-        """The commands one may use: admin-only ones for admins, none of a plugin in ``switched_off``."""
+    def help_text(self, is_admin: bool = False, switched_off: Collection[str] = (),
+                  models: Collection[str] | None = None) -> str:
+        """The commands one may use: admin-only ones for admins, none of a plugin in ``switched_off``.
+
+        Given the configured ``models`` (``[models]`` keys), what needs others is not offered to
+        members (a part of a command, ``needs_for``, is marked) and is marked for admins with the
+        keys to set."""
         lines = ["Commands:"]
+        marked = False
         for command in self.all():
             if (command.admin_only and not is_admin) or command.plugin in switched_off:
                 continue
-            lines.append(f"  {self.usage_of(command)} — {command.summary}")
-            if command.options:  # named only: their help is one !help COMMAND away (a chat message is short)
-                lines.append(f"      options: {', '.join(f'--{o.name}' for o in command.options)}")
+            note = _not_set_up(command.needs, models, is_admin, command.needs_for)
+            if note is None:
+                continue
+            lines.append(f"  {self.usage_of(command)} — {command.summary}{note}")
+            options = [(o, _not_set_up(o.needs, models, is_admin)) for o in command.options]
+            if shown := [f"--{o.name}{n}" for o, n in options if n is not None]:
+                # named only: their help is one !help COMMAND away (a chat message is short)
+                lines.append(f"      options: {', '.join(shown)}")
+            marked = marked or bool(note) or any(n for _, n in options)
+        if marked and is_admin:
+            lines.append("Set up the models with: mouthpiece models list (see the README's Models section).")
         lines.append(f"Send {self.prefix}help COMMAND for what a command's options do.")
         return "\n".join(lines)
 
-    def help_for(self, name: str, is_admin: bool = False, switched_off: Collection[str] = ()) -> str:
-        """One command's usage, summary and options; ``CommandError`` for one the asker can't use."""
+    def help_for(self, name: str, is_admin: bool = False, switched_off: Collection[str] = (),
+                 models: Collection[str] | None = None) -> str:
+        """One command's usage, summary and options; ``CommandError`` for one the asker can't use.
+        What needs models not configured is marked, as in ``help_text``."""
         command = self.get(name.removeprefix(self.prefix).lower())
         if command is None or (command.admin_only and not is_admin) or command.plugin in switched_off:
             raise CommandError(self._unknown(name.removeprefix(self.prefix).lower()))
-        lines = [f"{self.usage_of(command)} — {command.summary}"]
-        lines.extend(f"  --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}"
-                     for o in command.options)
+        unset = " (not set up on this bot yet)"
+        note = _not_set_up(command.needs, models, is_admin, command.needs_for)
+        lines = [f"{self.usage_of(command)} — {command.summary}{unset if note is None else note}"]
+        for o in command.options:
+            option_note = _not_set_up(o.needs, models, is_admin)
+            lines.append(f"  --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}"
+                         f"{unset if option_note is None else option_note}")
         return "\n".join(lines)
 
     def usage_of(self, command: Command) -> str:
         return f"{self.prefix}{command.name} {command.usage}".rstrip()
+
+
+def _not_set_up(needs: tuple[str, ...], models: Collection[str] | None, is_admin: bool, part: str = "") -> str | None:
+    """A note for help on what is missing: empty when nothing is, None when a member isn't offered it at all."""
+    missing = [key for key in needs if models is not None and key not in models]
+    if not missing:
+        return ""
+    if is_admin:
+        return f" ({part + ': ' if part else ''}needs [models] {', '.join(missing)})"
+    return f" ({part} not set up here)" if part else None
 
 
 #: An apostrophe inside a word ("I'm", "don't") is text, not the start of a quote.

@@ -19,6 +19,7 @@ def run_demo(stack: RenderStack, out: Path, clip: Path | None,
              render: Callable[[RenderStack, RenderRequest, Path], RenderResult],
              report: Callable[[RenderResult], None]) -> None:
     settings = stack.config.engine
+    print(f"Rendering into {out}/: each built-in persona reads a line, then one says a voice clip", flush=True)
     for persona in stack.personas.builtin():
         request = settings.request(persona.name, text=DEMO_LINE.format(name=persona.display_name))
         report(render(stack, request, out / f"demo-{persona.name}.mp4"))

@@ -36,6 +36,7 @@ class Attachment:
     size: int | None
     content_type: str | None
     download: Callable[[Path], Awaitable[Path]]  # writes into the given folder, returns the file
+    local: bool = False  # already on this machine (the console): "reading", not "downloading"
 
 
 @dataclass(frozen=True)

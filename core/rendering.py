@@ -34,20 +34,19 @@ class RenderStack:
 
 def build_render_stack(config: Config, pm: pluggy.PluginManager) -> RenderStack:
     """Personas (built-in, configured and plugins' folders) and an engine over every backend."""
-    from engine.backends import Backends
-    from engine.engine import RenderEngine
-    from engine.models import ModelHub
+    from core.cluster import build_backends, ray_executor
+    from engine.engine import RenderEngine, RenderFn
     from engine.pipeline import Pipeline
     from personas.registry import PersonaRegistry
 
-    models = ModelHub(config.models)
-    backends = Backends.with_defaults()
-    models.register_backends(backends)
-    pm.hook.register_backends(register=backends.register)
+    models, backends = build_backends(config, pm)
     folders = list(config.personas.user_dirs)
     pm.hook.register_personas(register=folders.append)
     # A plugin's renderer checks the assets of the personas of its kind as they load.
     personas = PersonaRegistry(user_dirs=folders, default=config.personas.default, renderers=backends.renderer)
     pipeline = Pipeline(config.engine, personas, backends)
-    engine = RenderEngine(config.engine, pipeline, pipeline.cache_key)
+    render_fn: RenderFn = pipeline
+    if config.engine.executor == "ray":  # the same pipeline, run by the cluster's workers
+        render_fn = ray_executor(config, pipeline)
+    engine = RenderEngine(config.engine, render_fn, pipeline.cache_key)
     return RenderStack(config, personas, models, backends, pipeline, engine)

@@ -99,6 +99,22 @@ def choose_adapters(agent: Agent) -> list[Adapter]:
     return chosen
 
 
+def keep_log_out_of_chat() -> None:
+    """On the console the log shares the terminal with the chat: from now on only warnings and
+    errors are shown there (the scheduler's INFO lines read like chat), unless DEBUG was asked for."""
+    root = logging.getLogger()
+    if root.level > logging.DEBUG:
+        root.setLevel(max(root.level, logging.WARNING))
+
+
+def console_as(agent: Agent, name: str) -> list[Adapter]:
+    """The console alone, typed on as the member ``name`` (``mouthpiece run --as NAME``)."""
+    from adapters.console import ConsoleAdapter
+    from adapters.console_commands import member
+
+    return [ConsoleAdapter(agent, user=member(name))]
+
+
 @dataclass
 class Backoff:
     """Pauses between restarts of a failing adapter: ``first``, doubling up to ``longest`` seconds."""

@@ -45,3 +45,7 @@ class ModelNotConfiguredError(ModelError):
 
 class ModelBusyError(ModelError):
     """The model was busy with other requests for longer than the caller was willing to wait."""
+
+
+class ClusterError(RenderError):
+    """The render cluster (the "ray" executor) could not be reached or lost the render."""

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 from engine.errors import ModelNotConfiguredError
-from engine.settings import ModelSettings
+from engine.settings import CLONING_MODELS, ModelSettings
 
 if TYPE_CHECKING:
     from engine.backends import Backends
@@ -124,8 +124,7 @@ class ModelHub:
 
     def missing_for_cloning(self) -> list[str]:
         """The ``[models]`` keys voice cloning still needs (empty when it is ready)."""
-        wanted = ("speecht5", "hifigan", "speaker_encoder")
-        return [key for key in wanted if getattr(self.settings, key) is None]
+        return [key for key in CLONING_MODELS if getattr(self.settings, key) is None]
 
     def register_backends(self, backends: Backends) -> None:
         """Add the neural "tts" backends (``vits``, ``speecht5``). They are registered even when their models

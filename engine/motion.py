@@ -4,7 +4,7 @@ The mouth follows the timeline's cues with co-articulation (it starts moving
 towards the next shape just before the boundary), cues too short to be seen are
 folded into their neighbours except lip closures, the eyes blink at natural
 random intervals and the head sways gently, nodding a little more while speaking, and
-tilts slowly from side to side.
+tilts slowly from side to side; the mood sets how the head is carried (``BEARINGS``).
 Everything random comes from ``seed``, so a track is reproducible.
 """
 
@@ -13,7 +13,7 @@ from __future__ import annotations
 import math
 import random
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
 from engine.types import Cue, Expression, MotionFrame, Timeline, Viseme
 
@@ -33,14 +33,43 @@ ENERGY_SECONDS = 0.3  # smoothing of speech energy, so the nod swells and fades
 _EPSILON = 1e-6
 
 
+@dataclass(frozen=True)
+class Bearing:
+    """How a mood carries the head: scales of the sway (size, speed) and of the speech nod, and a
+    steady offset down (+) or up (-), in sway amplitudes."""
+
+    sway: float = 1.0
+    speed: float = 1.0
+    nod: float = 1.0
+    drop: float = 0.0
+
+
+#: Happy bounces, sad hangs low and slow, angry is tense, quick and thrust down, surprised pulls up.
+BEARINGS = {
+    Expression.NEUTRAL: Bearing(),
+    Expression.HAPPY: Bearing(sway=1.3, speed=1.5, nod=2.2, drop=-0.4),
+    Expression.SAD: Bearing(sway=0.5, speed=0.55, nod=0.4, drop=1.6),
+    Expression.ANGRY: Bearing(sway=0.45, speed=2.2, nod=1.6, drop=0.8),
+    Expression.SURPRISED: Bearing(sway=0.8, speed=1.2, nod=0.8, drop=-1.4),
+}
+
+
 def frame_count(duration: float, fps: int) -> int:
     """Frames of a video that lasts ``duration`` seconds (within half a frame)."""
     return max(1, round(duration * fps))
 
 
 def head_amplitude(width: int) -> float:
-    """The largest head offset, in pixels, ``build_track`` produces for ``width``."""
+    """The sway amplitude, in pixels, for ``width``: a neutral head moves at most this far."""
     return SWAY_FRACTION * width
+
+
+def head_reach(width: int) -> float:
+    """The largest head offset, in pixels, ``build_track`` produces for ``width`` in any mood: the
+    margin a renderer keeps so head motion never shows an edge."""
+    sway_x, sway_y, nod = (sum(share for share, _ in waves) for waves in (_SWAY_X, _SWAY_Y, (_BOB,)))
+    return head_amplitude(width) * max(max(b.sway * sway_x, abs(b.drop) + b.sway * sway_y + b.nod * nod)
+                                       for b in BEARINGS.values())
 
 
 def build_track(
@@ -59,13 +88,13 @@ def build_track(
     cues = normalise_cues(timeline.cues, timeline.duration, 1.0 / fps)
     winners = _frame_winners(cues, count, fps)
     energy = _smoothed_energy([cues[k] for k in winners], fps)
-    amplitude = head_amplitude(width)
+    amplitude, bearing = head_amplitude(width), BEARINGS[expression]
     # Its own generator, so adding the tilt left every other motion of a seed as it was.
     tilt_phases = [random.Random(seed ^ 0x7117).uniform(0.0, 2.0 * math.pi) for _ in _TILT]
     frames = []
     for i, k in enumerate(winners):
         mouth, mouth_next, blend = _mouth_pose(cues, k, (i + 0.5) / fps, fps)
-        head_x, head_y = _head_offset(i / fps, amplitude, phases, energy[i])
+        head_x, head_y = _head_offset(i / fps, amplitude, phases, energy[i], bearing)
         tilt = TILT_DEGREES * _waves(i / fps, _TILT, tilt_phases)
         frames.append(MotionFrame(mouth, mouth_next, blend, eyes[i], head_x, head_y, expression, tilt))
     return frames
@@ -198,7 +227,10 @@ def _waves(t: float, components: tuple[tuple[float, float], ...], phases: list[f
     return sum(share * math.sin(2.0 * math.pi * hz * t + p) for (share, hz), p in zip(components, phases))
 
 
-def _head_offset(t: float, amplitude: float, phases: list[float], energy: float) -> tuple[float, float]:
-    x = _waves(t, _SWAY_X, phases[: len(_SWAY_X)])
-    y = _waves(t, _SWAY_Y, phases[len(_SWAY_X) : -1]) + energy * _waves(t, (_BOB,), phases[-1:])
+def _head_offset(t: float, amplitude: float, phases: list[float], energy: float,
+                 bearing: Bearing) -> tuple[float, float]:
+    t *= bearing.speed  # the same waves, quicker or slower
+    x = bearing.sway * _waves(t, _SWAY_X, phases[: len(_SWAY_X)])
+    y = (bearing.drop + bearing.sway * _waves(t, _SWAY_Y, phases[len(_SWAY_X) : -1])
+         + bearing.nod * energy * _waves(t, (_BOB,), phases[-1:]))
     return amplitude * x, amplitude * y

@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from personas.registry import PersonaRegistry
 
 #: Part of every cache key: bump it when a change alters the videos we make.
-ENGINE_VERSION = "2"  # 2: whole-clip renderers; speech in the text's languages, visemes by articulation
+# 2: whole-clip renderers, speech in the text's languages, visemes by articulation; 3: mouth morphs, mood faces
+ENGINE_VERSION = "3"
 #: Renderers kept ready (each holds its persona's prepared art: scaled layers, warped faces).
 RENDERERS_KEPT = 6
 
@@ -56,12 +57,18 @@ class Pipeline:
         for clip in (request.audio_path, request.voice_sample):
             if clip is not None:  # before hashing: a FIFO would block, a huge file would be read in vain
                 check_file(clip, self.settings.max_audio_bytes)
+        parts = self.fingerprints(request)
+        return cache_key(request, parts["persona"], parts["engine"], parts["voice"])
+
+    def fingerprints(self, request: RenderRequest) -> dict[str, str]:
+        """What the cache key takes from this machine rather than the request: the persona's files,
+        the voice's models and the engine's version (a render worker's must match the bot's)."""
         persona = self.personas.get(request.persona)
         voice = ""
         if request.text is not None:  # a neural voice's models shape the speech, and so the video
             backend, _ = self.voice(request, persona)
             voice = str(getattr(self.backends.tts.get(backend), "fingerprint", ""))
-        return cache_key(request, persona.fingerprint, ENGINE_VERSION, voice)
+        return {"persona": persona.fingerprint, "voice": voice, "engine": ENGINE_VERSION}
 
     @staticmethod
     def voice(request: RenderRequest, persona: Persona) -> tuple[str, VoiceSettings]:

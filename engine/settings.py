@@ -4,21 +4,26 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
 if TYPE_CHECKING:
     from engine.types import RenderRequest
 
 
 MAX_WORKERS = 16
+#: The ``[models]`` keys that name a model folder.
+MODEL_KEYS = ("asr", "llm", "vits", "speecht5", "hifigan", "speaker_encoder")
+#: The ``[models]`` keys voice cloning (``!voice``, ``--voice mine``, a persona's ``[voice] sample``) needs.
+CLONING_MODELS = ("speecht5", "hifigan", "speaker_encoder")
 
 
 class ModelSettings(BaseModel):
     """The ``[models]`` table: local folders of neural models (saved with ``save_pretrained``).
 
-    Nothing is ever downloaded; an empty entry means the default, model-free path.
+    The agent never downloads anything (``mouthpiece models pull`` is the operator's way to fetch
+    them); an empty entry means the default, model-free path.
     """
 
     model_config = ConfigDict(extra="forbid")
@@ -33,6 +38,7 @@ class ModelSettings(BaseModel):
     hifigan: Path | None = None  # SpeechT5HifiGan, the vocoder the "speecht5" voice needs
     speaker_encoder: Path | None = None  # an x-vector model (WavLMForXVector): voice cloning from samples
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")  # auto: CUDA when present
+    folder: Path = Path("models")  # where ``mouthpiece models pull`` puts what it downloads
 
 
 class EngineSettings(BaseModel):
@@ -51,6 +57,16 @@ class EngineSettings(BaseModel):
     cache_dir: Path = Path(".cache/renders")
     crf: int = Field(23, ge=0, le=51)
     preset: str = "veryfast"
+    #: Where renders run: "local" (this process's threads) or "ray" (workers of the Ray cluster at
+    #: ``ray_address``; queue, cache, progress and cancelling stay here, ``workers`` renders in flight).
+    executor: Literal["local", "ray"] = "local"
+    ray_address: str | None = Field(None, min_length=1)  # "host:port" of the cluster's head
+
+    @model_validator(mode="after")
+    def _ray_needs_an_address(self) -> EngineSettings:
+        if self.executor == "ray" and self.ray_address is None:
+            raise ValueError('executor = "ray" needs ray_address, the head node\'s "host:port"')
+        return self
 
     def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None,
                 expression: str = "neutral", voice_sample: Path | None = None,

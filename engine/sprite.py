@@ -26,11 +26,15 @@ from engine.sprite_set import (
     check_sprite_dir,
     is_hex_colour,
     mouth_layer,
+    open_eyes_layer,
     open_layer,
 )
-from engine.types import MotionFrame, Viseme
+from engine.types import Expression, MotionFrame, Viseme
 
 BLEND_STEPS = 3  # mouth_blend is quantised to 0, 1/3, 2/3, 1 so face states repeat and cache
+#: A base whose top or side edge is at least this opaque fills the square: it is drawn larger, past
+#: every edge by the sway margin, so head motion never shows an empty strip.
+FULL_BLEED = 0.5
 CACHE_BYTES = 48 * 1024 * 1024  # composed patches kept per renderer
 MARGIN = 0.04  # of the frame's short side: room for head sway, and the most it may move
 PIXEL_FORMATS = ("rgb24", "yuv420p")
@@ -122,14 +126,21 @@ class SpriteRenderer:
         self._planes = pixel_format == "yuv420p" and self._bg_colour is not None
         short = min(width, height)
         self.pad = max(2, round(short * MARGIN))
-        # The character fills the short side, centred and bottom-anchored, overhanging the
-        # bottom by `pad`: swaying up never shows where the drawing cuts off the body, and
-        # the head, which sits below the top of the drawing, never leaves the frame.
-        self.size = short
-        self.origin = (height - short + self.pad, (width - short) // 2)
+        if _fills_the_square(open_layer(persona_sprite_dir / "base.png")):
+            # Drawn past every edge by `pad`: no sway can uncover an edge of the picture.
+            self.size = short + 2 * self.pad
+            self.origin = ((height - short) // 2 - self.pad, (width - short) // 2 - self.pad)
+        else:
+            # The character fills the short side, centred and bottom-anchored, overhanging the
+            # bottom by `pad`: swaying up never shows where the drawing cuts off the body, and
+            # the head, which sits below the top of the drawing, never leaves the frame.
+            self.size = short
+            self.origin = (height - short + self.pad, (width - short) // 2)
         self.layers = self._load_layers(persona_sprite_dir)
         self.regions = self._regions(PLANES_MARGIN if self._planes else 0)
-        self._mouths = {v: mouth_layer(v, set(self.layers)) for v in Viseme}
+        available = set(self.layers)
+        self._mouths = {(e, v): mouth_layer(v, available, e) for e in Expression for v in Viseme}
+        self._open_eyes = {e: open_eyes_layer(e, available) for e in Expression}
         self._patches: OrderedDict[tuple[object, ...], Patch] = OrderedDict()
         self._patch_bytes = 0
         self._lock = threading.Lock()  # the engine may share one renderer between worker threads
@@ -174,10 +185,10 @@ class SpriteRenderer:
         elif frame.eyes_closed >= 0.33:
             eyes = "eyes_half" if "eyes_half" in self.layers else "eyes_closed"
         else:
-            eyes = "eyes_open"
+            eyes = self._open_eyes[frame.expression]
         brows = next((b for b in (f"brows_{frame.expression.value}", "brows_neutral") if b in self.layers), "")
         step = round(min(max(frame.mouth_blend, 0.0), 1.0) * BLEND_STEPS)
-        mouth, target = self._mouths[frame.mouth], self._mouths[frame.mouth_next]
+        mouth, target = self._mouths[frame.expression, frame.mouth], self._mouths[frame.expression, frame.mouth_next]
         if step == BLEND_STEPS:
             mouth, step = target, 0
         if step == 0 or mouth == target:
@@ -211,7 +222,7 @@ class SpriteRenderer:
             if brows:
                 _over(acc, self.layers[brows], top)
         if region.mouth:
-            _over(acc, _mix(self.layers[mouth], self.layers[target], step / BLEND_STEPS), top)
+            _over(acc, _morph(self.layers[mouth], self.layers[target], step / BLEND_STEPS), top)
         if "front" in self.layers:
             _over(acc, self.layers["front"], top)
         if self._bg_colour is None:
@@ -274,6 +285,12 @@ class SpriteRenderer:
 # -- pixel helpers ------------------------------------------------------------------------
 
 
+def _fills_the_square(base: Image.Image) -> bool:
+    """Whether the drawing reaches across its top or a side edge (a full-bleed picture)."""
+    alpha = np.asarray(base.getchannel("A"))
+    return any(float((edge >= 250).mean()) >= FULL_BLEED for edge in (alpha[0], alpha[:, 0], alpha[:, -1]))
+
+
 def _bg_colour(background: str) -> np.ndarray | None:
     if is_hex_colour(background):
         return np.array([int(background[i : i + 2], 16) for i in (1, 3, 5)], np.float32) / 255
@@ -302,15 +319,18 @@ def _box_size(box: Box) -> tuple[int, int]:
     return box[2] - box[0], box[3] - box[1]
 
 
-def _mix(a: _Layer, b: _Layer, t: float) -> _Layer:
-    """Cross-fade of two mouth layers (premultiplied, so a plain lerp is right)."""
+def _morph(a: _Layer, b: _Layer, t: float) -> _Layer:
+    """A mouth ``t`` of the way from ``a`` to ``b``: one picture, the more open of the two, scaled
+    into a box between theirs. (A cross-fade would show both mouths at once, one through the other.)"""
     if t == 0.0 or a is b:
         return a
-    box = _union_box([a.box, b.box])
-    mixed = _Layer(box[0], box[1], np.zeros((*_box_size(box), 4), np.float32))
-    mixed.rgba[a.y - box[0] : a.box[2] - box[0], a.x - box[1] : a.box[3] - box[1]] += a.rgba * (1 - t)
-    mixed.rgba[b.y - box[0] : b.box[2] - box[0], b.x - box[1] : b.box[3] - box[1]] += b.rgba * t
-    return mixed
+    shape = max((a, b), key=lambda layer: float(layer.rgba[..., 3].sum()))
+    top, left, bottom, right = (round(p + (q - p) * t) for p, q in zip(a.box, b.box))
+    size = (max(right - left, 1), max(bottom - top, 1))
+    # Premultiplied channels resize correctly one by one (Pillow's float mode).
+    channels = [np.asarray(Image.fromarray(np.ascontiguousarray(shape.rgba[..., c])).resize(
+        size, Image.Resampling.BILINEAR)) for c in range(4)]
+    return _Layer(top, left, np.clip(np.stack(channels, axis=-1), 0.0, 1.0))
 
 
 def _over(acc: np.ndarray, layer: _Layer, top: tuple[int, int]) -> None:

@@ -1,7 +1,8 @@
 """A sprite set: the layered PNGs of a persona (see personas/README.md), and their checks.
 
 Layers are RGBA PNGs of one square size, drawn in place on a transparent canvas and
-stacked in this order: background, base, eyes, brows, mouth, front.
+stacked in this order: background, base, eyes, brows, mouth, front. A mood may have its own
+open eyes (``eyes_open_sad``) and resting mouth (``mouth_rest_sad``).
 """
 
 from __future__ import annotations
@@ -15,10 +16,14 @@ from engine.types import Expression, Viseme
 
 BACKGROUND_FILE = "background.png"
 REQUIRED_LAYERS = ("base", "eyes_open", "eyes_closed", "mouth_rest")
+#: Moods that may have their own open eyes and resting mouth (neutral is plain ``eyes_open``, ``mouth_rest``).
+MOODS = tuple(e.value for e in Expression if e is not Expression.NEUTRAL)
 OPTIONAL_LAYERS = (
     "eyes_half",
+    *(f"eyes_open_{mood}" for mood in MOODS),
     *(f"brows_{e.value}" for e in Expression),
     *(f"mouth_{v.value}" for v in Viseme if v is not Viseme.REST),
+    *(f"mouth_rest_{mood}" for mood in MOODS),
     "front",
 )
 #: A missing mouth falls back along this chart until a drawn one is found (rest always is).
@@ -86,8 +91,16 @@ def open_layer(path: Path) -> Image.Image:
         raise ValueError(f"{path}: cannot be read as an RGBA PNG ({error})") from error
 
 
-def mouth_layer(viseme: Viseme, available: set[str]) -> str:
-    """The layer drawn for ``viseme``: its own, or the first one drawn along ``MOUTH_FALLBACK``."""
+def mouth_layer(viseme: Viseme, available: set[str], expression: Expression = Expression.NEUTRAL) -> str:
+    """The layer drawn for ``viseme``: its own, or the first one drawn along ``MOUTH_FALLBACK``;
+    at rest, the mood's own resting mouth when there is one."""
     while f"mouth_{viseme.value}" not in available and viseme is not Viseme.REST:
         viseme = MOUTH_FALLBACK[viseme]
+    if viseme is Viseme.REST and f"mouth_rest_{expression.value}" in available:
+        return f"mouth_rest_{expression.value}"
     return f"mouth_{viseme.value}"
+
+
+def open_eyes_layer(expression: Expression, available: set[str]) -> str:
+    """The open eyes of a mood: its own layer when there is one, else ``eyes_open``."""
+    return name if (name := f"eyes_open_{expression.value}") in available else "eyes_open"

@@ -64,6 +64,11 @@ class PersonaRegistry:
             f"Personas: {', '.join(self.names())}; styles: {', '.join(styles)}."
         )
 
+    def add(self, persona: Persona) -> None:
+        """Add a persona loaded elsewhere, replacing one of the same name (a render worker's copy of
+        a persona sent by the bot)."""
+        self._personas[persona.name] = persona
+
     def load(self, folder: Path) -> Persona:
         """A persona folder loaded with this registry's renderer backends, not added to it."""
         return load_persona(folder, self._renderers)

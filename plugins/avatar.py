@@ -18,6 +18,7 @@ from core.language import LANG_OPTION, chosen_language
 from core.plugins import hookimpl
 from core.replies import StatusMessage, VideoReply
 from engine.engine import Priority
+from engine.settings import CLONING_MODELS
 from engine.types import Expression
 from personas import voices
 from personas.model import Persona
@@ -29,8 +30,8 @@ PERSONA_OPTIONS = (
     Option("mood", "the face it makes", choices=tuple(e.value for e in Expression)),
 )
 FACE_OPTION = Option("face", "me: your profile picture says it")
-SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",)),
-               LANG_OPTION)
+SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",),
+                                         needs=CLONING_MODELS), LANG_OPTION)
 
 
 async def avatar(ctx: Context, command: ParsedCommand) -> None:
@@ -44,7 +45,8 @@ async def avatar(ctx: Context, command: ParsedCommand) -> None:
             f"Attach a voice clip (wav, mp3, ogg, opus, m4a, flac or webm) to {ctx.prefix}avatar, "
             f"or use {ctx.prefix}say TEXT to have the persona read text."
         )
-    async with ctx.working("downloading your clip…") as status:
+    # A file on this machine (the console) is read, not downloaded.
+    async with ctx.working("reading your clip…" if clips[0].local else "downloading your clip…") as status:
         face = await _face(ctx, command, pictures)
         clip = await ctx.download(clips[0])
         await _render_all(ctx, command, status, personas, audio_path=clip, face=face)
@@ -66,7 +68,8 @@ async def say(ctx: Context, command: ParsedCommand) -> None:
 
 
 async def list_personas(ctx: Context, command: ParsedCommand) -> None:
-    lines = [f"• {p.name} ({p.style}) — {p.description}" for p in ctx.agent.personas.all()]
+    lines = [f"• {p.display_name} — --persona {p.name} or --style {p.style}: {p.description}"
+             for p in ctx.agent.personas.all()]
     own = ctx.agent.server_personas.listed(ctx.event.platform, ctx.event.channel.server_id)
     if own:
         lines += ["This server's own:", *(f"• {name} ({p.style})" for name, p in own)]

@@ -163,7 +163,7 @@ def describe_memory(persona: Persona, memory: PersonaMemory | None, prefix: str,
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("talk", "talk to a persona; it answers on video and remembers you", talk,
                      usage="[--persona NAME] TEXT, or + a voice message",
-                     options=(PERSONA_OPTION, LANG_OPTION), plugin=PLUGIN))
+                     options=(PERSONA_OPTION, LANG_OPTION), plugin=PLUGIN, needs=("asr",), needs_for="voice messages"))
     register(Command("memory", "what a persona remembers about you", show_memory,
                      usage="[--persona NAME]", options=(PERSONA_OPTION,), plugin=PLUGIN))
     register(Command("forget", "a persona forgets everything about you", forget,

@@ -16,6 +16,7 @@ from core.events import MessageEvent, ParsedCommand
 from core.plugins import hookimpl
 from core.replies import TextReply
 from engine.errors import ModelError
+from engine.settings import CLONING_MODELS
 from engine.speakers import SAMPLE_MAX_SECONDS, SAMPLE_MIN_SECONDS, load_sample
 from personas import voices
 
@@ -71,4 +72,4 @@ def _status(ctx: Context, missing: list[str]) -> str:
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("voice", "store your voice sample, to have personas speak in your voice", voice,
-                     usage=f"[clear] + a {_LENGTH} voice clip", plugin="voice"))
+                     usage=f"[clear] + a {_LENGTH} voice clip", plugin="voice", needs=CLONING_MODELS))

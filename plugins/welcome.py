@@ -63,7 +63,7 @@ Admins:
 !welcome template --lang CODE TEXT — a greeting in that language (e.g. es, cmn); names in other scripts keep theirs
 !welcome persona NAME|default — who greets (default: the server's persona)
 !welcome channel here|CHANNEL_ID|none — where the clips go
-!welcome test — greet yourself as a new member would be greeted
+!welcome test — greet yourself as a new member would be greeted (not after your own optout)
 Switch the clips off or on with !server disable welcome / !server enable welcome."""
 
 
@@ -274,6 +274,9 @@ async def set_persona(ctx: Context, words: list[str]) -> None:
 
 
 async def test_greeting(ctx: Context, _: list[str]) -> None:
+    if opted_out(ctx.agent, ctx.event):  # a test greets the admin as a join would: not at all after an opt-out
+        raise CommandError(f"You opted out of welcome clips in this server, so a test greeting would not be made "
+                           f"for you either. {ctx.prefix}welcome optin first, or ask another admin to test.")
     settings = ctx.agent.server_settings(ctx.event)
     async with ctx.working("rendering a test greeting…") as status:
         text = greeting(settings, ctx.agent.config.welcome, ctx.event)

@@ -24,7 +24,7 @@ from engine.face.landmarks import Landmarks
 from engine.face.media import open_picture
 from engine.face.prepare import find_face, frame_photo
 from engine.face.warp import VISEMES, FaceRig
-from engine.motion import TILT_DEGREES, head_amplitude
+from engine.motion import TILT_DEGREES, head_reach
 from engine.renderer import Clip
 from engine.types import Expression, MotionFrame, Viseme
 
@@ -155,8 +155,8 @@ class PhotoRenderer:
 
 
 def margin(width: int, height: int) -> int:
-    """Pixels of portrait kept past each edge of the frame: room for the head's sway and its tilt; even."""
-    return int(np.ceil((head_amplitude(width) * 1.05 + _turn_reach(width, height, TILT_DEGREES)) / 2)) * 2 + 2
+    """Pixels of portrait kept past each edge of the frame: room for the head's reach in any mood and its tilt; even."""
+    return int(np.ceil((head_reach(width) * 1.05 + _turn_reach(width, height, TILT_DEGREES)) / 2)) * 2 + 2
 
 
 def _turn_reach(width: int, height: int, degrees: float) -> int:

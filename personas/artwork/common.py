@@ -177,3 +177,14 @@ def save_layers(sprite_dir: Path, layers: dict[str, Layer], view: Box = FULL) ->
         pixels = np.asarray(image).copy()
         pixels[pixels[..., 3] == 0] = 0
         Image.fromarray(pixels, "RGBA").save(sprite_dir / f"{name}.png", optimize=True)
+
+
+def scaled_about(layer: Layer, cx: float, cy: float, factor: float) -> Layer:
+    """``layer`` enlarged (or shrunk) by ``factor`` around the point (cx, cy)."""
+    inverse, s = 1 / factor, SCALE
+    out = Layer()
+    out.image = layer.image.transform(layer.image.size, Image.Transform.AFFINE,
+                                      (inverse, 0, cx * s * (1 - inverse), 0, inverse, cy * s * (1 - inverse)),
+                                      Image.Resampling.BICUBIC)
+    out.draw = ImageDraw.Draw(out.image)
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from personas.artwork.common import Layer, compose, rgb, taper, through
+from personas.artwork.moods import mood_eyes
 from personas.artwork.mouths import MouthStyle, draw_mouths
 
 NAME = "friendly"
@@ -48,7 +49,8 @@ MOUTH = MouthStyle(
 
 
 def layers() -> dict[str, Layer]:
-    return {"base": _base(), **_eyes(), **_brows(), **draw_mouths(MOUTH)}
+    moods = mood_eyes(lambda cx, cy, side: _open_eye(cx, cy), EYES, 24, 30, INK, LW)
+    return {"base": _base(), **_eyes(), **moods, **_brows(), **draw_mouths(MOUTH)}
 
 
 def _base() -> Layer:

@@ -38,7 +38,8 @@ class MouthStyle:
 
 
 def draw_mouths(style: MouthStyle) -> dict[str, Layer]:
-    return {f"mouth_{viseme.value}": DRAWERS[viseme](style) for viseme in Viseme}
+    """One mouth per viseme, and the resting mouth of each mood (``mouth_rest_sad``, …)."""
+    return {**{f"mouth_{viseme.value}": draw(style) for viseme, draw in DRAWERS.items()}, **rest_mouths(style)}
 
 
 def _lens(style: MouthStyle, w: float, corner: float, top: float, bottom: float) -> list[Point]:
@@ -47,7 +48,7 @@ def _lens(style: MouthStyle, w: float, corner: float, top: float, bottom: float)
     return upper + lower[1:-1]
 
 
-def _opening(
+def opening(
     style: MouthStyle,
     outline: list[Point],
     upper_teeth: float | None = None,
@@ -73,8 +74,24 @@ def _opening(
     return inner.line(outline, style.line, style.width * rim, closed=True)
 
 
-def _rest(style: MouthStyle) -> Layer:
-    return Layer().line(style.curve((-18, -3), (0, 3.5), (18, -3)), style.line, style.width)
+def rest_mouths(style: MouthStyle) -> dict[str, Layer]:
+    """The resting mouth of each mood: neutral is calm and nearly straight, happy a grin."""
+    w = style.width
+    sad = Layer().line(style.curve((-17, 6), (0, -2.5), (17, 6)), style.line, w)
+    angry = opening(style, style.curve((-20, 1), (0, -2), (20, 1)) + style.curve((20, 1), (0, 7), (-20, 1))[1:-1],
+                    upper_teeth=2.2, lower_teeth=2.2)
+    angry.line(style.curve((-25, 5), (-22, 2), (-19, 0)), style.line, w * 0.8)
+    angry.line(style.curve((19, 0), (22, 2), (25, 5)), style.line, w * 0.8)
+    return {
+        "mouth_rest": Layer().line(style.curve((-16, 0), (0, 1.5), (16, 0)), style.line, w),
+        "mouth_rest_happy": opening(style, style.curve((-24, -5), (0, -1), (24, -5))
+                                    + style.curve((24, -5), (0, 17), (-24, -5))[1:-1],
+                                    upper_teeth=3, tongue=(0, 16, 11, 5)),
+        "mouth_rest_sad": sad,
+        "mouth_rest_angry": angry,
+        "mouth_rest_surprised": opening(style, style.oval(0, 7, 8, 10)),
+    }
+
 
 
 def _mbp(style: MouthStyle) -> Layer:
@@ -84,49 +101,49 @@ def _mbp(style: MouthStyle) -> Layer:
 
 def _fv(style: MouthStyle) -> Layer:
     outline = _lens(style, 17, 0, -4, 8)
-    layer = _opening(style, outline, upper_teeth=5.5)
+    layer = opening(style, outline, upper_teeth=5.5)
     layer.line(style.curve((-15, 2), (0, 8), (15, 2)), style.line, style.width * 1.2)
     return layer.line(style.curve((-8, 13.5), (0, 15), (8, 13.5)), style.line, style.width * 0.6)
 
 
 def _ai(style: MouthStyle) -> Layer:
-    return _opening(style, _lens(style, 23, 0, -5, 32), upper_teeth=1.5, tongue=(0, 31, 15, 10))
+    return opening(style, _lens(style, 23, 0, -5, 32), upper_teeth=1.5, tongue=(0, 31, 15, 10))
 
 
 def _e(style: MouthStyle) -> Layer:
-    return _opening(style, _lens(style, 26, -2, -5, 13), upper_teeth=2.5, lower_teeth=9)
+    return opening(style, _lens(style, 26, -2, -5, 13), upper_teeth=2.5, lower_teeth=9)
 
 
 def _o(style: MouthStyle) -> Layer:
-    return _opening(style, style.oval(0, 11, 15, 17), upper_teeth=-2.5, tongue=(0, 27, 10, 6))
+    return opening(style, style.oval(0, 11, 15, 17), upper_teeth=-2.5, tongue=(0, 27, 10, 6))
 
 
 def _u(style: MouthStyle) -> Layer:
     lips = style.oval(0, 8, 14, 14)
     layer = Layer().shape(lips, style.lips, style.line, style.width)
-    return layer.over(_opening(style, style.oval(0, 8, 7.5, 8.5), tongue=(0, 15, 5, 3), rim=0.5))
+    return layer.over(opening(style, style.oval(0, 8, 7.5, 8.5), tongue=(0, 15, 5, 3), rim=0.5))
 
 
 def _wq(style: MouthStyle) -> Layer:
     lips = style.oval(0, 6, 11, 10.5)
     layer = Layer().shape(lips, style.lips, style.line, style.width)
-    layer.over(_opening(style, style.oval(0, 6, 4, 3.5), rim=0.5))
+    layer.over(opening(style, style.oval(0, 6, 4, 3.5), rim=0.5))
     for side in (-1, 1):  # pucker creases beside the lips
         layer.line(style.curve((side * 15, 0), (side * 17.5, 6), (side * 15, 12)), style.line, style.width * 0.6)
     return layer
 
 
 def _l(style: MouthStyle) -> Layer:
-    return _opening(style, _lens(style, 20, 0, -5, 23), upper_teeth=0.5, tongue=(0, 24, 15, 8),
+    return opening(style, _lens(style, 20, 0, -5, 23), upper_teeth=0.5, tongue=(0, 24, 15, 8),
                     tongue_tip=(0, 9, 7, 10))
 
 
 def _etc(style: MouthStyle) -> Layer:
-    return _opening(style, _lens(style, 22, -1, -3.5, 9), upper_teeth=2.5, lower_teeth=5)
+    return opening(style, _lens(style, 22, -1, -3.5, 9), upper_teeth=2.5, lower_teeth=5)
 
 
+#: The mouth of each viseme but REST (the resting mouths depend on the mood: ``rest_mouths``).
 DRAWERS = {
-    Viseme.REST: _rest,
     Viseme.MBP: _mbp,
     Viseme.FV: _fv,
     Viseme.AI: _ai,

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from personas.artwork.common import Colour, Layer, Point, compose, gradient, rgb
+from personas.artwork.common import Colour, Layer, Point, bezier, compose, gradient, rgb, through
 from personas.artwork.mouths import MouthStyle, draw_mouths
 
 NAME = "neon"
@@ -62,7 +62,7 @@ def _neon(points: Sequence[Point], colour: Colour, width: float, closed: bool = 
 
 
 def _base() -> Layer:
-    return compose(_jacket(), _neck(), _face(), _hair(), _visor())
+    return compose(_neck(), _jacket(), _face(), _hair(), _visor())
 
 
 def _jacket() -> Layer:
@@ -80,11 +80,20 @@ def _jacket() -> Layer:
 
 
 def _neck() -> Layer:
-    neck = Layer().shape([(228, 320), (284, 320), (288, 400), (224, 400)], SKIN, INK, 3)
-    neck.polygon([(228, 320), (284, 320), (284, 350), (256, 372), (228, 350)], SKIN_SHADE)
-    ring = [(222, 368), (290, 368), (292, 388), (220, 388)]
-    neck.shape(ring, rgb("#24223F"), INK, 2.5)
-    return neck.over(_neon([(230, 378), (282, 378)], CYAN, 2.5))
+    """A neck that narrows under the jaw and widens towards the shoulders, shaded under the jaw
+    and on the side away from the light, with a cable choker following its curve."""
+    outline = bezier((230, 316), (233, 350), (230, 378), (208, 404)) + bezier((304, 404), (282, 378), (279, 350),
+                                                                               (282, 316))
+    neck = Layer().shape(outline, SKIN, INK, 3)
+    mask = Layer().polygon(outline, SKIN)
+    jaw = through((222, 326), (256, 366), (290, 326)) + [(290, 300), (222, 300)]
+    neck.over(Layer().polygon(jaw, SKIN_SHADE).clip(mask))
+    neck.over(Layer().polygon([(200, 300), (240, 300), (244, 410), (200, 410)], SKIN_SHADE).clip(mask).fade(0.55))
+    for side in (-1, 1):  # the tendons running down to the collarbone
+        neck.line(through((256 + side * 12, 380), (256 + side * 20, 390), (256 + side * 32, 398)), SKIN_SHADE, 2)
+    band = through((229, 360), (256, 368), (283, 360)) + through((284, 373), (256, 381), (228, 373))
+    neck.shape(band, rgb("#24223F"), INK, 2.5)
+    return neck.over(_neon(through((232, 367), (256, 375), (280, 367)), CYAN, 2.5))
 
 
 def _face() -> Layer:
@@ -145,19 +154,35 @@ def _led(points: list[Point]) -> Layer:
     return shape.glow(5)
 
 
-def _eye_shape(cx: float, cy: float, top: float, bottom: float) -> list[Point]:
-    """A flat hexagon spanning ``top``..``bottom`` around the eye's centre."""
+def _eye_shape(cx: float, cy: float, top: float, bottom: float, tilt: float = 0.0, side: int = 1) -> list[Point]:
+    """A flat hexagon spanning ``top``..``bottom`` around the eye's centre; ``tilt`` lowers the top's
+    outer corner (negative: the inner one)."""
     mid = cy + (top + bottom) / 2
-    return [(cx - 21, mid), (cx - 13, cy + top), (cx + 13, cy + top),
+    inner, outer = cy + top + max(-tilt, 0), cy + top + max(tilt, 0)
+    left, right = (outer, inner) if side < 0 else (inner, outer)
+    return [(cx - 21, mid), (cx - 13, left), (cx + 13, right),
             (cx + 21, mid), (cx + 13, cy + bottom), (cx - 13, cy + bottom)]
 
 
+def _arc(cx: float, cy: float, rise: float) -> list[Point]:
+    """A chevron band 8 px thick whose middle is ``rise`` px above its ends: ^ (rise > 0) or v."""
+    return [(cx - 22, cy), (cx, cy - rise), (cx + 22, cy), (cx + 22, cy + 8), (cx, cy + 8 - rise), (cx - 22, cy + 8)]
+
+
 def _eyes() -> dict[str, Layer]:
-    shapes = {"eyes_open": (-12, 12), "eyes_half": (-2, 11), "eyes_closed": (1, 4)}
-    out = {}
-    for name, (top, bottom) in shapes.items():
-        out[name] = compose(*(_led(_eye_shape(cx, cy, top, bottom)) for cx, cy in EYES))
-    return out
+    """The visor's LED eyes. Shut, they are dark but for a thin curved line, so a blink reads
+    from across the room; each mood reshapes the open ones."""
+    shapes = {
+        "eyes_open": lambda cx, cy, side: _eye_shape(cx, cy, -12, 12),
+        "eyes_half": lambda cx, cy, side: _eye_shape(cx, cy, -1, 11),
+        "eyes_closed": lambda cx, cy, side: _arc(cx, cy + 2, -6),
+        "eyes_open_happy": lambda cx, cy, side: _arc(cx, cy + 2, 13),
+        "eyes_open_sad": lambda cx, cy, side: _eye_shape(cx, cy, -10, 10, tilt=12, side=side),
+        "eyes_open_angry": lambda cx, cy, side: _eye_shape(cx, cy, -10, 9, tilt=-13, side=side),
+        "eyes_open_surprised": lambda cx, cy, side: _eye_shape(cx, cy, -17, 16),
+    }
+    return {name: compose(*(_led(shape(cx, cy, side)) for (cx, cy), side in zip(EYES, (-1, 1))))
+            for name, shape in shapes.items()}
 
 
 #: (outer end, inner end) heights of each LED brow bar relative to its resting line.

@@ -14,6 +14,7 @@ from personas.artwork.common import (
     taper,
     through,
 )
+from personas.artwork.moods import mood_eyes
 from personas.artwork.mouths import MouthStyle, draw_mouths
 
 NAME = "sakura"
@@ -52,13 +53,14 @@ NAVY = rgb("#2F3B70")
 RIBBON = rgb("#E4405C")
 EYES = ((206.0, 270.0), (306.0, 270.0))
 MOUTH = MouthStyle(
-    cx=256, cy=338, scale=0.7, line=rgb("#8A3A45"), width=2.4, inside=rgb("#A93A4E"),
+    cx=256, cy=332, scale=1.05, line=rgb("#8A3A45"), width=3.0, inside=rgb("#A93A4E"),
     tongue=rgb("#F48A99"), teeth=rgb("#FFFFFF"), lips=rgb("#F7B3B8"),
 )
 
 
 def layers() -> dict[str, Layer]:
-    return {"base": _base(), **_eyes(), **_brows(), **draw_mouths(MOUTH), "front": _front()}
+    moods = mood_eyes(_open_eye, EYES, 24, 22, LASH, 5)
+    return {"base": _base(), **_eyes(), **moods, **_brows(), **draw_mouths(MOUTH), "front": _front()}
 
 
 def _face_outline() -> list[Point]:
@@ -71,8 +73,12 @@ def _face_outline() -> list[Point]:
 def _base() -> Layer:
     back = _back_hair()
     body = _uniform()
-    neck = Layer().shape([(232, 330), (280, 330), (282, 404), (230, 404)], SKIN, SKIN_LINE, 2.5)
-    neck.polygon(through((230, 352), (256, 392), (282, 352)) + [(282, 330), (230, 330)], SKIN_SHADE)
+    # Slender, narrowing under the jaw and widening towards the shoulders, in the jaw's shadow.
+    outline = bezier((235, 330), (237, 360), (235, 384), (222, 406)) + bezier((290, 406), (277, 384), (275, 360),
+                                                                               (277, 330))
+    neck = Layer().shape(outline, SKIN, SKIN_LINE, 2.5)
+    shadow = Layer().polygon(through((226, 350), (256, 392), (286, 350)) + [(286, 320), (226, 320)], SKIN_SHADE)
+    neck.over(shadow.clip(Layer().polygon(outline, SKIN)))
     face = Layer().shape(_face_outline(), SKIN, SKIN_LINE, 2.5)
     blush = Layer().ellipse(196, 312, 22, 9, rgb("#FF8FA8")).ellipse(316, 312, 22, 9, rgb("#FF8FA8"))
     blush = blush.blurred(4).fade(0.6)

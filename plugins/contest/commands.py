@@ -77,8 +77,10 @@ async def enter(ctx: Context, command: ParsedCommand) -> None:
     if not event.attachments:
         raise CommandError(f"Attach your voice clip to {prefix}contest enter "
                            "(wav, mp3, ogg, opus, m4a, flac or webm).")
-    async with ctx.working("downloading your clip…") as status:
-        clip = await ctx.download(event.attachments[0])
+    attached = event.attachments[0]
+    # A file on this machine (the console) is read, not downloaded.
+    async with ctx.working("reading your clip…" if attached.local else "downloading your clip…") as status:
+        clip = await ctx.download(attached)
         videos = await _render(ctx, running, clip, status)
         await status.finish(None)
     current = models.get(ctx.agent.storage, running.id or 0)

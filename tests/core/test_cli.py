@@ -92,6 +92,88 @@ def test_mood_choices_are_the_engine_expressions() -> None:
     assert [m.value for m in Mood] == [e.value for e in Expression]
 
 
+def test_output_formats_follow_the_extension(config: Path, tmp_path: Path) -> None:
+    """-o x.webm is VP9 + Opus, -o x.gif an animated GIF without sound; the same render serves all."""
+    from PIL import Image
+
+    from engine.encode import probe
+
+    for name in ("hi.mp4", "hi.webm", "hi.gif"):
+        result = runner.invoke(app, ["say", "Hello there, friends", "-o", str(tmp_path / name), "-c", str(config)])
+        assert result.exit_code == 0, result.output
+    assert_valid_mp4(tmp_path / "hi.mp4", width=256, height=256, fps=25)
+    webm = probe(tmp_path / "hi.webm")
+    assert (webm["video_codec"], webm["audio_codec"], webm["width"]) == ("vp9", "opus", 256)
+    assert abs(webm["duration"] - probe(tmp_path / "hi.mp4")["duration"]) < 0.1
+    with Image.open(tmp_path / "hi.gif") as gif:
+        assert gif.format == "GIF" and gif.is_animated and gif.size == (256, 256)
+        assert gif.n_frames > 10 and gif.info["loop"] == 0 and gif.info["duration"] == 80  # 12.5 frames a second
+        assert len(gif.getpalette() or []) // 3 <= 256
+    assert probe(tmp_path / "hi.gif")["audio_codec"] is None
+
+
+@pytest.mark.parametrize(("name", "message"), [
+    ("clip.avi", "clip.avi has '.avi'; the video can be written as .mp4"),
+    ("clip", "clip has no extension"),
+])
+def test_an_unknown_extension_is_refused_before_rendering(config: Path, tmp_path: Path, name: str,
+                                                         message: str) -> None:
+    result = runner.invoke(app, ["say", "Hello", "-o", str(tmp_path / name), "-c", str(config)])
+    assert result.exit_code == 1 and message in result.output.replace("\n", " ")
+    assert not (tmp_path / name).exists() and not list((tmp_path / "cache").glob("*.mp4"))  # nothing rendered
+
+
+def test_a_missing_folder_is_made_only_inside_the_current_one(config: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    made = runner.invoke(app, ["say", "Hello", "-o", "new/deeper/x.mp4", "-c", str(config)])
+    assert made.exit_code == 0, made.output
+    assert (tmp_path / "new/deeper/x.mp4").is_file()
+    elsewhere = tmp_path.parent / f"{tmp_path.name}-missing" / "x.mp4"
+    refused = runner.invoke(app, ["say", "Hello", "-o", str(elsewhere), "-c", str(config)])
+    assert refused.exit_code == 1 and "does not exist. Create it first" in refused.output.replace("\n", " ")
+    assert not elsewhere.parent.exists()
+
+
+def test_batch_all_renders_every_persona(config: Path, tmp_path: Path) -> None:
+    result = runner.invoke(app, ["say", "Hi all", "--batch", "all", "-o", str(tmp_path / "hi.gif"), "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    for persona in ("friendly", "sakura", "neon"):
+        assert (tmp_path / f"hi-{persona}.gif").is_file() and f"hi-{persona}.gif" in result.output
+    for args, message in ((["--batch", "some"], "--batch takes only 'all'"),
+                          (["--batch", "all", "--persona", "neon"], "use --persona or --batch all, not both")):
+        refused = runner.invoke(app, ["say", "Hi", *args, "-o", str(tmp_path / "x.mp4"), "-c", str(config)])
+        assert refused.exit_code == 1 and message in refused.output
+
+
+def test_personas_shows_names_kinds_and_voices(config: Path) -> None:
+    result = runner.invoke(app, ["personas", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    header, *rows = result.output.splitlines()
+    assert header.split() == ["NAME", "CALLED", "STYLE", "KIND", "VOICE"]
+    assert ["friendly", "Pip", "friendly", "sprite", "espeak", "en-us", "m1"] in [row.split() for row in rows]
+    assert ["neon", "Neon", "cyberpunk", "sprite", "espeak", "en-us", "m3"] in [row.split() for row in rows]
+
+
+def test_run_as_a_member(config: Path) -> None:
+    result = runner.invoke(app, ["run", "--as", "Bo", "-c", str(config)],
+                           input="!announce Hello\n:join Ada\n:as\n!welcome optout\nquit\n")
+    assert result.exit_code == 0, result.output
+    assert "on the console, as Bo (a member)" in result.output
+    assert "Only admins can use !announce." in result.output
+    assert "Ada joins Mouthpiece." in result.output and "Welcome to Mouthpiece, Ada!" in result.output
+    assert "You are the operator again" in result.output
+    refused = runner.invoke(app, ["run", "--as", "x" * 40, "-c", str(config)], input="quit\n")
+    assert refused.exit_code == 1 and "--as: a member's name must be 1 to 32 characters" in refused.output
+
+
+def test_a_home_folder_in_the_output_is_expanded(config: Path, tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.setenv("HOME", str(tmp_path))
+    monkeypatch.chdir(tmp_path)
+    result = runner.invoke(app, ["say", "Hello", "-o", "~/hi.webm", "-c", str(config)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "hi.webm").is_file() and not (tmp_path / "~").exists()
+
+
 def test_a_photo_becomes_a_persona_from_the_command_line(config: Path, tmp_path: Path,
                                                          monkeypatch: pytest.MonkeyPatch) -> None:
     from tests.faces import save_picture
@@ -103,7 +185,8 @@ def test_a_photo_becomes_a_persona_from_the_command_line(config: Path, tmp_path:
     assert result.exit_code == 0, result.output
     assert "me: a photo persona" in result.output
     listed = runner.invoke(app, ["personas", "-c", str(config)])
-    assert listed.exit_code == 0 and "me " in listed.output and "friendly" in listed.output
+    assert listed.exit_code == 0 and "friendly" in listed.output
+    assert any(row.split()[0] == "me" and row.split()[3] == "photo" for row in listed.output.splitlines())  # its kind
     out = tmp_path / "me.mp4"
     said = runner.invoke(app, ["say", "Hello, it's me.", "--persona", "me", "-o", str(out), "-c", str(config)])
     assert said.exit_code == 0, said.output

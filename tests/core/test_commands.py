@@ -86,3 +86,21 @@ def test_help_leaves_out_the_commands_of_plugins_switched_off(registry: CommandR
 def test_duplicate_registration_is_refused(registry: CommandRegistry) -> None:
     with pytest.raises(ValueError, match="already registered"):
         registry.register(Command("say", "again", _noop))
+
+
+def test_help_marks_what_needs_models_not_configured(registry: CommandRegistry) -> None:
+    registry.register(Command("voice", "store your voice", _noop, needs=("speecht5", "speaker_encoder")))
+    registry.register(Command("talk", "talk to a persona", _noop, usage="TEXT, or + a voice message",
+                              needs=("asr",), needs_for="voice messages",
+                              options=(Option("voice", "in your voice", needs=("speecht5",)),)))
+    member = registry.help_text(models=set())  # members aren't offered what can't work; a part is marked
+    assert "!voice" not in member and "--voice" not in member
+    assert "!talk TEXT, or + a voice message — talk to a persona (voice messages not set up here)" in member
+    assert registry.help_for("talk", models=set()).endswith("--voice VOICE: in your voice (not set up on this bot yet)")
+    admin = registry.help_text(is_admin=True, models={"speecht5"})
+    assert "!voice — store your voice (needs [models] speaker_encoder)" in admin
+    assert "(voice messages: needs [models] asr)" in admin and "      options: --voice\n" in admin
+    assert "Set up the models with: mouthpiece models list (see the README's Models section)." in admin
+    assert "--voice (needs [models] speecht5)" in registry.help_text(is_admin=True, models=set())
+    ready = registry.help_text(models={"speecht5", "speaker_encoder", "asr"})
+    assert "not set up" not in ready and "needs" not in ready and "options: --voice" in ready

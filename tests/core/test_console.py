@@ -54,3 +54,41 @@ async def test_run_reads_lines_until_quit(bot_config: Config) -> None:
     printed = output.getvalue()
     assert printed.count("Commands:") == 1
     assert "There is no command !nope" in printed
+
+
+async def test_a_member_and_the_console_commands(bot_config: Config) -> None:
+    from adapters.console_commands import member
+
+    async with Agent(bot_config) as agent:
+        adapter, output = console_adapter(agent)
+        adapter.user = member("Bo")
+        for line in ["!server show", ":help", ":as", "!server show", ":as " + "x" * 40, ":vote", ":join",
+                     ":dance"]:
+            await adapter.handle_line(line)
+    printed = output.getvalue()
+    assert printed.startswith("Only admins can use !server.")
+    assert ":join NAME the member NAME joins" in printed and "You are the operator again" in printed
+    assert "persona:" in printed.lower()  # the operator, an admin, sees the settings
+    assert "I can't use that name: a member's name must be 1 to 32 characters" in printed
+    assert "Say which option, e.g. :vote 1 (the numbers in brackets; none yet: a poll shows its options)." in printed
+    assert "Say who joins, e.g. :join Ada" in printed and "There is no console command :dance." in printed
+    assert member("Ada Lovelace") == member(" Ada   Lovelace ") and member("Ada").id != member("Bo").id
+
+
+def test_the_log_keeps_out_of_the_chat() -> None:
+    import logging
+
+    from core.runner import keep_log_out_of_chat
+
+    root = logging.getLogger()
+    level = root.level
+    try:
+        root.setLevel(logging.INFO)
+        keep_log_out_of_chat()
+        assert not logging.getLogger("apscheduler.scheduler").isEnabledFor(logging.INFO)
+        assert logging.getLogger("core.agent").isEnabledFor(logging.WARNING)
+        root.setLevel(logging.DEBUG)
+        keep_log_out_of_chat()  # asked for DEBUG: everything stays
+        assert logging.getLogger("apscheduler.scheduler").isEnabledFor(logging.DEBUG)
+    finally:
+        root.setLevel(level)

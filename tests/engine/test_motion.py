@@ -139,3 +139,28 @@ def test_head_nods_more_while_speaking() -> None:
 def test_expression_passes_through() -> None:
     frames = build_track(speech(1.0), FPS, width=512, expression=Expression.HAPPY)
     assert {f.expression for f in frames} == {Expression.HAPPY}
+
+
+def test_each_mood_carries_the_head_its_own_way() -> None:
+    from engine.motion import head_reach
+    from engine.sprite import MARGIN
+
+    assert head_reach(512) < MARGIN * 512  # within the sprite's margin
+
+    def carriage(expression: Expression) -> tuple[float, float, float]:
+        frames = build_track(speech(20.0), FPS, width=512, expression=expression, seed=5)
+        ys = [f.head_y for f in frames]
+        steps = [math.hypot(b.head_x - a.head_x, b.head_y - a.head_y) for a, b in zip(frames, frames[1:])]
+        assert max(max(abs(f.head_x), abs(f.head_y)) for f in frames) <= head_reach(512)  # the renderers' margin
+        assert max(steps) < 0.4 * head_amplitude(512)  # smooth, even when quick
+        return sum(ys) / len(ys), sum(steps) / len(steps), max(abs(f.head_x) for f in frames)
+
+    level, pace, reach = zip(*(carriage(e) for e in Expression))
+    mood = {e: i for i, e in enumerate(Expression)}
+    neutral, happy, sad = mood[Expression.NEUTRAL], mood[Expression.HAPPY], mood[Expression.SAD]
+    angry, surprised = mood[Expression.ANGRY], mood[Expression.SURPRISED]
+    unit = head_amplitude(512)
+    assert level[sad] > level[angry] > level[neutral] + 0.5 * unit  # hangs low; angry thrusts down
+    assert level[surprised] < level[happy] < level[neutral]  # pulls up; happy lifts a little
+    assert pace[happy] > 1.3 * pace[neutral] and pace[angry] > 1.3 * pace[neutral]
+    assert pace[sad] < 0.6 * pace[neutral] and reach[sad] < reach[neutral] < reach[happy]

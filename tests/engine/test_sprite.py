@@ -267,3 +267,73 @@ def test_yuv420p_patches_survive_eviction(monkeypatch: pytest.MonkeyPatch) -> No
 def test_unknown_pixel_format_is_rejected() -> None:
     with pytest.raises(ValueError, match="pixel_format"):
         SpriteRenderer(FRIENDLY, 64, 64, BACKGROUND, pixel_format="nv12")
+
+
+def test_each_mood_changes_the_resting_mouth_and_the_eyes(renderer: SpriteRenderer) -> None:
+    mouth = layer_box(renderer, *(f"mouth_rest{s}" for s in ("", "_happy", "_sad", "_angry", "_surprised")))
+    eyes = layer_box(renderer, "eyes_open", *(f"eyes_open_{m}" for m in ("happy", "sad", "angry", "surprised")))
+    looks = {e: renderer.render(frame(expression=e)) for e in Expression}
+    for one in Expression:
+        for other in Expression:
+            if one is not other:  # every pair differs clearly in the mouth and around the eyes
+                assert changed(looks[one], looks[other])[mouth].sum() > 100, (one, other)
+                assert changed(looks[one], looks[other])[eyes].sum() > 300, (one, other)
+    # Talking looks the same in every mood but for the brows and eyes; a blink closes the eyes alike.
+    talking = {e: renderer.render(frame(Viseme.AI, expression=e)) for e in Expression}
+    assert all(np.array_equal(talking[e][mouth], talking[Expression.NEUTRAL][mouth]) for e in Expression)
+    shut = {e: renderer.render(frame(eyes_closed=1.0, expression=Expression.HAPPY)) for e in Expression}
+    assert all(np.array_equal(s, shut[Expression.NEUTRAL]) for s in shut.values())
+
+
+def test_a_mouth_between_two_shapes_is_one_shape_not_two_superimposed(tmp_path: Path) -> None:
+    """A red bar (rest) and a blue disc (open): half-way there is a squashed disc, never purple."""
+    size = 128
+    for name in ("base", "eyes_open", "eyes_closed"):
+        Image.new("RGBA", (size, size), (0, 0, 0, 0)).save(tmp_path / f"{name}.png")
+    bar, disc = Image.new("RGBA", (size, size)), Image.new("RGBA", (size, size))
+    bar.paste((255, 0, 0, 255), (44, 60, 84, 66))
+    disc_pixels = np.zeros((size, size, 4), np.uint8)
+    yy, xx = np.mgrid[:size, :size]
+    disc_pixels[(yy - 80) ** 2 + (xx - 64) ** 2 <= 18**2] = (0, 0, 255, 255)
+    disc = Image.fromarray(disc_pixels, "RGBA")
+    bar.save(tmp_path / "mouth_rest.png")
+    disc.save(tmp_path / "mouth_ai.png")
+    renderer = SpriteRenderer(tmp_path, size, size, "#FFFFFF")
+    start, end = renderer.render(frame(Viseme.REST)), renderer.render(frame(Viseme.AI))
+    heights = []
+    for t in (0.34, 0.67):
+        between = renderer.render(frame(Viseme.REST, mouth_next=Viseme.AI, mouth_blend=t))
+        signed = between.astype(int)
+        red, blue = signed[..., 0] - signed[..., 1], signed[..., 2] - signed[..., 1]
+        assert not ((red > 40) & (blue > 40)).any()  # no pixel mixes both mouths' colours
+        assert (blue > 200).sum() > 100 and not (red > 40).any()  # the more open mouth, whole
+        assert changed(between, start).any() and changed(between, end).any()
+        heights.append(np.flatnonzero((blue > 40).any(axis=1)).size)
+    disc_height = np.flatnonzero((end[..., 2].astype(int) - end[..., 1] > 40).any(axis=1)).size
+    assert 6 < heights[0] < heights[1] < disc_height  # squashed, growing from the bar's height to the disc's
+
+
+def test_a_full_bleed_sprite_never_shows_an_empty_border(tmp_path: Path) -> None:
+    size = 256
+    picture = np.zeros((size, size, 4), np.uint8)
+    picture[..., :3] = np.linspace(40, 220, size, dtype=np.uint8)[:, None, None]
+    picture[..., 3] = 255
+    Image.fromarray(picture, "RGBA").save(tmp_path / "base.png")
+    for name in ("eyes_open", "eyes_closed", "mouth_rest"):
+        layer = Image.new("RGBA", (size, size))
+        layer.paste((20, 20, 20, 255), (100, 100 + len(name), 140, 106 + len(name)))
+        layer.save(tmp_path / f"{name}.png")
+    for pixel_format in ("rgb24", "yuv420p"):
+        renderer = SpriteRenderer(tmp_path, 320, 320, "#FF00FF", pixel_format=pixel_format)
+        for dx, dy in ((0, 0), (1, 1), (-1, -1), (1, -1), (-1, 1)):
+            out = renderer.render(frame(head_x=dx * renderer.pad, head_y=dy * renderer.pad))
+            rgb = out if pixel_format == "rgb24" else encoder_yuv_to_rgb(out)
+            magenta = (rgb[..., 0] > 200) & (rgb[..., 1] < 60) & (rgb[..., 2] > 200)
+            assert not magenta.any(), (pixel_format, dx, dy)
+
+
+def encoder_yuv_to_rgb(planes: np.ndarray) -> np.ndarray:
+    height, width = planes.shape[0] * 2 // 3, planes.shape[1]
+    frame_ = av.VideoFrame.from_ndarray(planes, format="yuv420p")
+    assert (frame_.height, frame_.width) == (height, width)
+    return frame_.to_ndarray(format="rgb24")

@@ -302,10 +302,10 @@ async def test_on_the_console(bot_config: Config, clock: FakeClock) -> None:
         await console.handle_line("!announce list")
         await TestBot(agent).advance(datetime(2031, 3, 5, tzinfo=UTC))
     printed = output.getvalue()
-    assert "[#console] 🎬 Hello from the console: " in printed
+    assert "[#console] 🎬 " in printed and "\n   Hello from the console\n" in printed
     assert "Scheduled announcement #1 for Tue 4 Mar 2031, 09:00 (UTC) in this channel." in printed
     assert "#1 · Tue 4 Mar 2031, 09:00 (UTC) · Console later" in printed
-    assert "[#console] 🎬 Console later: " in printed
+    assert "\n   Console later\n" in printed and (bot_config.engine.output_dir / "console-later.mp4").is_file()
 
 
 def age_rendered_files(config: Config, hours: float) -> None:

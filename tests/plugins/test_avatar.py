@@ -142,3 +142,10 @@ async def test_messages_name_commands_with_the_configured_prefix(bot_config) -> 
         assert "to ?avatar" in hint and "?say TEXT" in hint and "!" not in hint
         [usage] = bot.texts(await bot.send("?server persona", user=ADMIN))
         assert usage == "Use it as: ?server persona NAME"
+
+
+async def test_personas_lists_what_each_is_called_and_how_to_pick_it(testbot: TestBot) -> None:
+    [listing] = testbot.texts(await testbot.send("!personas"))
+    assert listing.startswith("Personas:\n")
+    assert "• Pip — --persona friendly or --style friendly: A round, cheerful bear cub" in listing
+    assert "• Neon — --persona neon or --style cyberpunk:" in listing

@@ -38,8 +38,8 @@ from tests.media import assert_valid_mp4, speech_clip
 from tests.testbot import MEMBER
 
 SIZE = {"width": 128, "height": 128, "fps": 10}
-#: The console's answer with a video: "🎬 CAPTION: PATH (DURATION s)", its last line.
-_CONSOLE_VIDEO = re.compile(r"🎬 (?P<caption>.*): (?P<path>\S+\.mp4) \(\d+\.\d s\)\n$", re.DOTALL)
+#: The console's answer with a video: "🎬 PATH (DURATION s)" and the caption on the next line, its last lines.
+_CONSOLE_VIDEO = re.compile(r"🎬 (?P<path>\S+\.mp4) \(\d+\.\d s\)\n   (?P<caption>.*)\n$", re.DOTALL)
 
 
 @pytest.fixture(scope="module")

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from rich.console import Console
 
-from adapters.console import LOCAL_USER, ConsoleAdapter
+from adapters.console import ConsoleAdapter
 from core.agent import Agent
 from core.config import Config, ServerSettings
 from core.events import User
@@ -258,17 +258,24 @@ async def test_a_result_that_cannot_be_posted_is_retried_then_given_up(testbot: 
 
 
 async def test_a_contest_on_the_console(bot_config: Config, clips: dict[str, Path]) -> None:
+    """The operator acts out a whole contest: members enter (:as), vote (:vote), and it closes with a winner."""
     output = io.StringIO()
     async with Agent(bot_config) as agent:
         console = ConsoleAdapter(agent, stdin=io.StringIO(), console=Console(file=output, width=300))
         agent.attach(console)
-        await console.handle_line('!contest start "Console cup" --ends 1h')
-        await console.handle_line(f"!contest enter {clips['ada']}")
-        await console.handle_line("!contest standings")
-        await console.handle_line("!contest end")
+        for line in ['!contest start "Console cup" --ends 1h', ":as Ada", f"!contest enter {clips['ada']}",
+                     ":vote 1", ":as Cy", ":vote 1", "!contest standings", "!contest end", ":as",
+                     "!contest end", ":vote 7"]:
+            await console.handle_line(line)
     printed = output.getvalue()
     assert "Voice contest: «Console cup»" in printed
-    assert f"🗳 Entry by {LOCAL_USER.name} for «Console cup», performed by Pip [Vote for {LOCAL_USER.name}]" in printed
-    assert ".mp4" in printed
-    assert f"1. {LOCAL_USER.name} — 0 votes" in printed
-    assert "[#console] 🏁 «Console cup» has ended with 1 entry but no votes" in printed
+    assert "🗳 Entry by Ada for «Console cup», performed by Pip\n" in printed
+    assert f"   🎬 {bot_config.engine.output_dir / 'entry-by-ada-for-console-cup.mp4'}\n" in printed
+    assert "   [1] Vote for Ada (:vote 1)" in printed
+    assert "reading your clip…" in printed and "downloading" not in printed
+    assert "You can't vote for your own entry." in printed
+    assert "Your vote in «Console cup» goes to Ada." in printed and "votes: Vote for Ada 1" in printed
+    assert "1. Ada — 1 vote" in printed
+    assert "Only admins can end a contest early." in printed
+    assert "[#console] 🏆 «Console cup» has ended! The winner is Ada with 1 vote." in printed
+    assert "Say which option, e.g. :vote 1 (the numbers in brackets; 1 to 1)." in printed

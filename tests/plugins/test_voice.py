@@ -41,6 +41,23 @@ async def test_without_models_voice_explains_what_to_configure(testbot: TestBot,
     assert "[models] speecht5" in said
 
 
+async def test_help_marks_what_needs_models_until_they_are_configured(testbot: TestBot) -> None:
+    [member] = testbot.texts(await testbot.send("!help"))
+    assert "!voice" not in member and "--voice," not in member and "!say [--persona NAME" in member
+    assert "(voice messages not set up here)" in member
+    [admin] = testbot.texts(await testbot.send("!help", user=ADMIN))
+    assert "(needs [models] speecht5, hifigan, speaker_encoder)" in admin and "(voice messages: needs [models] asr)" \
+        in admin
+
+
+async def test_help_marks_nothing_once_the_models_are_configured(cloning_bot: TestBot) -> None:
+    [ready] = cloning_bot.texts(await cloning_bot.send("!help"))
+    assert "not set up" not in ready and "--voice, --lang" in ready
+    assert "!voice [clear] + a 3–10 s voice clip — store your voice sample" in ready
+    [say] = cloning_bot.texts(await cloning_bot.send("!help say"))
+    assert "--voice VOICE: speak in your own voice (stored with !voice)\n" in say
+
+
 async def test_store_use_and_clear_a_voice_sample(cloning_bot: TestBot, clip: Path) -> None:
     replies = await cloning_bot.send("!voice", attachments=(clip,))
     assert any("Saved your voice sample" in t for t in cloning_bot.texts(replies)), replies

@@ -195,7 +195,17 @@ async def test_on_the_console(bot_config: Config, clock: FakeClock) -> None:
         await console.handle_line("!welcome template Hello {name}, welcome to {server}")
         await console.handle_line("!welcome test")
         await console.handle_line("!welcome optout")
+        await console.handle_line("!welcome test")
+        await console.handle_line(":join Ada")
     printed = output.getvalue()
-    assert f"[#console] 🎬 Hello {LOCAL_USER.name}, welcome to this computer: " in printed
+    # The console's server is named after the agent; the video is copied out of the cache under a
+    # readable name, and the caption has a line of its own.
+    kept = bot_config.engine.output_dir / f"hello-{LOCAL_USER.name.lower()}-welcome-to-mouthpiece.mp4"
+    assert f"[#console] 🎬 {kept} (" in printed and kept.is_file()
+    assert f"\n   Hello {LOCAL_USER.name}, welcome to Mouthpiece\n" in printed
     assert "Posted a test greeting in this channel." in printed
     assert "You won't get a welcome clip in this server." in printed
+    # Opted out, the admin gets no test greeting either; a newcomer who hasn't is greeted.
+    assert printed.count(f"Hello {LOCAL_USER.name}, welcome") == 1
+    assert "You opted out of welcome clips in this server" in printed
+    assert "Ada joins Mouthpiece." in printed and "\n   Hello Ada, welcome to Mouthpiece\n" in printed
