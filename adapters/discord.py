@@ -31,6 +31,7 @@ from core.events import (
     VoteEvent,
 )
 from core.fetch import SafeFetcher, link_attachment
+from core.replies import SORRY, TextReply
 from core.runner import FatalAdapterError
 
 if TYPE_CHECKING:
@@ -179,13 +180,19 @@ class DiscordAdapter(Adapter):
     async def on_message(self, message: discord.Message) -> None:
         if self.client.user is None or message.author.id == self.client.user.id:
             return
-        event = MessageEvent(
-            platform=self.platform, user=self.user(message.author, message.guild),
-            channel=channel_of(message.channel), text=self._without_bot_mention(message.content),
-            attachments=self._attachments(message), message_id=str(message.id),
-            mentions_bot=self.client.user in message.mentions, replies_to_bot=self._replies_to_bot(message),
-        )
-        await self.agent.handle_message(event, ChannelResponder(message.channel, self.agent.polls, reference=message))
+        responder = ChannelResponder(message.channel, self.agent.polls, reference=message)
+        try:
+            event = MessageEvent(
+                platform=self.platform, user=self.user(message.author, message.guild),
+                channel=channel_of(message.channel), text=self._without_bot_mention(message.content),
+                attachments=self._attachments(message), message_id=str(message.id),
+                mentions_bot=self.client.user in message.mentions, replies_to_bot=self._replies_to_bot(message),
+            )
+        except Exception:  # the agent never raises; a message we can't even read is still answered
+            log.exception("could not read Discord message %s", message.id)
+            await _apologise(responder)
+            return
+        await self.agent.handle_message(event, responder)
 
     async def on_member_join(self, member: discord.Member) -> None:
         channel = greeting_channel(member.guild)
@@ -250,6 +257,13 @@ class DiscordAdapter(Adapter):
             return False
         replied = reference.resolved or reference.cached_message
         return isinstance(replied, discord.Message) and replied.author.id == self.client.user.id
+
+
+async def _apologise(responder: ChannelResponder) -> None:
+    try:
+        await responder.send(TextReply(SORRY))
+    except Exception:
+        log.exception("could not tell a member that their message failed")
 
 
 def channel_of(channel: discord.abc.Messageable) -> Channel:

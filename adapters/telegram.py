@@ -35,7 +35,7 @@ from core.adapter import MAX_PICTURE_BYTES, Adapter, ChannelUnavailable, Profile
 from core.agent import Agent
 from core.config import Config, Secrets, TelegramSettings
 from core.events import Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
-from core.replies import Responder
+from core.replies import SORRY, Responder
 from core.runner import FatalAdapterError
 
 log = logging.getLogger(__name__)
@@ -301,8 +301,7 @@ class TelegramAdapter(Adapter):
         log.error("telegram: failed to handle an update", exc_info=context.error)
         if isinstance(update, Update) and update.effective_chat is not None:
             try:
-                await self.bot.send_message(update.effective_chat.id, "Sorry, something went wrong on my side. "
-                                                                      "The admins can find the details in the log.")
+                await self.bot.send_message(update.effective_chat.id, SORRY)
             except TelegramError:
                 log.exception("telegram: could not report a failure to chat %s", update.effective_chat.id)
 

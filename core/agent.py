@@ -17,7 +17,8 @@ from core.leader import Leadership
 from core.limits import Limits
 from core.plugins import await_all, build_plugin_manager, migration_folders
 from core.polls import Polls
-from core.replies import PollTally, Responder
+from core.rendering import build_render_stack
+from core.replies import SORRY, PollTally, Responder
 from core.scheduler import build_scheduler, set_running_agent
 from core.servers import ServerSettingsStore
 from core.storage import RenderRecord, Storage
@@ -25,7 +26,6 @@ from engine.errors import RenderError
 from personas.server_personas import ServerPersonas
 
 if TYPE_CHECKING:
-    from engine.backends import Backends
     from engine.engine import RenderEngine
     from engine.types import RenderResult
     from personas.registry import PersonaRegistry
@@ -48,12 +48,15 @@ class Agent:
         self.limits = Limits(config.limits)
         #: The running platform adapters by platform name, for posts no event asked for.
         self.adapters: dict[str, Adapter] = {}
-        self.engine_backends = self._backends()
-        self.personas = self._load_personas()
+        stack = build_render_stack(config, self.pm)
+        self.personas: PersonaRegistry = stack.personas
+        self.models = stack.models
+        self.engine_backends = stack.backends
+        self.pipeline = stack.pipeline
+        self.engine: RenderEngine = stack.engine
         #: Servers' own personas (``!persona add``), private in ``personas``.
         self.server_personas = ServerPersonas(self.storage, self.personas,
                                               max_per_server=config.personas.max_per_server)
-        self.engine: RenderEngine = self._build_engine()
         self.scheduler = build_scheduler(self.storage)
         #: Whether this process runs the scheduled jobs (always, on SQLite).
         self.leadership = Leadership(self.storage)
@@ -137,8 +140,7 @@ class Agent:
             await _answer_safely(ctx, str(error))
         except Exception:
             log.exception("failed to handle a message on %s from user %s", event.platform, event.user.id)
-            await _answer_safely(ctx, "Sorry, something went wrong on my side. "
-                                      "The admins can find the details in the log.")
+            await _answer_safely(ctx, SORRY)
         finally:
             ctx.cleanup()
 
@@ -231,32 +233,6 @@ class Agent:
             persona=result.persona, path=str(result.path), duration=result.duration,
             elapsed=result.elapsed, cached=result.cached,
         ))
-
-    def _load_personas(self) -> PersonaRegistry:
-        from personas.registry import PersonaRegistry
-
-        folders = list(self.config.personas.user_dirs)
-        self.pm.hook.register_personas(register=folders.append)
-        # A plugin's renderer checks the assets of the personas of its kind as they load.
-        return PersonaRegistry(user_dirs=folders, default=self.config.personas.default,
-                               renderers=self.engine_backends.renderer)
-
-    def _backends(self) -> Backends:
-        from core.cluster import build_backends
-
-        self.models, backends = build_backends(self.config, self.pm)
-        return backends
-
-    def _build_engine(self) -> RenderEngine:
-        from core.cluster import ray_executor
-        from engine.engine import RenderEngine, RenderFn
-        from engine.pipeline import Pipeline
-
-        self.pipeline = Pipeline(self.config.engine, self.personas, self.engine_backends)
-        render_fn: RenderFn = self.pipeline
-        if self.config.engine.executor == "ray":  # the same pipeline, run by the cluster's workers
-            render_fn = ray_executor(self.config, self.pipeline)
-        return RenderEngine(self.config.engine, render_fn, self.pipeline.cache_key)
 
 
 async def _answer_safely(ctx: Context, text: str) -> None:

@@ -1,9 +1,15 @@
-"""The ``mouthpiece`` command. Heavy libraries are imported inside commands so ``--help`` is instant."""
+"""The ``mouthpiece`` command. Heavy libraries are imported inside commands so ``--help`` is instant,
+and the render commands build only the render stack (``core.rendering``), not the whole agent."""
 
 from __future__ import annotations
 
-import asyncio
+import atexit
+import gc
 import logging
+import os
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, Optional
@@ -15,6 +21,9 @@ from core.models_cli import app as models_app
 
 if TYPE_CHECKING:
     from core.agent import Agent
+    from core.config import Config
+    from core.rendering import RenderStack
+    from engine.engine import Progress
     from engine.types import RenderRequest, RenderResult
 
 app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
@@ -56,10 +65,9 @@ def _fail(message: str) -> typer.Exit:
     return typer.Exit(code=1)
 
 
-def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
-    """The agent on the chosen config; one-shot commands log only warnings and errors."""
-    from core.agent import Agent
-    from core.config import ConfigError, Secrets, load_config
+def _config(config_path: Path | None, *, serving: bool = False) -> Config:
+    """The chosen config; one-shot commands log only warnings and errors."""
+    from core.config import ConfigError, load_config
 
     try:
         config = load_config(config_path)
@@ -68,15 +76,29 @@ def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
     level = logging.getLevelName(config.agent.log_level.upper())
     logging.basicConfig(level=level if serving else max(level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return config
+
+
+def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
+    from core.agent import Agent
+    from core.config import Secrets
+
+    config = _config(config_path, serving=serving)
     with database_errors():  # a database too new, unreachable or not upgradable: one clear line
         return Agent(config, Secrets.from_env())
 
 
-def _render(agent: Agent, request: RenderRequest, output: Path | None) -> RenderResult:
-    """Render with a progress bar; copy the result to ``output``; exit 1 on a render error."""
-    from rich.console import Console
-    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeRemainingColumn
+def _stack(config_path: Path | None) -> RenderStack:
+    """Personas and the render engine, with only the plugins that shape renders."""
+    from core.plugins import RENDER_PLUGINS, build_plugin_manager
+    from core.rendering import build_render_stack
 
+    config = _config(config_path)
+    return build_render_stack(config, build_plugin_manager(config.plugins.disabled, builtins=RENDER_PLUGINS))
+
+
+def _render(stack: RenderStack, request: RenderRequest, output: Path | None) -> RenderResult:
+    """Render with a progress bar on a terminal; save the result as ``output``; exit 1 on a render error."""
     from core.cli_output import OutputError, check_output, save
     from engine.errors import RenderError
 
@@ -86,20 +108,33 @@ def _render(agent: Agent, request: RenderRequest, output: Path | None) -> Render
             check_output(output)
         except OutputError as error:
             raise _fail(str(error)) from None
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
-    stderr = Console(stderr=True)
-    with Progress(*columns, transient=True, console=stderr, disable=not stderr.is_terminal) as bar:
-        task = bar.add_task(f"{request.persona}: starting", total=1)
-
-        def on_progress(progress) -> None:  # type: ignore[no-untyped-def]
-            bar.update(task, description=f"{request.persona}: {progress.stage}",
-                       completed=progress.done, total=max(progress.total, 1))
-
+    with _progress_bar(request.persona) as on_progress:
         try:
-            result = agent.engine.render(request, on_progress=on_progress)
+            result = stack.engine.render(request, on_progress=on_progress)
         except RenderError as error:
             raise _fail(str(error)) from None
     return result if output is None else _moved(result, save(result.path, output))
+
+
+@contextmanager
+def _progress_bar(persona: str) -> Iterator[Callable[[Progress], None] | None]:
+    """A rich progress bar on stderr when it is a terminal (rich is imported only then)."""
+    if not sys.stderr.isatty():
+        yield None
+        return
+    from rich.console import Console
+    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
+    from rich.progress import Progress as Bar
+
+    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
+    with Bar(*columns, transient=True, console=Console(stderr=True)) as bar:
+        task = bar.add_task(f"{persona}: starting", total=1)
+
+        def on_progress(progress: Progress) -> None:
+            bar.update(task, description=f"{persona}: {progress.stage}",
+                       completed=progress.done, total=max(progress.total, 1))
+
+        yield on_progress
 
 
 def _moved(result: RenderResult, path: Path) -> RenderResult:
@@ -114,41 +149,40 @@ def _report(result: RenderResult) -> None:
     typer.echo(f"{result.path}  {result.duration:.2f} s of video, {result.persona}, made {how}")
 
 
-def _with_engine(config_path: Path | None, work) -> None:  # type: ignore[no-untyped-def]
-    agent = _agent(config_path)
-    agent.engine.start()
+def _with_engine(config_path: Path | None, work: Callable[[RenderStack], None]) -> None:
+    stack = _stack(config_path)
+    stack.engine.start()
     try:
-        work(agent)
+        work(stack)
     finally:
-        agent.engine.close()
-        agent.storage.close()
+        stack.engine.close()
 
 
-def _targets(agent: Agent, wanted: str | None, batch: str | None, output: Path) -> list[tuple[str, Path]]:
+def _targets(stack: RenderStack, wanted: str | None, batch: str | None, output: Path) -> list[tuple[str, Path]]:
     """(persona, file) pairs to render: the chosen persona, or every one with ``--batch all``."""
     from core.cli_output import batch_outputs
 
     if batch is None:
-        return [(_persona(agent, wanted), output)]
+        return [(_persona(stack, wanted), output)]
     if batch.lower() != "all":
         raise _fail(f"--batch takes only 'all' (every persona), not {batch!r}")
     if wanted:
         raise _fail("use --persona or --batch all, not both")
-    names = [p.name for p in agent.personas.all()]
+    names = [p.name for p in stack.personas.all()]
     return list(zip(names, batch_outputs(output, names)))
 
 
-def _render_each(agent: Agent, targets: list[tuple[str, Path]], **what: Any) -> None:
+def _render_each(stack: RenderStack, targets: list[tuple[str, Path]], **what: Any) -> None:
     """Render and report each (persona, file) of ``targets``; ``what``: the request's text or clip and mood."""
     for name, out in targets:
-        _report(_render(agent, agent.config.engine.request(name, **what), out))
+        _report(_render(stack, stack.config.engine.request(name, **what), out))
 
 
-def _persona(agent: Agent, wanted: str | None) -> str:
+def _persona(stack: RenderStack, wanted: str | None) -> str:
     from engine.errors import UnknownPersonaError
 
     try:
-        return (agent.personas.get(wanted) if wanted else agent.personas.default).name
+        return (stack.personas.get(wanted) if wanted else stack.personas.default).name
     except UnknownPersonaError as error:
         raise _fail(str(error)) from None
 
@@ -168,9 +202,9 @@ def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutra
         renderer: RendererOption = None, config: ConfigOption = None) -> None:
     """A persona reads TEXT out on video, each piece in its language."""
     language = _language(lang)
-    _with_engine(config, lambda agent: _render_each(agent, _targets(agent, persona, batch, output), text=text,
+    _with_engine(config, lambda stack: _render_each(stack, _targets(stack, persona, batch, output), text=text,
                                                     expression=mood.value, lang=language, face=_face(face),
-                                                    renderer=_renderer(agent, renderer)))
+                                                    renderer=_renderer(stack, renderer)))
 
 
 @app.command()
@@ -178,16 +212,16 @@ def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.ne
            output: OutputOption = Path("out/avatar.mp4"), batch: BatchOption = None,
            renderer: RendererOption = None, config: ConfigOption = None) -> None:
     """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
-    _with_engine(config, lambda agent: _render_each(agent, _targets(agent, persona, batch, output),
+    _with_engine(config, lambda stack: _render_each(stack, _targets(stack, persona, batch, output),
                                                     audio_path=clip, expression=mood.value, face=_face(face),
-                                                    renderer=_renderer(agent, renderer)))
+                                                    renderer=_renderer(stack, renderer)))
 
 
-def _renderer(agent: Agent, wanted: str | None) -> str | None:
+def _renderer(stack: RenderStack, wanted: str | None) -> str | None:
     """``--renderer``, refused before any work when it is unknown or its model is not set up."""
     from core.renderers import renderer_problem
 
-    problem = renderer_problem(agent, wanted)
+    problem = renderer_problem(stack.backends.renderer, stack.config.models, wanted)
     if problem:
         raise _fail(problem)
     return wanted
@@ -217,10 +251,9 @@ def personas(ctx: typer.Context, config: ConfigOption = None) -> None:
     """List the personas (built-in and your own)."""
     if ctx.invoked_subcommand is not None:
         return
-    agent = _agent(config)
     rows = [("NAME", "CALLED", "STYLE", "KIND", "VOICE")]
     rows += [(p.name, p.display_name, p.style, p.renderer, " ".join(filter(None, (
-        p.voice.backend, p.voice.language, p.voice.variant)))) for p in agent.personas.all()]
+        p.voice.backend, p.voice.language, p.voice.variant)))) for p in _stack(config).personas.all()]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
@@ -265,7 +298,7 @@ def demo(out: Annotated[Path, typer.Option(help="folder for the videos")] = Path
     """Render one clip per built-in persona from text, and one from an audio file."""
     from core.demo import run_demo
 
-    _with_engine(config, lambda agent: run_demo(agent, out, clip, render=_render, report=_report))
+    _with_engine(config, lambda stack: run_demo(stack, out, clip, render=_render, report=_report))
 
 
 @app.command()
@@ -273,7 +306,11 @@ def run(config: ConfigOption = None, as_member: Annotated[Optional[str], typer.O
         "--as", metavar="NAME", help="try the console as the member NAME (no admin rights), even with tokens set")]
         = None) -> None:
     """Serve every platform whose token is set, all in one process; the console when none is."""
+    import asyncio
+
     from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters, console_as, keep_log_out_of_chat
+
+    gc.enable()
 
     agent = _agent(config, serving=True)
     try:
@@ -350,3 +387,25 @@ def worker(
         raise typer.Exit(subprocess.call(command, env=env))
     except FileNotFoundError:
         raise _fail('Ray is not installed here: pip install "mouthpiece[ray]"') from None
+
+
+def main() -> None:
+    """The console script: run the command, then leave without tearing the interpreter down.
+
+    Freeing every module's objects one by one takes longer than a short render; exit
+    handlers still run and output is flushed first, so nothing is lost. The cycle
+    collector stays off for one-shot commands (it would only walk the freshly imported
+    modules, again and again); ``run``, which serves for days, switches it back on.
+    """
+    gc.disable()
+    try:
+        app()
+        code = 0
+    except SystemExit as done:
+        code = done.code if isinstance(done.code, int) else (0 if done.code is None else 1)
+        if isinstance(done.code, str):
+            print(done.code, file=sys.stderr)
+    atexit._run_exitfuncs()
+    sys.stdout.flush()
+    sys.stderr.flush()
+    os._exit(code)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Callable
 
 if TYPE_CHECKING:
-    from core.agent import Agent
+    from core.rendering import RenderStack
     from engine.types import RenderRequest, RenderResult
 
 DEMO_LINE = "Hello! I'm {name}. Send me a voice clip or some text, and I'll say it on video for your community."
@@ -15,22 +15,22 @@ PHOTO_LINE = "And this is a photo: any face can talk, from a profile picture to 
 CLIP_LINE = "This clip was recorded as an audio file. The mouth follows the sound itself, not a script."
 
 
-def run_demo(agent: Agent, out: Path, clip: Path | None,
-             render: Callable[[Agent, RenderRequest, Path], RenderResult],
+def run_demo(stack: RenderStack, out: Path, clip: Path | None,
+             render: Callable[[RenderStack, RenderRequest, Path], RenderResult],
              report: Callable[[RenderResult], None]) -> None:
-    settings = agent.config.engine
+    settings = stack.config.engine
     print(f"Rendering into {out}/: each built-in persona reads a line, then one says a voice clip", flush=True)
-    for persona in agent.personas.builtin():
+    for persona in stack.personas.builtin():
         request = settings.request(persona.name, text=DEMO_LINE.format(name=persona.display_name))
-        report(render(agent, request, out / f"demo-{persona.name}.mp4"))
+        report(render(stack, request, out / f"demo-{persona.name}.mp4"))
     if (face := write_demo_face(out / "demo-face.png")) is not None:
-        request = settings.request(agent.personas.default.name, text=PHOTO_LINE, face=face)
-        report(render(agent, request, out / "demo-photo.mp4"))
+        request = settings.request(stack.personas.default.name, text=PHOTO_LINE, face=face)
+        report(render(stack, request, out / "demo-photo.mp4"))
     if clip is None:
         clip = write_voice_clip(out / "demo-voice.wav", CLIP_LINE)
         print(f"{clip}  a voice clip to animate (your own: mouthpiece demo --clip FILE)")
-    request = settings.request(agent.personas.default.name, audio_path=clip)
-    report(render(agent, request, out / "demo-from-audio.mp4"))
+    request = settings.request(stack.personas.default.name, audio_path=clip)
+    report(render(stack, request, out / "demo-from-audio.mp4"))
 
 
 def write_voice_clip(path: Path, text: str) -> Path:

@@ -93,7 +93,9 @@ class SafeFetcher:
         """Download ``url`` into ``folder``; return the file. Raises ``FetchError``."""
         try:
             async with asyncio.timeout(self.timeout):
-                return await self._follow(URL(url), folder)
+                return await self._follow(parse_link(url), folder)
+        except (ValueError, UnicodeError):  # a bad port, host or IDNA name, here or in a redirect
+            raise FetchError(_not_a_link(url)) from None
         except TimeoutError:
             raise FetchError(f"The link took longer than {self.timeout:.0f} s to download; "
                              "try a faster host or attach the file instead.") from None
@@ -167,6 +169,21 @@ def _resolve_result(host: str, info: tuple[Any, ...]) -> ResolveResult:
             "proto": proto, "flags": socket.AI_NUMERICHOST}
 
 
+def parse_link(url: str) -> URL:
+    """``url`` as a ``URL``, or a ``FetchError`` when it isn't a well-formed web address."""
+    try:
+        parsed = URL(url)
+        parsed.port, parsed.host  # noqa: B018 -- both parse lazily, and raise on a bad port or host
+    except (ValueError, UnicodeError):
+        raise FetchError(_not_a_link(url)) from None
+    return parsed
+
+
+def _not_a_link(url: str) -> str:
+    shown = url if len(url) <= 60 else url[:57] + "…"
+    return f"{shown} is not a valid web address; check the link, or attach the file instead."
+
+
 def filename_of(url: URL) -> str:
     """A safe local file name from the link's last path segment (``clip`` if it has none)."""
     name = unquote(url.path.rsplit("/", 1)[-1])
@@ -185,8 +202,12 @@ def link_attachment(text: str, fetcher: SafeFetcher) -> Attachment | None:
     link = find_link(text)
     if link is None:
         return None
+    try:
+        name = filename_of(parse_link(link))
+    except FetchError:
+        name = "clip"  # the message is still answered; the download says what is wrong with the link
 
     async def download(folder: Path) -> Path:
         return await fetcher.fetch(link, folder)
 
-    return Attachment(filename=filename_of(URL(link)), size=None, content_type=None, download=download)
+    return Attachment(filename=name, size=None, content_type=None, download=download)

@@ -23,8 +23,15 @@ BUILTIN_PLUGINS = (
 )
 
 
-def build_plugin_manager(disabled: Iterable[str] = (), extra: Iterable[object] = ()) -> pluggy.PluginManager:
-    """Register the built-in plugins, installed entry-point plugins and ``extra`` ones.
+#: The hooks that shape a render; ``RENDER_PLUGINS``: the built-in plugins implementing any of
+#: them (a test keeps it true). A render alone needs only those and the installed plugins.
+RENDER_HOOKS = ("register_personas", "register_backends")
+RENDER_PLUGINS: tuple[str, ...] = ()
+
+
+def build_plugin_manager(disabled: Iterable[str] = (), extra: Iterable[object] = (), *,
+                         builtins: Iterable[str] = BUILTIN_PLUGINS) -> pluggy.PluginManager:
+    """Register the ``builtins`` plugins, installed entry-point plugins and ``extra`` ones.
 
     ``disabled`` names plugins (the module's last dotted part, or the entry-point
     name) that are not loaded at all.
@@ -34,7 +41,7 @@ def build_plugin_manager(disabled: Iterable[str] = (), extra: Iterable[object] =
     blocked = set(disabled)
     for name in blocked:
         pm.set_blocked(name)
-    for module_name in BUILTIN_PLUGINS:
+    for module_name in builtins:
         short = module_name.rsplit(".", 1)[-1]
         if short not in blocked:
             pm.register(importlib.import_module(module_name), name=short)

@@ -2,20 +2,21 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from core.agent import Agent
+    from engine.settings import ModelSettings
 
 
-def renderer_problem(agent: Agent, wanted: str | None) -> str | None:
-    """Why ``wanted`` can't draw a render here (unknown, or its model not configured); ``None`` when it can."""
+def renderer_problem(renderers: Mapping[str, object], models: ModelSettings, wanted: str | None) -> str | None:
+    """Why ``wanted`` can't draw a render here (unknown among ``renderers``, or its model not in ``models``);
+    ``None`` when it can."""
     if wanted is None:
         return None
-    available = agent.engine_backends.renderer
-    if wanted not in available:
-        return f"There is no renderer called {wanted!r}; there are: {', '.join(sorted(available))}."
-    if wanted == "wav2lip" and agent.config.models.lipsync is None:
+    if wanted not in renderers:
+        return f"There is no renderer called {wanted!r}; there are: {', '.join(sorted(renderers))}."
+    if wanted == "wav2lip" and models.lipsync is None:
         from engine.lipsync.backend import SETUP
 
         return SETUP

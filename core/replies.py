@@ -6,6 +6,9 @@ from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from pathlib import Path
 
+#: What a member is told when their request hit a fault on our side (the log has the details).
+SORRY = "Sorry, something went wrong on my side. The admins can find the details in the log."
+
 
 @dataclass(frozen=True)
 class TextReply:

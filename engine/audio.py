@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import stat
 import wave
 from collections.abc import Iterator
 from pathlib import Path
@@ -47,7 +48,7 @@ _FORMATS_HINT = "a voice message or an audio file (mp3, ogg, opus, wav, m4a, fla
 def decode_audio(path: Path, *, max_bytes: int, max_seconds: float) -> Speech:
     """Decode ``path`` to mono float32 at ``SAMPLE_RATE``; raise ``AudioInputError`` when unusable."""
     path = Path(path)
-    _check_file(path, max_bytes)
+    check_file(path, max_bytes)
     _check_signature(path)
     try:
         container = av.open(str(path), mode="r", container_options=_CONTAINER_OPTIONS)
@@ -98,10 +99,17 @@ def resample(samples: np.ndarray, rate: int, *, target_rate: int = SAMPLE_RATE) 
     return np.clip(np.concatenate(chunks), -1.0, 1.0) if chunks else np.zeros(0, dtype=np.float32)
 
 
-def _check_file(path: Path, max_bytes: int) -> None:
-    if not path.is_file():
-        raise AudioInputError(f"The audio file '{path.name}' wasn't found — please send the clip again.")
-    size = path.stat().st_size
+def check_file(path: Path, max_bytes: int) -> None:
+    """Refuse anything but a regular file of 1 byte to ``max_bytes``, without reading it: a FIFO
+    or a device would block the reader forever, and the size must be known before hashing."""
+    try:
+        info = path.stat()
+    except (OSError, ValueError):
+        raise AudioInputError(f"The audio file '{path.name}' wasn't found — please send the clip again.") from None
+    if not stat.S_ISREG(info.st_mode):
+        raise AudioInputError(f"'{path.name}' is not a regular file (a pipe, a device or a folder) — "
+                              f"please send {_FORMATS_HINT}.")
+    size = info.st_size
     if size == 0:
         raise AudioInputError(
             f"The audio file '{path.name}' is empty (0 bytes) — the upload may have failed. Please send it again."
@@ -166,26 +174,57 @@ def _decode(
             raise _too_long(max_seconds)  # the real length would take decoding it all
     if not chunks:
         return np.zeros(0, dtype=np.float32)
-    return np.clip(np.concatenate(chunks), -1.0, 1.0)
+    # A float file can hold NaN and infinities; they would poison every level computed later.
+    samples = np.nan_to_num(np.concatenate(chunks), nan=0.0, posinf=1.0, neginf=-1.0)
+    peak = float(np.max(np.abs(samples)))
+    # A surround downmix of loud channels can pass full scale: turn it down rather than clip it.
+    return samples / np.float32(peak) if peak > 1.0 else samples
 
 
 def _resampled_chunks(
     container: av.container.InputContainer, stream: av.audio.stream.AudioStream
 ) -> Iterator[np.ndarray]:
     """Yield mono float32 chunks at ``SAMPLE_RATE``, following changes of format mid-stream (chained Ogg)."""
-    resampler: av.AudioResampler | None = None
+    downmix: _Downmix | None = None
     setup: tuple[str, str, int] | None = None
     for frame in _decoded_frames(container, stream):
         frame_setup = (frame.format.name, frame.layout.name, frame.sample_rate)
-        if resampler is None or frame_setup != setup:
-            yield from _flush(resampler)
-            # Planar output keeps the channels apart: averaging them can't clip, unlike swresample's downmix.
-            resampler = av.AudioResampler(format="fltp", layout=frame.layout, rate=SAMPLE_RATE, frame_size=_CHUNK)
+        if downmix is None or frame_setup != setup:
+            yield from _flush(downmix)
+            downmix = _Downmix(frame.layout)
             setup = frame_setup
         frame.pts = None  # resample by sample count; broken timestamps don't matter here
-        for out in resampler.resample(frame):
+        for out in downmix.resample(frame):
             yield _frame_samples(out)
-    yield from _flush(resampler)
+    yield from _flush(downmix)
+
+
+class _Downmix:
+    """To ``SAMPLE_RATE`` as packed float (PyAV reads one plane too many of a planar frame with 8 or
+    more channels, and crashes). Mono and stereo keep their channels, to be averaged: that can't clip.
+    More channels go through swresample's downmix to mono, which keeps the centre channel, where
+    dialogue is, at full level; a layout it can't downmix (many channels in no known order) keeps
+    them all, to be averaged."""
+
+    def __init__(self, layout: av.AudioLayout) -> None:
+        self._layout = layout
+        self._resampler = self._to(layout if layout.nb_channels <= 2 else "mono")
+        self._fallback = layout.nb_channels > 2
+
+    def resample(self, frame: av.AudioFrame | None) -> list[av.AudioFrame]:
+        try:
+            return self._resampler.resample(frame)
+        except av.ArgumentError:
+            if not self._fallback or frame is None:
+                raise
+            self._resampler = self._to(self._layout)
+            return self._resampler.resample(frame)
+        finally:
+            self._fallback = False  # only the first frame tells whether the downmix works
+
+    @staticmethod
+    def _to(layout: av.AudioLayout | str) -> av.AudioResampler:
+        return av.AudioResampler(format="flt", layout=layout, rate=SAMPLE_RATE, frame_size=_CHUNK)
 
 
 def _decoded_frames(
@@ -202,16 +241,17 @@ def _decoded_frames(
         return
 
 
-def _flush(resampler: av.AudioResampler | None) -> Iterator[np.ndarray]:
-    if resampler is not None:
-        for out in resampler.resample(None):
+def _flush(downmix: _Downmix | None) -> Iterator[np.ndarray]:
+    if downmix is not None:
+        for out in downmix.resample(None):
             yield _frame_samples(out)
 
 
 def _frame_samples(frame: av.AudioFrame) -> np.ndarray:
-    """Mono float32 samples of a float frame (packed mono or planar, any channel count)."""
-    channels = frame.to_ndarray().astype(np.float32, copy=False)
-    return channels.reshape(-1) if channels.shape[0] == 1 else channels.mean(axis=0)
+    """Mono float32 samples of a packed float frame, its channels averaged (any channel count)."""
+    channels = frame.layout.nb_channels
+    samples = frame.to_ndarray().reshape(-1)
+    return samples if channels == 1 else samples.reshape(-1, channels).mean(axis=1, dtype=np.float32)
 
 
 def _too_long(max_seconds: float, seconds: float | None = None) -> AudioInputError:

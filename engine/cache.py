@@ -7,18 +7,24 @@ shapes the video.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import hashlib
 import json
 import os
 import re
+import stat
 import uuid
 from pathlib import Path
 
-from engine.errors import AudioInputError, FaceInputError
+from engine.errors import AudioInputError, FaceInputError, InputError
 from engine.types import RenderRequest, RenderResult
 
 _KEY = re.compile(r"^[A-Za-z0-9_-]{8,128}$")
+#: Partial files are named for the process writing them: ``.<pid>-<instance>-<random>.part``.
+_OWNER = re.compile(r"\.(\d+)-([0-9a-f]{8})-[0-9a-f]{8}\.part")
+#: Tells this process from an earlier one that had the same pid (a restarted container's pid 1).
+_INSTANCE = uuid.uuid4().hex[:8]
 
 
 class RenderCache:
@@ -43,7 +49,22 @@ class RenderCache:
 
     def part_path(self, key: str) -> Path:
         """Where a render in progress writes; ``store`` moves it into place."""
-        return self.folder / f"{key}.{uuid.uuid4().hex[:8]}.part.mp4"
+        return self.folder / f"{key}{_part_suffix()}.mp4"
+
+    def remove_orphans(self) -> int:
+        """Delete the partial files of renders whose process is gone (killed or crashed mid-render);
+        return how many. Those of live processes sharing the folder are left alone."""
+        removed = 0
+        try:
+            names = [entry.name for entry in os.scandir(self.folder) if ".part" in entry.name]
+        except OSError:
+            return 0
+        for name in names:
+            if not _owner_alive(name):
+                with contextlib.suppress(OSError):
+                    (self.folder / name).unlink()
+                    removed += 1
+        return removed
 
     def store(self, key: str, part: Path, result: RenderResult) -> RenderResult:
         """Move the rendered file into the cache, with its metadata beside it."""
@@ -51,13 +72,33 @@ class RenderCache:
         os.replace(part, video)
         stored = dataclasses.replace(result, path=video, cached=False)
         fields = {**dataclasses.asdict(stored), "path": video.name}
-        meta_part = meta.with_name(f"{meta.name}.{uuid.uuid4().hex[:8]}.part")
+        meta_part = meta.with_name(f"{meta.name}{_part_suffix()}")
         meta_part.write_text(json.dumps(fields), encoding="utf-8")
         os.replace(meta_part, meta)
         return stored
 
     def _paths(self, key: str) -> tuple[Path, Path]:
         return self.folder / f"{key}.mp4", self.folder / f"{key}.json"
+
+
+def _part_suffix() -> str:
+    return f".{os.getpid()}-{_INSTANCE}-{uuid.uuid4().hex[:8]}.part"
+
+
+def _owner_alive(name: str) -> bool:
+    match = _OWNER.search(name)
+    if match is None:
+        return False  # not named for its writer: from an older version, long dead
+    pid, instance = int(match[1]), match[2]
+    if pid == os.getpid():
+        return instance == _INSTANCE
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, under another user
+    return True
 
 
 def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str, voice: str = "",
@@ -88,9 +129,17 @@ def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: 
         if path is None:
             continue
         try:
-            with open(path, "rb") as file:
-                while chunk := file.read(1 << 20):
-                    digest.update(chunk)
+            _hash_regular_file(digest, Path(path), what, error)
         except OSError as exc:
             raise error(f"I couldn't read the {what} file ({exc.strerror or exc}).") from exc
     return digest.hexdigest()
+
+
+def _hash_regular_file(digest: hashlib._Hash, path: Path, what: str, error: type[InputError]) -> None:
+    """Hash a regular file; opening without blocking, so a FIFO put in its place can't hang us."""
+    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK)
+    with os.fdopen(fd, "rb") as file:
+        if not stat.S_ISREG(os.fstat(fd).st_mode):
+            raise error(f"'{path.name}' is not a regular file — please send the {what} file itself.")
+        while chunk := file.read(1 << 20):
+            digest.update(chunk)

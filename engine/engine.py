@@ -8,7 +8,6 @@ shares the render already under way.
 
 from __future__ import annotations
 
-import asyncio
 import heapq
 import itertools
 import logging
@@ -24,7 +23,7 @@ from pathlib import Path
 from typing import Any
 
 from engine.cache import RenderCache
-from engine.errors import EngineBusyError, RenderCancelled
+from engine.errors import EngineBusyError, InputError, RenderCancelled, RenderError
 from engine.settings import EngineSettings
 from engine.types import RenderRequest, RenderResult
 
@@ -131,6 +130,8 @@ class RenderJob:
         return self.future.result(timeout)
 
     def __await__(self) -> Generator[Any, None, RenderResult]:
+        import asyncio  # only awaiting needs it; a one-shot render from the CLI starts faster without
+
         return asyncio.wrap_future(self.future).__await__()
 
     def _notify(self, progress: Progress) -> None:
@@ -171,6 +172,8 @@ class RenderEngine:
             if self._workers or self._closed:
                 return
             self.settings.cache_dir.mkdir(parents=True, exist_ok=True)
+            if removed := self.cache.remove_orphans():
+                log.info("removed %d partial render files left by a render that was killed", removed)
             for n in range(self.settings.workers):
                 worker = threading.Thread(target=self._work, name=f"render-{n}", daemon=True)
                 worker.start()
@@ -305,8 +308,7 @@ class RenderEngine:
                         elapsed if average is None else average + _ETA_SMOOTHING * (elapsed - average)
                     )
         except Exception as exc:
-            if not isinstance(exc, RenderCancelled):
-                log.exception("render %s failed", task.key)
+            _log_failure(task.key, exc)
             part.unlink(missing_ok=True)
             self._settle(task, error=exc)
         else:
@@ -349,6 +351,18 @@ class RenderEngine:
         _resolve(job.future, None, RenderCancelled("The render was cancelled."))
         self._send(updates)
         return True
+
+
+def _log_failure(key: str, error: Exception) -> None:
+    """An expected refusal is one line; only a fault of ours gets a traceback."""
+    if isinstance(error, RenderCancelled):
+        return
+    if isinstance(error, InputError):
+        log.info("render %s refused: %s", key[:12], error)
+    elif isinstance(error, RenderError):
+        log.warning("render %s failed: %s", key[:12], error)
+    else:
+        log.exception("render %s failed", key[:12])
 
 
 def _resolve(future: Future[RenderResult], result: RenderResult | None, error: BaseException | None) -> None:

@@ -8,7 +8,6 @@ configured model nobody uses costs no memory, and a broken folder is reported (a
 
 from __future__ import annotations
 
-import asyncio
 import functools
 import threading
 from collections.abc import Callable, Sequence
@@ -65,6 +64,8 @@ class ModelHub:
 
     async def run(self, call: Callable[..., T], *args: Any, **kwargs: Any) -> T:
         """``call(*args, **kwargs)`` on a model thread: for loading a model or any call that runs one."""
+        import asyncio  # not at the top: the CLI's one-shot renders never await
+
         loop = asyncio.get_running_loop()
         return await loop.run_in_executor(self._threads, functools.partial(call, *args, **kwargs))
 

@@ -52,6 +52,11 @@ class Pipeline:
         self._renderers_lock = Lock()
 
     def cache_key(self, request: RenderRequest) -> str:
+        from engine.audio import check_file
+
+        for clip in (request.audio_path, request.voice_sample):
+            if clip is not None:  # before hashing: a FIFO would block, a huge file would be read in vain
+                check_file(clip, self.settings.max_audio_bytes)
         parts = self.fingerprints(request)
         return cache_key(request, parts["persona"], parts["engine"], parts["voice"], parts["renderer"])
 

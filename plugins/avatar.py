@@ -117,7 +117,8 @@ async def _render_all(ctx: Context, command: ParsedCommand, status: StatusMessag
     batch = len(personas) > 1
     mood = str(command.options.get("mood", Expression.NEUTRAL.value))
     renderer = command.options.get("renderer")
-    if problem := renderer_problem(ctx.agent, str(renderer) if renderer else None):
+    if problem := renderer_problem(ctx.agent.engine_backends.renderer, ctx.agent.config.models,
+                                   str(renderer) if renderer else None):
         raise CommandError(problem)
     for number, persona in enumerate(personas, 1):
         label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name

@@ -204,6 +204,7 @@ def test_config(tmp_path: Path) -> Config:
     config.console.allowed_dir = tmp_path
     # The hourly retention job would run at every testbot.advance; its tests switch it back on.
     config.plugins.disabled = ["housekeeping"]
+    config.engine.workers = 2  # not one per core: tests run alike on any machine
     return config
 
 

@@ -117,6 +117,21 @@ async def test_a_bad_file_gets_the_clear_error(discord_driver: DiscordDriver, tm
     assert no_clip.text.startswith("Attach a voice clip")
 
 
+async def test_a_malformed_link_is_answered(discord_driver: DiscordDriver, monkeypatch: pytest.MonkeyPatch) -> None:
+    [help_text] = await discord_driver.send("!help http://[oops", user=MEMBER)
+    assert help_text.text.startswith("There is no command !http://[oops.")
+    for link in ("http://[oops", "http://h:99999/", "http://a:b:c/"):
+        [refused] = await discord_driver.send(f"!avatar {link}", user=MEMBER)
+        assert refused.text == f"{link} is not a valid web address; check the link, or attach the file instead."
+
+    def unreadable(text: str) -> None:
+        raise RuntimeError("a message discord.py gave us in a shape we didn't expect")
+
+    monkeypatch.setattr(discord_driver.adapter, "link_attachment", unreadable)
+    [sorry] = await discord_driver.send("!help http://example.com/", user=MEMBER)
+    assert sorry.text.startswith("Sorry, something went wrong on my side.")
+
+
 @pytest.fixture
 async def clip_server(clip: Path) -> AsyncIterator[TestServer]:
     async def serve(request: web.Request) -> web.FileResponse:

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
+import slack_sdk.http_retry.builtin_async_handlers
 
 from adapters.slack import SlackAdapter
 from adapters.slack_files import FileHosts
@@ -16,6 +17,7 @@ from core.agent import Agent
 from core.config import Config, Secrets
 from tests.fakes.slack import SlackDriver, slack_config
 from tests.fakes.slack_server import FakeSlack
+from tests.sleeps import instant_sleeps
 from tests.testbot import MEMBER, test_config
 
 
@@ -113,7 +115,11 @@ def test_files_are_fetched_only_from_slacks_hosts() -> None:
         assert not hosts.allows(url), url
 
 
-async def test_a_rate_limited_post_is_sent_again_after_the_wait_slack_asks_for(slack_driver: SlackDriver) -> None:
+async def test_a_rate_limited_post_is_sent_again_after_the_wait_slack_asks_for(slack_driver: SlackDriver,
+                                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    waits = instant_sleeps(monkeypatch, slack_sdk.http_retry.builtin_async_handlers)
     slack_driver.fake.fail("chat.postMessage", "ratelimited")
     [answer] = await slack_driver.command("/mouthpiece", "personas", user=MEMBER)
     assert answer.text.startswith("Personas:") and len(slack_driver.fake.called("chat.postMessage")) == 2
+    [wait] = waits  # Retry-After, and a random part of a second; driven, not waited out
+    assert 1 <= wait < 2

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import aiohttp
 import pytest
+import telegram.ext._aioratelimiter
+import telegram.ext._utils.networkloop
 from pydantic import SecretStr
 
 from adapters.telegram import TelegramAdapter
@@ -32,6 +34,7 @@ from tests.fakes.telegram import (
 from tests.fakes.telegram_api import GROUP
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
 from tests.platforms import Delivered
+from tests.sleeps import instant_sleeps
 from tests.testbot import ADMIN, MEMBER
 
 OTHER_MEMBER = User(id="u2", name="Linus")
@@ -275,12 +278,15 @@ async def test_a_refused_upload_is_reported_and_the_bot_keeps_going(small_config
     assert video.kind == "video"
 
 
-async def test_polling_survives_a_dropped_connection(telegram_driver: TelegramDriver) -> None:
+async def test_polling_survives_a_dropped_connection(telegram_driver: TelegramDriver,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    waits = instant_sleeps(monkeypatch, telegram.ext._utils.networkloop)
     telegram_driver.api.fail("getUpdates", drop=True)
     await telegram_driver.send("/help", user=MEMBER)  # answered by the poll already waiting
     [answer] = await telegram_driver.send("/help", user=MEMBER)  # needs the poll that dropped to be retried
     assert answer.text.startswith("Commands:")
     assert len(telegram_driver.api.called("getUpdates")) >= 3
+    assert waits == [1]  # python-telegram-bot's back-off after the dropped poll, driven, not waited out
 
 
 # -- webhook mode ----------------------------------------------------------------------------------
@@ -356,12 +362,15 @@ async def test_announcements_stay_in_the_group_or_its_linked_channel(telegram_dr
         await agent.open_channel("telegram", str(unrelated["id"]), server_id=group)
 
 
-async def test_a_send_refused_by_flood_control_is_sent_after_the_wait(telegram_driver: TelegramDriver) -> None:
+async def test_a_send_refused_by_flood_control_is_sent_after_the_wait(telegram_driver: TelegramDriver,
+                                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    waits = instant_sleeps(monkeypatch, telegram.ext._aioratelimiter)
     api = telegram_driver.api
     api.flood("sendMessage", retry_after=1)  # the shortest wait Telegram asks for
     [answer] = await telegram_driver.send("/help", user=MEMBER)
     assert answer.text.startswith("Commands:")
     assert len(api.called("sendMessage")) == 2  # refused once, then sent
+    assert waits == [pytest.approx(1.1)]  # the wait Telegram asked for (and a margin), driven, not waited out
 
 
 class Listener:

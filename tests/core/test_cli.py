@@ -46,7 +46,7 @@ def test_avatar_animates_a_clip(config: Path, tmp_path: Path) -> None:
     [
         (["say", "hi", "--persona", "nobody"], "no persona or style called 'nobody'"),
         (["say", "🙂🙂"], "nothing that can be read out loud"),
-        (["avatar", "MISSING"], "No such file"),
+        (["avatar", "MISSING"], "'missing.ogg' wasn't found"),
     ],
 )
 def test_errors_exit_non_zero_and_leave_no_file(config: Path, tmp_path: Path, args: list[str], message: str) -> None:

@@ -74,7 +74,7 @@ def test_a_newer_database_is_refused_by_upgrade_and_at_start(tmp_path: Path) -> 
         database.execute("UPDATE alembic_version SET version_num = '0099'")
     code, out = db("upgrade", "-c", str(config_file(tmp_path, path)))
     assert code == 1 and "error: The database" in out and "Nothing was changed" in out and "Traceback" not in out
-    started = runner.invoke(app, ["personas", "-c", str(config_file(tmp_path, path))])  # any command starting the agent
+    started = runner.invoke(app, ["run", "-c", str(config_file(tmp_path, path))])  # a command starting the agent
     assert started.exit_code == 1 and "which this version of Mouthpiece doesn't know" in started.output
 
 

@@ -56,3 +56,15 @@ def test_secrets_come_from_the_environment_and_never_show() -> None:
     assert secrets.discord_token.get_secret_value() == "abc.def.ghi"
     assert secrets.slack_bot_token is None
     assert "abc.def.ghi" not in repr(secrets) and "abc.def.ghi" not in str(secrets.model_dump())
+
+
+def test_render_workers_default_to_one_per_core(monkeypatch: pytest.MonkeyPatch) -> None:
+    from engine.settings import EngineSettings
+
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    assert EngineSettings().workers == 6
+    monkeypatch.setattr("os.cpu_count", lambda: 64)
+    assert EngineSettings().workers == 16
+    monkeypatch.setattr("os.cpu_count", lambda: None)
+    assert EngineSettings().workers == 1
+    assert EngineSettings(workers=3).workers == 3

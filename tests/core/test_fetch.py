@@ -180,3 +180,21 @@ def test_link_file_names_are_safe() -> None:
     assert filename_of(URL("https://x.example/..my%20voice%3B.ogg")) == "my_voice_.ogg"
     assert filename_of(URL("https://x.example/")) == "clip"
     assert find_link("see (https://x.example/v.ogg).") == "https://x.example/v.ogg"
+
+
+@pytest.mark.parametrize("link", ["http://[oops", "http://h:99999/clip.ogg", "http://a:b:c/", "http://exa mple.com/",
+                                  "http://xn--ls8h\u00ad.example/", "https://" + "a" * 70 + ".example/clip.ogg",
+                                  "http://\u2488.example/"])
+async def test_a_malformed_link_is_a_clear_refusal(link: str, tmp_path: Path) -> None:
+    with pytest.raises(FetchError) as refused:
+        await SafeFetcher(max_bytes=10**6).fetch(link, tmp_path)
+    assert str(refused.value).endswith(("not a valid web address; check the link, or attach the file instead.",
+                                         "does not exist (its name does not resolve)."))
+
+
+@pytest.mark.parametrize("text", ["!help http://[oops", "!avatar http://h:99999/", "!avatar http://a:b:c/"])
+async def test_a_malformed_link_in_a_message_still_makes_an_attachment(text: str, tmp_path: Path) -> None:
+    attachment = link_attachment(text, SafeFetcher(max_bytes=10**6))
+    assert attachment is not None and attachment.filename == "clip"
+    with pytest.raises(FetchError, match="is not a valid web address"):
+        await attachment.download(tmp_path)

@@ -152,6 +152,17 @@ async def test_a_failing_plugin_does_not_break_the_agent(testbot: TestBot) -> No
     assert "Commands:" in testbot.texts(await testbot.send("!help"))[0]
 
 
+def test_render_plugins_names_every_builtin_plugin_that_shapes_renders() -> None:
+    """The CLI's render commands load only ``RENDER_PLUGINS`` of the built-in ones."""
+    import importlib
+
+    from core.plugins import BUILTIN_PLUGINS, RENDER_HOOKS, RENDER_PLUGINS
+
+    shaping = {name for name in BUILTIN_PLUGINS
+               if any(hasattr(importlib.import_module(name), hook) for hook in RENDER_HOOKS)}
+    assert shaping == set(RENDER_PLUGINS)
+
+
 def test_disabled_plugins_are_not_loaded(bot_config: Config) -> None:
     bot_config.plugins.disabled = ["avatar"]
     agent = Agent(bot_config)

@@ -340,3 +340,48 @@ def test_interactive_request_lifts_a_shared_batch_render(
     for job in jobs:
         job.result(WAIT)
     assert fake.calls == ["blocker", "y", "x"]
+
+
+def test_a_refusal_is_one_quiet_line_and_a_fault_has_its_traceback(
+        make_engine: Callable[..., RenderEngine], fake: FakeRender, caplog: pytest.LogCaptureFixture) -> None:
+    engine = make_engine()
+    fake.error = AudioInputError("The clip is silent — there is nothing to lip-sync.")
+    with caplog.at_level("INFO", logger="engine.engine"), pytest.raises(AudioInputError):
+        engine.render(req("silence"))
+    [refused] = caplog.records
+    assert refused.levelname == "INFO" and refused.exc_info is None
+    assert refused.getMessage().endswith("refused: The clip is silent — there is nothing to lip-sync.")
+    caplog.clear()
+    fake.error = ZeroDivisionError("a bug of ours")
+    with caplog.at_level("INFO", logger="engine.engine"), pytest.raises(ZeroDivisionError):
+        engine.render(req("bug"))
+    [fault] = caplog.records
+    assert fault.levelname == "ERROR" and fault.exc_info is not None
+
+
+def test_partial_files_of_dead_renders_are_removed_at_start(tmp_path: Path, fake: FakeRender) -> None:
+    from engine.cache import RenderCache
+
+    cache = tmp_path / "cache"
+    cache.mkdir()
+    ours = RenderCache(cache).part_path("a" * 64)
+    dead_pid = max(int(p) for p in os.listdir("/proc") if p.isdigit()) + 100_000  # beyond any live process
+    left = [cache / f".{'b' * 64}.{dead_pid}-0123abcd-89abcdef.part.mp4.1234abcd.part",  # the encoder's own
+            cache / f"{'c' * 64}.{dead_pid}-0123abcd-89abcdef.part.mp4",
+            cache / f"{'d' * 64}.json.{dead_pid}-0123abcd-89abcdef.part",
+            cache / f"{'e' * 64}.1a2b3c4d.part.mp4",  # named before parts were named for their process
+            cache / f"{'f' * 64}.{os.getpid()}-0123abcd-89abcdef.part.mp4"]  # an earlier life of our pid
+    alive = [ours, cache / f"{'9' * 64}.{os.getppid()}-0123abcd-89abcdef.part.mp4", cache / f"{'8' * 64}.mp4"]
+    for path in (*left, *alive):
+        path.write_bytes(b"partial")
+    engine = RenderEngine(EngineSettings(cache_dir=cache), fake, key)
+    engine.start()
+    engine.close()
+    assert cache_files(tmp_path) == sorted(p.name for p in alive)
+
+
+def test_a_fifo_swapped_in_after_the_checks_is_not_read(tmp_path: Path) -> None:
+    fifo = tmp_path / "clip.wav"
+    os.mkfifo(fifo)  # opening it to read would wait for a writer forever
+    with pytest.raises(AudioInputError, match="'clip.wav' is not a regular file"):
+        cache_key(RenderRequest(persona="ada", audio_path=fifo), "persona-v1", "engine-test")

@@ -230,7 +230,7 @@ class FakeSlack:
         if failures := self._failures.get(method):
             error = failures.pop(0)
             if error == "ratelimited":  # how Slack says "too fast": HTTP 429 and when to try again
-                return web.json_response({"ok": False, "error": error}, status=429, headers={"Retry-After": "0"})
+                return web.json_response({"ok": False, "error": error}, status=429, headers={"Retry-After": "1"})
             return web.json_response({"ok": False, "error": error})
         handler = getattr(self, "_" + method.replace(".", "_"), None)
         if handler is None:

@@ -96,7 +96,8 @@ async def test_a_raid_gets_one_group_greeting_and_other_users_are_served_first(
     assert sorted(posted) == sorted([f"Welcome to Test Server, Member {n}!" for n in range(RAID_LIMIT)] + [
         "Welcome to Test Server, everyone who just joined!"])
     order = [r.user_id for r in reversed(testbot.agent.storage.recent_renders(limit=100))]
-    assert order.index("busy") <= 1, order  # the command went ahead of the queued welcome clips
+    # The command went ahead of the queued welcome clips: only those already rendering finished before it.
+    assert order.index("busy") <= testbot.agent.config.engine.workers, order
 
     clock.now += timedelta(seconds=30)  # the raid goes on: no more clips
     await testbot.join(member(20))
