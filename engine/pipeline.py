@@ -14,7 +14,7 @@ from threading import Lock
 from typing import TYPE_CHECKING, Callable
 
 from engine.cache import cache_key
-from engine.engine import CancelToken, ProgressFn
+from engine.engine import CancelToken, ProgressFn, current_priority
 from engine.renderer import Clip
 from engine.types import MotionFrame, RenderRequest, RenderResult, Speech, Timeline
 
@@ -108,7 +108,8 @@ class Pipeline:
         cancel.raise_if_cancelled()
         renderer = self.renderer(plan.persona, request.width, request.height,
                                  on_open=lambda: report("preparing the persona", 0, 1))
-        clip = Clip(plan.speech, plan.timeline, plan.track, request.width, request.height, request.fps)
+        clip = Clip(plan.speech, plan.timeline, plan.track, request.width, request.height, request.fps,
+                    priority=current_priority())
         total = len(plan.track)
 
         def on_frame(done: int) -> None:

@@ -90,7 +90,8 @@ class LipSyncBatcher:
         return str(self.dtype).removeprefix("torch.")
 
     def submit(self, mels: np.ndarray, faces: np.ndarray, *, priority: int = 0) -> Ticket:
-        """Queue a render's frames (higher ``priority`` is served first); blocks while the queue is full."""
+        """Queue a render's frames (lower ``priority`` is served first, as the engine's ``Priority``: someone
+        waiting in a chat before batch work); blocks while the queue is full."""
         ticket = Ticket(priority, next(self._orders), mels, faces)
         if not len(faces):
             ticket.finished.set()
@@ -99,7 +100,7 @@ class LipSyncBatcher:
             while self._pending and self._pending + len(faces) > self.max_pending:
                 self._cond.wait()
             self._waiting.append(ticket)
-            self._waiting.sort(key=lambda t: (-t.priority, t.order))
+            self._waiting.sort(key=lambda t: (t.priority, t.order))
             self._pending += len(faces)
             if self._thread is None:
                 self._thread = threading.Thread(target=self._serve, name="lipsync-batcher", daemon=True)

@@ -35,13 +35,13 @@ FacePoints = Callable[[int, Clip], np.ndarray]
 
 
 class Wav2LipRenderer:
-    def __init__(self, inner: Renderer, face_points: FacePoints, batcher: LipSyncBatcher, priority: int = 0) -> None:
-        self.inner, self.face_points, self.batcher, self.priority = inner, face_points, batcher, priority
+    def __init__(self, inner: Renderer, face_points: FacePoints, batcher: LipSyncBatcher) -> None:
+        self.inner, self.face_points, self.batcher = inner, face_points, batcher
 
     def frames(self, clip: Clip) -> Iterator[np.ndarray]:
         at_rest = Clip(clip.speech, clip.timeline,
                        [dataclasses.replace(f, mouth=Viseme.REST, mouth_next=Viseme.REST, mouth_blend=0.0)
-                        for f in clip.track], clip.width, clip.height, clip.fps)
+                        for f in clip.track], clip.width, clip.height, clip.fps, clip.priority)
         mels = mel_windows(mel_spectrogram(clip.speech.samples, clip.speech.sample_rate), len(clip.track), clip.fps)
         drawn = enumerate(self.inner.frames(at_rest))
         ahead: list[tuple[Ticket, list[tuple[np.ndarray, Box]]]] = []
@@ -53,7 +53,7 @@ class Wav2LipRenderer:
                 if chunk:
                     faces = np.stack([crop_input(frame, box) for frame, box in chunk])
                     ticket = self.batcher.submit(mels[submitted : submitted + len(chunk)], faces,
-                                                 priority=self.priority)
+                                                 priority=clip.priority)
                     ahead.append((ticket, chunk))
                     submitted += len(chunk)
                     if len(ahead) < 2:

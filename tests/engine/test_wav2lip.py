@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 import torch
 
+from engine.engine import Priority
 from engine.errors import ModelError, RenderCancelled
 from engine.lipsync.batcher import LipSyncBatcher
 from engine.lipsync.features import mel_spectrogram, mel_windows
@@ -175,9 +176,9 @@ def test_wav2lip_batcher_serves_urgent_requests_first_and_drops_cancelled(narrow
     batcher = LipSyncBatcher(load_wav2lip(narrow_checkpoint), torch.device("cpu"), precision="fp32",
                              max_batch=4, wait=0.0)
     with batcher.paused():
-        low = batcher.submit(*inputs(4, 1), priority=0)
-        dropped = batcher.submit(*inputs(8, 2), priority=0)
-        high = batcher.submit(*inputs(4, 3), priority=5)
+        low = batcher.submit(*inputs(4, 1), priority=Priority.BATCH)
+        dropped = batcher.submit(*inputs(8, 2), priority=Priority.BATCH)
+        high = batcher.submit(*inputs(4, 3), priority=Priority.INTERACTIVE)
         batcher.cancel(dropped)
     high.result()
     assert not low.finished.is_set() or batcher.served.index(high.order) < batcher.served.index(low.order)
@@ -393,10 +394,11 @@ def test_wav2lip_a_render_stopped_early_takes_its_frames_out_of_the_batcher(tmp_
     photo = PhotoRenderer.from_file(save_picture(tmp_path / "astronaut.png"), SIZE, SIZE)
     speech = Speech(np.zeros(16000 * 4, np.float32))
     track = [MotionFrame(Viseme.REST, Viseme.REST, 0.0, 0.0, 0.0, 0.0)] * (3 * CHUNK)
-    clip = Clip(speech, from_speech(speech, 25), track, SIZE, SIZE, 25)
+    clip = Clip(speech, from_speech(speech, 25), track, SIZE, SIZE, 25, priority=Priority.BATCH)
     batcher = RecordingBatcher()
     frames = Wav2LipRenderer(photo, lambda i, c: photo.face_points(c.track[i]), batcher).frames(clip)  # type: ignore[arg-type]
     assert next(frames).shape == (SIZE * 3 // 2, SIZE)
     assert len(batcher.submitted) == 2  # the next chunk is with the network while this one is pasted
     frames.close()  # what the pipeline does when a render is cancelled between frames
     assert batcher.cancelled == [batcher.submitted[1]]
+    assert {ticket.priority for ticket in batcher.submitted} == {Priority.BATCH}  # type: ignore[attr-defined]
