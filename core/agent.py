@@ -15,7 +15,7 @@ from core.context import Context
 from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
 from core.leader import Leadership
 from core.limits import Limits
-from core.plugins import await_all, build_plugin_manager, migration_folders
+from core.plugins import await_all, build_plugin_manager, first_handler, migration_folders
 from core.polls import Polls
 from core.rendering import build_render_stack
 from core.replies import SORRY, PollTally, Responder
@@ -135,7 +135,7 @@ class Agent:
             if self.commands.is_command(event.text):
                 await self._run_command(ctx, event)
             else:
-                await await_all(self._hook("on_message", event)(event=event, ctx=ctx))
+                await first_handler(self._hook("on_message", event), event=event, ctx=ctx)
         except (CommandError, RenderError) as error:
             await _answer_safely(ctx, str(error))
         except Exception:

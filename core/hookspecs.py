@@ -49,7 +49,10 @@ def register_commands(register: Callable[[Command], None]) -> None:
 def on_message(event: MessageEvent, ctx: Context) -> Any:
     """A message that is not a command (a mention, a reply, a direct message).
 
-    Return True (or an awaitable of True) when the plugin handled it.
+    Return True (or an awaitable of True) when the plugin handled it: the agent offers the
+    message to one plugin at a time, the last registered first (``core.plugins.first_handler``),
+    and stops at the first that handles it, so two plugins never both answer. Return None or
+    False to pass it on.
     """
 
 
