@@ -18,6 +18,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
+    from sqlmodel import SQLModel
 
     from core.agent import Agent
     from core.commands import Command
@@ -87,6 +88,15 @@ def register_migrations(register: Callable[[Path], None]) -> None:
 
     The first revision has ``down_revision = None`` and ``branch_labels = ("<plugin name>",)``;
     the agent upgrades every plugin's line to its head at start-up (see the README's Database section).
+    """
+
+
+@hookspec
+def register_models(register: Callable[[type[SQLModel]], None]) -> None:
+    """Declare the sqlmodel table classes (``table=True``) the plugin owns: ``register(Model)`` each.
+
+    Their tables come from migrations (``register_migrations``, or Mouthpiece's own); the agent
+    refuses to start when a declared model's table is missing, naming it.
     """
 
 

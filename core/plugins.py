@@ -10,6 +10,7 @@ from typing import Any, Iterable
 
 import pluggy
 from pluggy import HookCaller
+from sqlmodel import SQLModel
 
 from core import hookspecs
 
@@ -58,6 +59,13 @@ def migration_folders(pm: pluggy.PluginManager) -> list[Path]:
     folders: list[Path] = []
     pm.hook.register_migrations(register=lambda folder: folders.append(Path(folder)))
     return folders
+
+
+def declared_models(pm: pluggy.PluginManager) -> list[type[SQLModel]]:
+    """The table classes the plugins declare, each once."""
+    models: dict[str, type[SQLModel]] = {}
+    pm.hook.register_models(register=lambda model: models.setdefault(str(model.__tablename__), model))
+    return list(models.values())
 
 
 def plugin_names(pm: pluggy.PluginManager) -> list[str]:

@@ -11,18 +11,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import text
+from sqlmodel import Field, SQLModel
 
 from core import hookspecs
 from core.agent import Agent
 from core.commands import Command
 from core.config import Config
-from core.migrate import current
+from core.migrate import MigrationError, current
 from core.plugins import hookimpl
 from core.replies import TextReply
 from engine.types import SAMPLE_RATE, Speech
 from tests.testbot import ADMIN, MEMBER, TestBot
 
 BUILTIN_PERSONAS = Path(__file__).resolve().parents[2] / "personas" / "builtin"
+
+
+class RecorderNote(SQLModel, table=True):
+    """The recorder's own table, made by its own revision (``RECORDER_REVISION``)."""
+
+    __tablename__ = "recorder_note"
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
 
 
 class RecorderPlugin:
@@ -73,6 +82,10 @@ class RecorderPlugin:
     def register_migrations(self, register) -> None:  # type: ignore[no-untyped-def]
         if self.migrations is not None:
             register(self.migrations)
+
+    @hookimpl
+    def register_models(self, register) -> None:  # type: ignore[no-untyped-def]
+        register(RecorderNote)
 
     @hookimpl
     def register_personas(self, register) -> None:  # type: ignore[no-untyped-def]
@@ -139,6 +152,11 @@ async def test_hooks_reach_the_plugin(bot_config: Config, plugin_personas: Path,
         assert agent.personas.get("robot").name == "robo"
         assert "silence" in agent.engine_backends.tts
     assert recorder.calls == ["jobs:AsyncIOScheduler", "startup", "leading", "vote poll-7:2:a1", "shutdown"]
+
+
+def test_a_declared_model_without_its_migration_is_refused(bot_config: Config, plugin_personas: Path) -> None:
+    with pytest.raises(MigrationError, match="no migration makes the table.s. recorder_note"):
+        Agent(bot_config, extra_plugins=[RecorderPlugin(plugin_personas)])
 
 
 async def test_a_failing_plugin_does_not_break_the_agent(testbot: TestBot) -> None:
@@ -283,6 +301,7 @@ HOOK_TESTS = {
     "register_jobs": "test_hooks_reach_the_plugin",
     "on_leadership": "test_hooks_reach_the_plugin",
     "register_migrations": "test_hooks_reach_the_plugin",
+    "register_models": "test_a_declared_model_without_its_migration_is_refused",
     "register_personas": "test_hooks_reach_the_plugin",
     "register_backends": "test_hooks_reach_the_plugin",
 }
