@@ -21,7 +21,7 @@ from core.migrate import MigrationError, current
 from core.plugins import hookimpl
 from core.replies import TextReply
 from engine.types import SAMPLE_RATE, Speech
-from tests.testbot import ADMIN, MEMBER, TestBot
+from mouthpiece_testing.testbot import ADMIN, MEMBER, TestBot
 
 BUILTIN_PERSONAS = Path(__file__).resolve().parents[2] / "personas" / "builtin"
 
