@@ -56,6 +56,8 @@ LangOption = Annotated[Optional[str], typer.Option(
                          "text)")]
 FaceOption = Annotated[Optional[Path], typer.Option(
     "--face", "-f", help="a photo or a 1–30 s video of a face to animate, with the persona's voice")]
+RendererOption = Annotated[Optional[str], typer.Option(
+    "--renderer", help="wav2lip: neural lip-sync for photo and template personas (needs [models] lipsync)")]
 
 
 def _fail(message: str) -> typer.Exit:
@@ -197,20 +199,32 @@ def _language(wanted: str | None) -> str | None:
 @app.command()
 def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
         output: OutputOption = Path("out/say.mp4"), batch: BatchOption = None, lang: LangOption = None,
-        config: ConfigOption = None) -> None:
+        renderer: RendererOption = None, config: ConfigOption = None) -> None:
     """A persona reads TEXT out on video, each piece in its language."""
     language = _language(lang)
     _with_engine(config, lambda stack: _render_each(stack, _targets(stack, persona, batch, output), text=text,
-                                                    expression=mood.value, lang=language, face=_face(face)))
+                                                    expression=mood.value, lang=language, face=_face(face),
+                                                    renderer=_renderer(stack, renderer)))
 
 
 @app.command()
 def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
            output: OutputOption = Path("out/avatar.mp4"), batch: BatchOption = None,
-           config: ConfigOption = None) -> None:
+           renderer: RendererOption = None, config: ConfigOption = None) -> None:
     """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
     _with_engine(config, lambda stack: _render_each(stack, _targets(stack, persona, batch, output),
-                                                    audio_path=clip, expression=mood.value, face=_face(face)))
+                                                    audio_path=clip, expression=mood.value, face=_face(face),
+                                                    renderer=_renderer(stack, renderer)))
+
+
+def _renderer(stack: RenderStack, wanted: str | None) -> str | None:
+    """``--renderer``, refused before any work when it is unknown or its model is not set up."""
+    from core.renderers import renderer_problem
+
+    problem = renderer_problem(stack.backends.renderer, stack.config.models, wanted)
+    if problem:
+        raise _fail(problem)
+    return wanted
 
 
 def _face(face: Path | None) -> Path | None:

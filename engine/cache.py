@@ -101,11 +101,12 @@ def _owner_alive(name: str) -> bool:
     return True
 
 
-def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str, voice: str = "") -> str:
+def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: str, voice: str = "",
+              renderer: str = "") -> str:
     """sha256 of everything that shapes the video: request fields, audio, voice-sample and face bytes,
-    persona, the voice's models (``voice``), engine."""
+    persona, the voice's models (``voice``), the renderer's model (``renderer``), engine."""
     digest = hashlib.sha256()
-    fields = {
+    fields: dict[str, object] = {
         "persona": request.persona,
         "text": request.text,
         "audio": request.audio_path is not None,
@@ -119,6 +120,8 @@ def cache_key(request: RenderRequest, persona_fingerprint: str, engine_version: 
         "lang": request.lang,
         "face": request.face is not None,
     }
+    if renderer or request.renderer:  # only then: the keys of every other render stay as they were
+        fields["renderer"] = [request.renderer, renderer]
     digest.update(json.dumps(fields, sort_keys=True).encode())
     for path, what, error in ((request.audio_path, "audio", AudioInputError),
                               (request.voice_sample, "audio", AudioInputError),

@@ -63,6 +63,15 @@ ProgressFn = Callable[[str, int, int], None]
 ProgressListener = Callable[[Progress], None]
 
 
+_rendering = threading.local()  # the task a worker thread is rendering
+
+
+def current_priority() -> Priority:
+    """The priority of the render the calling thread runs (``INTERACTIVE`` outside one), so the
+    pipeline can tell renderers that share a device which work is most urgent."""
+    return getattr(_rendering, "priority", Priority.INTERACTIVE)
+
+
 class CancelToken:
     """Set when nobody wants the render any more; render_fn checks it between steps."""
 
@@ -299,7 +308,11 @@ class RenderEngine:
             result = self.cache.lookup(task.key)
             if result is None:
                 task.token.raise_if_cancelled()
-                rendered = self._render_fn(task.request, part, lambda *a: self._report(task, *a), task.token)
+                _rendering.priority = task.priority
+                try:
+                    rendered = self._render_fn(task.request, part, lambda *a: self._report(task, *a), task.token)
+                finally:
+                    del _rendering.priority
                 task.token.raise_if_cancelled()
                 result = self.cache.store(task.key, part, rendered)
                 with self._cond:

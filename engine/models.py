@@ -21,6 +21,7 @@ from engine.settings import CLONING_MODELS, ModelSettings
 
 if TYPE_CHECKING:
     from engine.backends import Backends
+    from engine.lipsync.batcher import LipSyncBatcher
     from engine.neural_tts import SpeechT5Voice, VitsVoice
     from engine.speakers import SpeakerEncoder
     from engine.types import Speech, VoiceSettings
@@ -122,15 +123,35 @@ class ModelHub:
         return self._once("speaker_encoder",
                           lambda: SpeakerEncoder(self.settings.speaker_encoder, self.settings.device))  # type: ignore[arg-type]
 
+    def lipsync(self) -> LipSyncBatcher | None:
+        """The Wav2Lip model of ``[models] lipsync`` behind the batcher every render shares."""
+        path = self.settings.lipsync
+        if path is None:
+            return None
+
+        def build() -> LipSyncBatcher:
+            from engine.devices import resolve_device
+            from engine.lipsync.batcher import LipSyncBatcher
+            from engine.lipsync.model import load_wav2lip
+
+            return LipSyncBatcher(load_wav2lip(path), resolve_device(self.settings.device),
+                                  precision=self.settings.lipsync_precision)
+
+        return self._once("lipsync", build)
+
     def missing_for_cloning(self) -> list[str]:
         """The ``[models]`` keys voice cloning still needs (empty when it is ready)."""
         return [key for key in CLONING_MODELS if getattr(self.settings, key) is None]
 
     def register_backends(self, backends: Backends) -> None:
-        """Add the neural "tts" backends (``vits``, ``speecht5``). They are registered even when their models
-        are not configured, so a persona that names one gets a message saying what to configure."""
+        """Add the neural "tts" backends (``vits``, ``speecht5``) and the "wav2lip" renderer. They are registered
+        even when their models are not configured, so a persona that names one gets a message saying what to
+        configure."""
+        from engine.lipsync.backend import Wav2LipBackend
+
         backends.register("tts", "vits", NeuralVoice(self, "vits"))
         backends.register("tts", "speecht5", NeuralVoice(self, "speecht5"))
+        backends.register("renderer", "wav2lip", Wav2LipBackend(self))
 
     def _once(self, key: str, build: Callable[[], T]) -> T:
         if key in self._loaded:

@@ -14,7 +14,7 @@ from threading import Lock
 from typing import TYPE_CHECKING, Callable
 
 from engine.cache import cache_key
-from engine.engine import CancelToken, ProgressFn
+from engine.engine import CancelToken, ProgressFn, current_priority
 from engine.renderer import Clip
 from engine.types import MotionFrame, RenderRequest, RenderResult, Speech, Timeline
 
@@ -58,7 +58,7 @@ class Pipeline:
             if clip is not None:  # before hashing: a FIFO would block, a huge file would be read in vain
                 check_file(clip, self.settings.max_audio_bytes)
         parts = self.fingerprints(request)
-        return cache_key(request, parts["persona"], parts["engine"], parts["voice"])
+        return cache_key(request, parts["persona"], parts["engine"], parts["voice"], parts["renderer"])
 
     def fingerprints(self, request: RenderRequest) -> dict[str, str]:
         """What the cache key takes from this machine rather than the request: the persona's files,
@@ -68,7 +68,9 @@ class Pipeline:
         if request.text is not None:  # a neural voice's models shape the speech, and so the video
             backend, _ = self.voice(request, persona)
             voice = str(getattr(self.backends.tts.get(backend), "fingerprint", ""))
-        return {"persona": persona.fingerprint, "voice": voice, "engine": ENGINE_VERSION}
+        name = request.renderer or persona.renderer
+        renderer = str(getattr(self.backends.renderer.get(name), "fingerprint", ""))
+        return {"persona": persona.fingerprint, "voice": voice, "renderer": renderer, "engine": ENGINE_VERSION}
 
     @staticmethod
     def voice(request: RenderRequest, persona: Persona) -> tuple[str, VoiceSettings]:
@@ -89,6 +91,8 @@ class Pipeline:
         persona = self.personas.get(request.persona)
         if request.face is not None:
             persona = one_off_face(persona, request.face)
+        if request.renderer is not None:
+            persona = self.with_renderer(persona, request.renderer)
         speech = self._speech(request, persona)
         timeline = from_speech(speech, request.fps)
         seed = zlib.crc32(f"{persona.name}:{len(speech.samples)}".encode())
@@ -104,7 +108,8 @@ class Pipeline:
         cancel.raise_if_cancelled()
         renderer = self.renderer(plan.persona, request.width, request.height,
                                  on_open=lambda: report("preparing the persona", 0, 1))
-        clip = Clip(plan.speech, plan.timeline, plan.track, request.width, request.height, request.fps)
+        clip = Clip(plan.speech, plan.timeline, plan.track, request.width, request.height, request.fps,
+                    priority=current_priority())
         total = len(plan.track)
 
         def on_frame(done: int) -> None:
@@ -122,6 +127,20 @@ class Pipeline:
             width=request.width, height=request.height, fps=request.fps,
             timeline_source=plan.timeline.source, elapsed=time.perf_counter() - started,
         )
+
+    def with_renderer(self, persona: Persona, name: str) -> Persona:
+        """``persona`` drawn by the renderer backend ``name`` (one for faces: it needs a photo or template)."""
+        from engine.errors import InputError
+
+        if name == persona.renderer:
+            return persona
+        if name not in self.backends.renderer:
+            known = ", ".join(sorted(self.backends.renderer))
+            raise InputError(f"There is no renderer called {name!r}; there are: {known}.")
+        if persona.face_path is None:
+            raise InputError(f"The {name} renderer animates photo and template-video personas, and {persona.name} is "
+                             "drawn art: pick a photo persona, or give a face (--face).")
+        return persona.model_copy(update={"renderer": name})
 
     def renderer(self, persona: Persona, width: int, height: int,
                  on_open: Callable[[], None] | None = None) -> Renderer:

@@ -33,6 +33,7 @@ class Clip:
     width: int
     height: int
     fps: int
+    priority: int = 0  # the job's engine ``Priority`` (lower is more urgent), for renderers sharing a device
 
 
 class Renderer(Protocol):

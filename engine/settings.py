@@ -20,7 +20,7 @@ CLONING_MODELS = ("speecht5", "hifigan", "speaker_encoder")
 
 
 class ModelSettings(BaseModel):
-    """The ``[models]`` table: local folders of neural models (saved with ``save_pretrained``).
+    """The ``[models]`` table: local folders of neural models (saved with ``save_pretrained``), and files.
 
     The agent never downloads anything (``mouthpiece models pull`` is the operator's way to fetch
     them); an empty entry means the default, model-free path.
@@ -37,6 +37,9 @@ class ModelSettings(BaseModel):
     speecht5: Path | None = None  # SpeechT5ForTextToSpeech + processor: the "speecht5" voice
     hifigan: Path | None = None  # SpeechT5HifiGan, the vocoder the "speecht5" voice needs
     speaker_encoder: Path | None = None  # an x-vector model (WavLMForXVector): voice cloning from samples
+    lipsync: Path | None = None  # a Wav2Lip checkpoint (.pth): the "wav2lip" renderer
+    #: The lip-sync model's precision on the CPU: "auto" (bf16 where it matches fp32 closely), "bf16" or "fp32".
+    lipsync_precision: str = Field("auto", pattern=r"^(auto|bf16|fp32)$")
     device: str = Field("auto", pattern=r"^(auto|cpu|cuda(:\d+)?)$")  # auto: CUDA when present
     folder: Path = Path("models")  # where ``mouthpiece models pull`` puts what it downloads
 
@@ -70,10 +73,11 @@ class EngineSettings(BaseModel):
 
     def request(self, persona: str, *, text: str | None = None, audio_path: Path | None = None,
                 expression: str = "neutral", voice_sample: Path | None = None,
-                lang: str | None = None, face: Path | None = None) -> RenderRequest:
+                lang: str | None = None, face: Path | None = None,
+                renderer: str | None = None) -> RenderRequest:
         """A request for ``persona`` to say ``text`` or ``audio_path`` at the configured size and rate."""
         from engine.types import Expression, RenderRequest
 
         return RenderRequest(persona=persona, text=text, audio_path=audio_path, width=self.width,
                              height=self.height, fps=self.fps, expression=Expression(expression),
-                             voice_sample=voice_sample, lang=lang, face=face)
+                             voice_sample=voice_sample, lang=lang, face=face, renderer=renderer)

@@ -120,6 +120,7 @@ class RenderRequest:
     voice_sample: Path | None = None  # text spoken in this recording's voice (cloned), not the persona's
     lang: str | None = None  # the text's language (--lang, the server's), for text in its script; else detected
     face: Path | None = None  # a photo or short video to animate instead of the persona's own art
+    renderer: str | None = None  # a renderer backend instead of the persona's own (``--renderer wav2lip``)
 
 
 @dataclass(frozen=True)

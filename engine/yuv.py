@@ -110,3 +110,22 @@ def _paste(dst: np.ndarray, src: np.ndarray, y: int, x: int) -> None:
 
 def _to_u8(values: np.ndarray) -> np.ndarray:
     return np.clip(np.round(values), 0, 255).astype(np.uint8)
+
+
+def region_rgb(frame: np.ndarray, box: tuple[int, int, int, int]) -> np.ndarray:
+    """RGB of the (top, left, bottom, right) part of a stacked yuv420p frame; a multiple of 4 high, even wide."""
+    import av
+
+    top, left, bottom, right = box
+    luma, u, v = split(frame)
+    cells = np.s_[top // 2 : bottom // 2, left // 2 : right // 2]
+    part = np.concatenate([luma[top:bottom, left:right], *(np.ascontiguousarray(c[cells]).reshape(-1, right - left)
+                                                            for c in (u, v))])
+    return av.VideoFrame.from_ndarray(part, format="yuv420p").to_ndarray(format="rgb24")
+
+
+def paste(frame: np.ndarray, patch: np.ndarray, top: int, left: int) -> None:
+    """Copy stacked yuv420p ``patch`` into stacked yuv420p ``frame`` at an even (top, left)."""
+    for dst, src, scale in zip(split(frame), split(patch), (1, 2, 2)):
+        y, x = top // scale, left // scale
+        dst[y : y + src.shape[0], x : x + src.shape[1]] = src

@@ -16,6 +16,7 @@ from core.context import Context
 from core.events import Attachment, MessageEvent, ParsedCommand
 from core.language import LANG_OPTION, chosen_language
 from core.plugins import hookimpl
+from core.renderers import renderer_problem
 from core.replies import StatusMessage, VideoReply
 from engine.engine import Priority
 from engine.settings import CLONING_MODELS
@@ -30,6 +31,7 @@ PERSONA_OPTIONS = (
     Option("mood", "the face it makes", choices=tuple(e.value for e in Expression)),
 )
 FACE_OPTION = Option("face", "me: your profile picture says it")
+RENDERER_OPTION = Option("renderer", "wav2lip: neural lip-sync (photo and template personas)", choices=("wav2lip",))
 SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",),
                                          needs=CLONING_MODELS), LANG_OPTION)
 
@@ -114,10 +116,15 @@ async def _render_all(ctx: Context, command: ParsedCommand, status: StatusMessag
     """Each persona says the text or clip, with the command's mood; one video per persona."""
     batch = len(personas) > 1
     mood = str(command.options.get("mood", Expression.NEUTRAL.value))
+    renderer = command.options.get("renderer")
+    if problem := renderer_problem(ctx.agent.engine_backends.renderer, ctx.agent.config.models,
+                                   str(renderer) if renderer else None):
+        raise CommandError(problem)
     for number, persona in enumerate(personas, 1):
         label = f"{persona.display_name} {number}/{len(personas)}" if batch else persona.display_name
         request = ctx.agent.config.engine.request(persona.name, text=text, audio_path=audio_path, expression=mood,
-                                                  voice_sample=voice_sample, lang=lang, face=face)
+                                                  voice_sample=voice_sample, lang=lang, face=face,
+                                                  renderer=str(renderer) if renderer else None)
         result = await ctx.render(request, status=status, label=label,
                                   priority=Priority.BATCH if batch else Priority.INTERACTIVE)
         video = VideoReply(result.path, caption=persona.display_name, duration=result.duration)
@@ -157,8 +164,8 @@ def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("avatar", "a persona says your voice clip on video", avatar,
                      usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] + a voice clip",
-                     options=(*PERSONA_OPTIONS, FACE_OPTION), plugin="avatar"))
+                     options=(*PERSONA_OPTIONS, FACE_OPTION, RENDERER_OPTION), plugin="avatar"))
     register(Command("say", "a persona reads your text out on video", say,
                      usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] [--voice mine] TEXT",
-                     options=(*SAY_OPTIONS, FACE_OPTION), plugin="avatar"))
+                     options=(*SAY_OPTIONS, FACE_OPTION, RENDERER_OPTION), plugin="avatar"))
     register(Command("personas", "list the personas", list_personas, plugin="avatar"))

@@ -44,6 +44,7 @@ class PhotoRenderer:
         self.width, self.height = width, height
         self.pad = (portrait.shape[1] - width) // 2
         self.rig = FaceRig(portrait, face, margin=PLANES_MARGIN)
+        self.face = face  # in the portrait's pixels
         self._levels = int(TILT_DEGREES / TILT_STEP + 0.5)
         self._canvases: dict[int, yuv.Planes] = {0: yuv.Planes.of(portrait)}
         self._patches: OrderedDict[tuple[object, ...], tuple[yuv.Planes, tuple[int, int]]] = OrderedDict()
@@ -66,13 +67,21 @@ class PhotoRenderer:
         for frame in clip.track:
             yield self.draw(frame)
 
-    def draw(self, frame: MotionFrame) -> np.ndarray:
-        p = self.pad
+    def placement(self, frame: MotionFrame) -> tuple[int, int, int]:
+        """The tilt level and the head's offset (dx, dy) in pixels a frame is drawn with."""
         level = min(max(round(frame.tilt / TILT_STEP), -self._levels), self._levels)
         # A turned window's corners reach further out: what margin the turn leaves, the sway may use.
-        limit = p - _turn_reach(self.width, self.height, abs(level) * TILT_STEP)
-        dx = min(max(round(frame.head_x), -limit), limit)
-        dy = min(max(round(frame.head_y), -limit), limit)
+        limit = self.pad - _turn_reach(self.width, self.height, abs(level) * TILT_STEP)
+        return level, min(max(round(frame.head_x), -limit), limit), min(max(round(frame.head_y), -limit), limit)
+
+    def face_points(self, frame: MotionFrame) -> np.ndarray:
+        """The face's landmarks (x, y) in the frame drawn for ``frame`` (its small tilt left out)."""
+        _, dx, dy = self.placement(frame)
+        return self.face.points + (dx - self.pad, dy - self.pad)
+
+    def draw(self, frame: MotionFrame) -> np.ndarray:
+        p = self.pad
+        level, dx, dy = self.placement(frame)
         out = np.empty((self.height * 3 // 2, self.width), np.uint8)
         # The head moving right is the window moving left over the portrait.
         self._canvas(level).draw(out, dy - p, dx - p)

@@ -18,7 +18,6 @@ from collections.abc import Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 
-import av
 import numpy as np
 
 from engine import yuv
@@ -63,16 +62,20 @@ class VideoRenderer:
             while ahead:
                 yield ahead.popleft().result()
 
+    def face_points(self, frame: int, fps: int) -> np.ndarray:
+        """The face's landmarks (x, y) in the ``frame``-th frame of a clip at ``fps``."""
+        return self.faces[template_index(frame / fps, len(self.faces))].points
+
     def draw(self, index: int, motion: MotionFrame) -> np.ndarray:
         """Template frame ``index`` with its mouth in ``motion``'s shape, as stacked yuv420p."""
         out = np.array(self._planes[index])
         top, left, bottom, right = self.boxes[index]
-        region = _to_rgb(out, self.boxes[index])
+        region = yuv.region_rgb(out, self.boxes[index])
         rig = FaceRig(region, Landmarks(self.faces[index].points - (left, top), 1.0))
         # Between two shapes the pose itself is interpolated: one warp, no cross-fade.
         pose = VISEMES[motion.mouth].towards(VISEMES[motion.mouth_next], min(max(motion.mouth_blend, 0.0), 1.0))
         mouth = rig.mouth(pose, motion.expression)
-        _paste(out, yuv.from_rgb(mouth), top + rig.mouth_box[0], left + rig.mouth_box[1])
+        yuv.paste(out, yuv.from_rgb(mouth), top + rig.mouth_box[0], left + rig.mouth_box[1])
         return out
 
 
@@ -89,19 +92,3 @@ def _mouth_region(face: Landmarks, width: int, height: int) -> Box:
     probe = FaceRig(np.zeros((height, width, 3), np.uint8), face, margin=MARGIN)
     top, left, bottom, right = probe.mouth_box
     return top, left, top + (bottom - top) // 4 * 4, left + (right - left) // 4 * 4  # whole chroma rows
-
-
-def _to_rgb(frame: np.ndarray, box: Box) -> np.ndarray:
-    top, left, bottom, right = box
-    luma, u, v = yuv.split(frame)
-    cells = np.s_[top // 2 : bottom // 2, left // 2 : right // 2]
-    part = np.concatenate([luma[top:bottom, left:right], *(np.ascontiguousarray(c[cells]).reshape(-1, right - left)
-                                                            for c in (u, v))])
-    return av.VideoFrame.from_ndarray(part, format="yuv420p").to_ndarray(format="rgb24")
-
-
-def _paste(frame: np.ndarray, patch: np.ndarray, top: int, left: int) -> None:
-    """Copy stacked yuv420p ``patch`` into stacked yuv420p ``frame`` at an even (top, left)."""
-    for dst, src, scale in zip(yuv.split(frame), yuv.split(patch), (1, 2, 2)):
-        y, x = top // scale, left // scale
-        dst[y : y + src.shape[0], x : x + src.shape[1]] = src

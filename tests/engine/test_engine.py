@@ -18,6 +18,7 @@ from engine.engine import (
     Progress,
     ProgressFn,
     RenderEngine,
+    current_priority,
 )
 from engine.errors import AudioInputError, EngineBusyError, RenderCancelled, TextInputError
 from engine.settings import EngineSettings
@@ -385,3 +386,21 @@ def test_a_fifo_swapped_in_after_the_checks_is_not_read(tmp_path: Path) -> None:
     os.mkfifo(fifo)  # opening it to read would wait for a writer forever
     with pytest.raises(AudioInputError, match="'clip.wav' is not a regular file"):
         cache_key(RenderRequest(persona="ada", audio_path=fifo), "persona-v1", "engine-test")
+
+
+def test_the_render_fn_knows_its_jobs_priority(make_engine: Callable[..., RenderEngine], fake: FakeRender) -> None:
+    seen: list[Priority] = []
+
+    def recording(request: RenderRequest, path: Path, report: ProgressFn, token: CancelToken) -> RenderResult:
+        seen.append(current_priority())
+        return fake(request, path, report, token)
+
+    engine = RenderEngine(make_engine().settings, recording, key)
+    engine.start()
+    try:
+        engine.submit(req("for a chat")).result(WAIT)
+        engine.submit(req("for later"), priority=Priority.BATCH).result(WAIT)
+    finally:
+        engine.close()
+    assert seen == [Priority.INTERACTIVE, Priority.BATCH]
+    assert current_priority() == Priority.INTERACTIVE  # outside a render
