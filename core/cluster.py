@@ -31,7 +31,7 @@ def build_backends(config: Config, pm: pluggy.PluginManager) -> tuple[ModelHub, 
     from engine.models import ModelHub
 
     models = ModelHub(config.models)
-    backends = Backends.with_defaults()
+    backends = Backends.with_defaults(layers_cache=config.engine.cache_dir / "layers")
     models.register_backends(backends)
     pm.hook.register_backends(register=backends.register)
     return models, backends
