@@ -31,7 +31,8 @@ PERSONA_OPTIONS = (
     Option("mood", "the face it makes", choices=tuple(e.value for e in Expression)),
 )
 FACE_OPTION = Option("face", "me: your profile picture says it")
-RENDERER_OPTION = Option("renderer", "wav2lip: neural lip-sync (photo and template personas)", choices=("wav2lip",))
+RENDERER_OPTION = Option("renderer", "wav2lip: neural lip-sync (photo and template personas)", choices=("wav2lip",),
+                         needs=("lipsync",))
 SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",),
                                          needs=CLONING_MODELS), LANG_OPTION)
 

@@ -8,7 +8,6 @@ from core.commands import Command
 from core.context import Context
 from core.events import ParsedCommand
 from core.plugins import hookimpl
-from engine.settings import MODEL_KEYS
 
 
 async def show_help(ctx: Context, command: ParsedCommand) -> None:
@@ -16,7 +15,7 @@ async def show_help(ctx: Context, command: ParsedCommand) -> None:
     switched off in this server), or with a command's name, that command's options; what needs
     models not configured is left out for members and marked for admins."""
     switched_off = ctx.agent.server_settings(ctx.event).disabled_plugins
-    models = {key for key in MODEL_KEYS if getattr(ctx.agent.config.models, key) is not None}
+    models = {key for key, value in ctx.agent.config.models if value is not None}  # the [models] set
     commands = ctx.agent.commands
     if command.args:
         await ctx.reply(commands.help_for(command.args[0], is_admin=ctx.is_admin, switched_off=switched_off,

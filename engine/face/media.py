@@ -146,7 +146,10 @@ def _has_video(path: Path) -> bool:
 
     try:
         with av.open(str(path)) as container:
-            return bool(container.streams.video)
+            # FFmpeg reads any file named like a picture as a one-frame "video" (image2 and the
+            # *_pipe demuxers); one Pillow could not open is a damaged picture, not a template.
+            still = container.format.name == "image2" or container.format.name.endswith("_pipe")
+            return bool(container.streams.video) and not still
     except (av.FFmpegError, OSError, ValueError):
         return False
 

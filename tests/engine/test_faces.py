@@ -98,6 +98,8 @@ def bomb(path: Path) -> Path:
 
 @pytest.mark.parametrize("make, message", [
     (lambda p: p.with_suffix(".txt").write_text("hello") and p.with_suffix(".txt"), "neither a picture nor a video"),
+    (lambda p: p.with_suffix(".png").write_bytes(bytes(range(256)) * 20) and p.with_suffix(".png"),
+     "neither a picture nor a video"),  # FFmpeg would call it a one-frame video
     (lambda p: bomb(p.with_suffix(".png")), "at most 40 million pixels"),
     (lambda p: save_picture(p.with_suffix(".png"), np.full((300, 300, 3), 128, np.uint8)), "sprite persona"),
     (lambda p: save_picture(p.with_suffix(".png"), np.asarray(Image.fromarray(astronaut()).resize((180, 180)))),

@@ -318,6 +318,9 @@ async def test_wav2lip_chat_say_with_a_members_face(tmp_path: Path, narrow_check
         bot = TestBot(agent)
         [answer] = bot.texts(await bot.send("!say --renderer wav2lip Hi"))
         assert "[models] lipsync" in answer
+        [say_help] = bot.texts(await bot.send("!help say"))
+        assert "--renderer RENDERER: wav2lip: neural lip-sync (photo and template personas) (not set up on this bot " \
+            "yet)" in say_help
     config.models.lipsync, config.models.device, config.models.lipsync_precision = narrow_checkpoint, "cpu", "fp32"
     async with Agent(config) as agent:
         bot = TestBot(agent)
@@ -328,6 +331,7 @@ async def test_wav2lip_chat_say_with_a_members_face(tmp_path: Path, narrow_check
         assert max(agent.models.lipsync().batches) > 1  # type: ignore[union-attr]
         [refused] = bot.texts(await bot.send("!say --renderer wav2lip Hi"))  # the default persona is drawn art
         assert "photo and template-video personas" in refused
+        assert "not set up" not in bot.texts(await bot.send("!help say"))[0].split("--renderer")[1]
 
 
 def test_wav2lip_as_a_personas_own_renderer(tmp_path: Path, personas_dir: Path, narrow_checkpoint: Path) -> None:
