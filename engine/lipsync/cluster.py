@@ -26,7 +26,7 @@ from engine.settings import ModelSettings
 
 PREFIX = "mouthpiece-lipsync"
 #: Submissions one actor takes at once, each waiting in a thread (the batcher's queue bounds the frames).
-CALLS = 256
+CALLS = 64
 LOST = "The lip-sync model's process on the render cluster stopped; please try again."
 
 
