@@ -25,13 +25,20 @@ TOKEN_ENV = "RAY_AUTH_TOKEN"
 DEFAULT_PORT = 6379
 
 
-def build_backends(config: Config, pm: pluggy.PluginManager) -> tuple[ModelHub, Backends]:
-    """The engine's backends: the default ones, the neural voices of ``[models]`` and the plugins'."""
+def build_backends(config: Config, pm: pluggy.PluginManager, *,
+                   on_cluster: bool = False) -> tuple[ModelHub, Backends]:
+    """The engine's backends: the default ones, the neural voices of ``[models]`` and the plugins'.
+    ``on_cluster``: for a Ray render worker, whose renders share the cluster's lip-sync actors."""
     from engine.backends import Backends
     from engine.models import ModelHub
 
-    models = ModelHub(config.models)
-    backends = Backends.with_defaults()
+    shared = None
+    if on_cluster:
+        from engine.lipsync.cluster import ClusterBatcher
+
+        shared = ClusterBatcher
+    models = ModelHub(config.models, shared_lipsync=shared)
+    backends = Backends.with_defaults(layers_cache=config.engine.cache_dir / "layers")
     models.register_backends(backends)
     pm.hook.register_backends(register=backends.register)
     return models, backends
@@ -41,7 +48,7 @@ def worker_backends(config: Config) -> Backends:
     """On a render worker: the bot's backends, built from the bot's config by the same plugins."""
     from core.plugins import build_plugin_manager
 
-    return build_backends(config, build_plugin_manager(config.plugins.disabled))[1]
+    return build_backends(config, build_plugin_manager(config.plugins.disabled), on_cluster=True)[1]
 
 
 def ray_executor(config: Config, pipeline: Pipeline) -> RayExecutor:

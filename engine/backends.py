@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from engine.renderer import RendererBackend
     from engine.types import Speech, VoiceSettings
 
@@ -26,10 +28,11 @@ class Backends:
     renderer: dict[str, RendererBackend] = field(default_factory=dict)
 
     @classmethod
-    def with_defaults(cls) -> Backends:
+    def with_defaults(cls, layers_cache: Path | None = None) -> Backends:
+        """espeak-ng and the built-in renderers; sprite layers are kept decoded in ``layers_cache`` when given."""
         backends = cls()
         backends.register("tts", "espeak", _espeak)
-        for name, renderer in builtin_renderers().items():
+        for name, renderer in builtin_renderers(layers_cache).items():
             backends.register("renderer", name, renderer)
         return backends
 
@@ -51,9 +54,9 @@ def _espeak(text: str, voice: VoiceSettings) -> Speech:
     return synthesize(text, voice)
 
 
-def builtin_renderers() -> dict[str, RendererBackend]:
+def builtin_renderers(layers_cache: Path | None = None) -> dict[str, RendererBackend]:
     """The renderer backends that ship with Mouthpiece: drawn sprites, a photo, a template video."""
     from engine.face.backends import PhotoBackend, VideoBackend
     from engine.renderer import SpriteBackend
 
-    return {"sprite": SpriteBackend(), "photo": PhotoBackend(), "video": VideoBackend()}
+    return {"sprite": SpriteBackend(layers_cache), "photo": PhotoBackend(), "video": VideoBackend()}

@@ -178,9 +178,11 @@ _identifier_lock = threading.Lock()
 
 @cache
 def _loaded_identifier() -> Any:
-    from py3langid.langid import MODEL_FILE, LanguageIdentifier
+    from engine import language_model
+    from engine.tts import language_names
 
-    return LanguageIdentifier.from_model_file(MODEL_FILE, norm_probs=True)
+    speakable = language_names()
+    return language_model.load(lambda label: _IDENTIFIED.get(label, label) in speakable)
 
 
 def _identifier() -> Any:

@@ -22,6 +22,7 @@ from engine.settings import CLONING_MODELS, ModelSettings
 if TYPE_CHECKING:
     from engine.backends import Backends
     from engine.lipsync.batcher import LipSyncBatcher
+    from engine.lipsync.render import FaceBatcher
     from engine.neural_tts import SpeechT5Voice, VitsVoice
     from engine.speakers import SpeakerEncoder
     from engine.types import Speech, VoiceSettings
@@ -55,8 +56,12 @@ class ModelHub:
     """Models given here are used as they are, whatever the settings say (tests, embedders)."""
 
     def __init__(self, settings: ModelSettings, *, recognizer: SpeechRecognizer | None = None,
-                 replier: Replier | None = None) -> None:
+                 replier: Replier | None = None,
+                 shared_lipsync: Callable[[ModelSettings], FaceBatcher] | None = None) -> None:
+        """``shared_lipsync``: where renders get their lip-sync model from when it is not this process's
+        (a Ray cluster's worker: the cluster's shared actor)."""
         self.settings = settings
+        self._shared_lipsync = shared_lipsync
         given = {"asr": recognizer, "llm": replier}
         self._loaded: dict[str, Any] = {key: model for key, model in given.items() if model is not None}
         self._loading = threading.Lock()
@@ -138,6 +143,13 @@ class ModelHub:
                                   precision=self.settings.lipsync_precision)
 
         return self._once("lipsync", build)
+
+    def face_batcher(self) -> FaceBatcher | None:
+        """What the "wav2lip" renderer sends its face crops to: ``lipsync()``, or the shared model it stands for."""
+        if self.settings.lipsync is None or self._shared_lipsync is None:
+            return self.lipsync()
+        shared = self._shared_lipsync
+        return self._once("shared_lipsync", lambda: shared(self.settings))
 
     def missing_for_cloning(self) -> list[str]:
         """The ``[models]`` keys voice cloning still needs (empty when it is ready)."""

@@ -68,6 +68,9 @@ class SpriteBackend:
 
     folder = "sprite"
 
+    def __init__(self, layers_cache: Path | None = None) -> None:
+        self.layers_cache = layers_cache  # where decoded layers are kept between processes (engine.sprite_cache)
+
     def assets(self, folder: Path, settings: Mapping[str, Any]) -> list[Path]:
         from engine.sprite_set import BACKGROUND_FILE, check_sprite_dir
 
@@ -80,5 +83,7 @@ class SpriteBackend:
     def open(self, persona: Persona, width: int, height: int) -> Renderer:
         from engine.sprite import SpriteRenderer
 
-        sprite = SpriteRenderer(persona.root / self.folder, width, height, persona.background, pixel_format="yuv420p")
+        cache = (self.layers_cache, persona.fingerprint) if self.layers_cache else None
+        sprite = SpriteRenderer(persona.root / self.folder, width, height, persona.background, pixel_format="yuv420p",
+                                layers_cache=cache)
         return FrameByFrame(sprite.render)

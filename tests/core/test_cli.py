@@ -206,3 +206,33 @@ def test_say_and_avatar_take_a_one_off_face(config: Path, tmp_path: Path) -> Non
     bad.write_text("not a face")
     refused = runner.invoke(app, ["avatar", str(clip), "--face", str(bad), "-c", str(config)])
     assert refused.exit_code == 1 and "neither a picture nor a video" in refused.output
+
+
+def test_a_photo_render_keeps_litert_s_notice_off_stderr(config: Path, tmp_path: Path) -> None:
+    """LiteRT prints its delegate notice once a process, so this runs the command in a fresh one."""
+    import subprocess
+    import sys
+
+    from tests.faces import save_picture
+
+    photo = save_picture(tmp_path / "me.png")
+    out = tmp_path / "face.mp4"
+    mouthpiece = Path(sys.executable).with_name("mouthpiece")
+    result = subprocess.run([str(mouthpiece), "say", "A photo talks.", "--face", str(photo), "-o", str(out),
+                             "-c", str(config)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "XNNPACK" not in result.stderr and "INFO:" not in result.stderr, result.stderr
+    assert_valid_mp4(out, width=256, height=256, fps=25)
+
+
+def test_the_notice_filter_passes_other_output_on(capfd: pytest.CaptureFixture[str]) -> None:
+    import os
+
+    from engine.face import quiet
+
+    quiet._done = False
+    with quiet.delegate_notice_hidden():
+        os.write(2, quiet.NOTICE + b"\nanother thread's line\n")
+    with quiet.delegate_notice_hidden():  # once only: later output goes straight through
+        os.write(2, b"later\n")
+    assert capfd.readouterr().err == "another thread's line\nlater\n"

@@ -217,3 +217,30 @@ def test_the_language_is_part_of_the_cache_key() -> None:
     keys = {cache_key(RenderRequest(persona="friendly", text="Hola", lang=lang), "f" * 64, "2")
             for lang in (None, "es", "cmn")}
     assert len(keys) == 3
+
+
+def test_the_compact_identifier_decides_as_the_full_model() -> None:
+    """Dropping unspeakable columns and narrowing the automaton leaves every decision as it was."""
+    import numpy as np
+    from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+
+    from engine import language_model, languages
+
+    full = LanguageIdentifier.from_model_file(MODEL_DIR / MODEL_FILE, norm_probs=True)
+    compact = languages._identifier()
+    targets = np.frombuffer(full.tk_nextmove, dtype=f"u{full.tk_nextmove.itemsize}")
+    sample = np.random.default_rng(0).integers(0, len(targets), 5000)
+    assert [compact.tk_nextmove[int(i)] for i in sample] == targets[sample].tolist()
+    speakable = set(compact.nb_classes)
+    texts = ["Bonjour à tous et bienvenue sur le serveur. Nous jouons ce soir.", "Hello everyone, welcome!",
+             "Guten Morgen zusammen, wie geht es euch heute?", "Hola a todos, bienvenidos al servidor.",
+             "Ciao a tutti, benvenuti nel server stasera.", "Witajcie wszyscy, zapraszamy na serwer dziś.",
+             "Привет всем, добро пожаловать на сервер!", "Goedemorgen allemaal, welkom op de server."]
+    for text in texts:
+        ranked = [(label, score) for label, score in full.rank(text) if label in speakable]
+        total = sum(score for _, score in ranked)
+        mine = compact.rank(text)
+        assert mine[0][0] == ranked[0][0]
+        assert mine[0][1] == pytest.approx(ranked[0][1] / total, rel=1e-3)
+    with pytest.raises(ValueError, match="17-bit"):
+        language_model._Transitions(np.array([1 << 17], dtype=np.uint32))

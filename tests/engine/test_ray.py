@@ -72,3 +72,19 @@ def test_ray_killed_worker_node_render_is_retried(cluster: raycluster.RayCluster
     assert seen["nodes"].count(seen["victim"]) == 1 and seen["nodes"][-1] == seen["head"]  # retried on the head
     for result in seen["results"]:
         assert_valid_mp4(Path(result["path"]), width=384, height=384, fps=20, duration=result["duration"])
+
+
+def test_ray_wav2lip_renders_on_both_nodes_share_one_model_actor(cluster: raycluster.RayCluster,
+                                                                 tmp_path: Path) -> None:
+    from engine.lipsync.model import Wav2Lip
+    from tests.engine.test_wav2lip import NARROW, random_weights, save_official
+
+    checkpoint = save_official(random_weights(Wav2Lip(NARROW)), tmp_path / "wav2lip_gan.pth")
+    seen = cluster.call("wav2lip_shared_actor", checkpoint=str(checkpoint))
+    assert len(set(seen["nodes"])) == 2, seen["nodes"]  # one render on each node
+    mixed = [group for group in seen["groups"] if len({label.split(":")[0] for label in group}) == 2]
+    assert mixed, seen["groups"]  # one forward pass took both nodes' face crops
+    assert {label.split(":")[0] for label in mixed[0]} == set(seen["nodes"])
+    assert all(count > 5 for count in seen["frames"]), seen["frames"]
+    assert seen["largest"] == [0, 0]  # the shared actor gives what the in-process model gives
+    assert seen["local_passes"] > 0  # the comparison really ran the in-process model

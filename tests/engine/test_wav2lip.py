@@ -9,6 +9,7 @@ network (same layers, a quarter of the channels) so the suite stays quick on two
 from __future__ import annotations
 
 import threading
+import time
 from pathlib import Path
 
 import numpy as np
@@ -406,3 +407,41 @@ def test_wav2lip_a_render_stopped_early_takes_its_frames_out_of_the_batcher(tmp_
     frames.close()  # what the pipeline does when a render is cancelled between frames
     assert batcher.cancelled == [batcher.submitted[1]]
     assert {ticket.priority for ticket in batcher.submitted} == {Priority.BATCH}  # type: ignore[attr-defined]
+
+
+def test_wav2lip_cluster_actor_passes_priority_and_cancels_through(narrow_checkpoint: Path) -> None:
+    """The Ray actor's class, called in-process as its threads would: the same batcher underneath."""
+    from engine.lipsync.cluster import LipSyncActor
+
+    actor = LipSyncActor(ModelSettings(lipsync=narrow_checkpoint, device="cpu", lipsync_precision="fp32"))
+    actor.cancel("early")  # a cancel that overtakes its submission
+    with pytest.raises(RenderCancelled):
+        actor.infer("early", "node-a:1", *inputs(2, 1), Priority.INTERACTIVE)
+    outcomes: dict[str, object] = {}
+
+    def call(key: str, label: str, seed: int, priority: int) -> None:
+        try:
+            outcomes[key] = actor.infer(key, label, *inputs(4, seed), priority)
+        except RenderCancelled as exc:
+            outcomes[key] = exc
+
+    actor.pause()
+    threads = [threading.Thread(target=call, args=args) for args in
+               (("low", "node-a:1", 1, Priority.BATCH), ("gone", "node-a:1", 2, Priority.BATCH),
+                ("high", "node-b:2", 3, Priority.INTERACTIVE))]
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + 60
+    while len(actor._tickets) < 3 and time.monotonic() < deadline:  # the three calls reach the batcher
+        threading.Event().wait(0.01)
+    orders = {key: ticket.order for key, ticket in actor._tickets.items()}
+    assert actor.stats()["waiting"] == ["node-a:1", "node-b:2"]
+    actor.cancel("gone")
+    actor.resume()
+    for thread in threads:
+        thread.join(60)
+    assert isinstance(outcomes["gone"], RenderCancelled) and orders["gone"] not in actor.batcher.served
+    served = list(actor.batcher.served)
+    assert served.index(orders["high"]) < served.index(orders["low"])  # the chat member's crops first
+    assert ["node-a:1", "node-b:2"] in actor.stats()["groups"]  # both clients' crops in one pass
+    assert np.array_equal(outcomes["high"], actor.batcher.infer(*inputs(4, 3)))  # type: ignore[arg-type]
