@@ -10,8 +10,8 @@ import numpy as np
 from core.config import Config, LimitSettings
 from engine.audio import write_wav
 from engine.types import SAMPLE_RATE
+from mouthpiece_testing.testbot import test_config
 from tests.media import speech
-from tests.testbot import test_config
 
 CLIP_SECONDS = 5
 

@@ -30,9 +30,9 @@ from benchmarks.render import own_peak_rss_mb
 from core.config import LimitSettings
 from core.events import User
 from core.replies import SORRY
-from tests.fakes.telegram import FakeTelegramAPI, TelegramDriver, running_telegram, voice_recording
+from mouthpiece_testing.fakes.telegram import FakeTelegramAPI, TelegramDriver, running_telegram, voice_recording
+from mouthpiece_testing.testbot import test_config
 from tests.media import speech_clip
-from tests.testbot import test_config
 
 SENTENCES = ("Good morning, everyone!", "Who is up for a game tonight?", "The contest closes on Friday.",
              "Thanks for the welcome.", "Let's keep the chat friendly.")

@@ -29,8 +29,8 @@ from core.events import VoteEvent
 from core.plugins import build_plugin_manager
 from core.polls import Polls
 from core.storage import Storage
+from mouthpiece_testing.testbot import CHANNEL, User
 from tests.postgres import PostgresServer, server_programs
-from tests.testbot import CHANNEL, User
 
 
 def median_ms(work, repeats: int) -> float:  # type: ignore[no-untyped-def]

@@ -15,15 +15,16 @@ from core.context import Context
 from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
 from core.leader import Leadership
 from core.limits import Limits
-from core.plugins import await_all, build_plugin_manager, migration_folders
-from core.polls import Polls
+from core.plugins import await_all, build_plugin_manager, declared_models, first_handler, migration_folders
+from core.polls import PollMessage, Polls, PollVote
 from core.rendering import build_render_stack
 from core.replies import SORRY, PollTally, Responder
 from core.scheduler import build_scheduler, set_running_agent
-from core.servers import ServerSettingsStore
+from core.servers import ServerOverride, ServerSettingsStore
+from core.signin import SignInLink
 from core.storage import RenderRecord, Storage
 from engine.errors import RenderError
-from personas.server_personas import ServerPersonas
+from personas.server_personas import ServerPersona, ServerPersonas
 
 if TYPE_CHECKING:
     from engine.engine import RenderEngine
@@ -31,6 +32,11 @@ if TYPE_CHECKING:
     from personas.registry import PersonaRegistry
 
 log = logging.getLogger(__name__)
+
+
+#: The tables of the agent's own services (``core.storage`` has its two); plugins declare theirs
+#: through ``register_models``.
+CORE_MODELS = (PollVote, PollMessage, ServerOverride, ServerPersona, SignInLink)
 
 
 class Agent:
@@ -41,6 +47,7 @@ class Agent:
         self.commands = CommandRegistry(prefix=config.agent.prefix)
         self.pm.hook.register_commands(register=self.commands.register)
         self.storage = Storage(config.agent.database, migrations=migration_folders(self.pm),
+                               models=[*CORE_MODELS, *declared_models(self.pm)],
                                data_dir=config.agent.data_dir)
         self.polls = Polls(self.storage)
         #: Per-server settings: the config's, with admins' changes by command on top.
@@ -135,7 +142,7 @@ class Agent:
             if self.commands.is_command(event.text):
                 await self._run_command(ctx, event)
             else:
-                await await_all(self._hook("on_message", event)(event=event, ctx=ctx))
+                await first_handler(self._hook("on_message", event), event=event, ctx=ctx)
         except (CommandError, RenderError) as error:
             await _answer_safely(ctx, str(error))
         except Exception:

@@ -18,6 +18,7 @@ import pluggy
 
 if TYPE_CHECKING:
     from apscheduler.schedulers.base import BaseScheduler
+    from sqlmodel import SQLModel
 
     from core.agent import Agent
     from core.commands import Command
@@ -49,7 +50,10 @@ def register_commands(register: Callable[[Command], None]) -> None:
 def on_message(event: MessageEvent, ctx: Context) -> Any:
     """A message that is not a command (a mention, a reply, a direct message).
 
-    Return True (or an awaitable of True) when the plugin handled it.
+    Return True (or an awaitable of True) when the plugin handled it: the agent offers the
+    message to one plugin at a time, the last registered first (``core.plugins.first_handler``),
+    and stops at the first that handles it, so two plugins never both answer. Return None or
+    False to pass it on.
     """
 
 
@@ -84,6 +88,15 @@ def register_migrations(register: Callable[[Path], None]) -> None:
 
     The first revision has ``down_revision = None`` and ``branch_labels = ("<plugin name>",)``;
     the agent upgrades every plugin's line to its head at start-up (see the README's Database section).
+    """
+
+
+@hookspec
+def register_models(register: Callable[[type[SQLModel]], None]) -> None:
+    """Declare the sqlmodel table classes (``table=True``) the plugin owns: ``register(Model)`` each.
+
+    Their tables come from migrations (``register_migrations``, or Mouthpiece's own); the agent
+    refuses to start when a declared model's table is missing, naming it.
     """
 
 

@@ -25,6 +25,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import Script, ScriptDirectory
 from alembic.util.exc import CommandError
 from sqlalchemy import Connection, Engine, MetaData, inspect, text
+from sqlmodel import SQLModel
 
 log = logging.getLogger(__name__)
 
@@ -132,10 +133,10 @@ def unmigrated(engine: Engine, metadata: MetaData) -> list[Any]:
         return list(compare_metadata(context, metadata))
 
 
-def check_tables(engine: Engine, metadata: MetaData) -> None:
-    """``MigrationError`` naming every model's table that no migration made."""
+def check_tables(engine: Engine, models: Iterable[type[SQLModel]]) -> None:
+    """``MigrationError`` naming every table of ``models`` that no migration made."""
     present = set(inspect(engine).get_table_names())
-    missing = sorted(name for name in metadata.tables if name not in present)
+    missing = sorted({str(model.__tablename__) for model in models} - present)
     if missing:
         raise MigrationError(
             f"no migration makes the table(s) {', '.join(missing)}: the plugin that declares them must ship "

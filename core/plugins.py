@@ -9,6 +9,8 @@ from pathlib import Path
 from typing import Any, Iterable
 
 import pluggy
+from pluggy import HookCaller
+from sqlmodel import SQLModel
 
 from core import hookspecs
 
@@ -59,8 +61,33 @@ def migration_folders(pm: pluggy.PluginManager) -> list[Path]:
     return folders
 
 
+def declared_models(pm: pluggy.PluginManager) -> list[type[SQLModel]]:
+    """The table classes the plugins declare, each once."""
+    models: dict[str, type[SQLModel]] = {}
+    pm.hook.register_models(register=lambda model: models.setdefault(str(model.__tablename__), model))
+    return list(models.values())
+
+
 def plugin_names(pm: pluggy.PluginManager) -> list[str]:
     return [name for name, plugin in pm.list_name_plugin() if plugin is not None]
+
+
+async def first_handler(caller: HookCaller, **kwargs: Any) -> bool:
+    """Offer an event to ``caller``'s implementations one at a time until one handles it.
+
+    The order is pluggy's: the plugin registered last is asked first (extra plugins, then
+    installed entry-point plugins, then the built-ins from the end of ``BUILTIN_PLUGINS``),
+    ``tryfirst``/``trylast`` move one to the front or back. An implementation handles the event
+    by returning True or an awaitable of True; it is awaited before the next one is asked, so a
+    coroutine that declines (returns anything else) passes the event on.
+    """
+    for impl in reversed(caller.get_hookimpls()):
+        result = impl.function(*(kwargs[name] for name in impl.argnames))
+        if inspect.isawaitable(result):
+            result = await result
+        if result is True:
+            return True
+    return False
 
 
 async def await_all(results: list[Any]) -> list[Any]:

@@ -50,11 +50,14 @@ class KeptFile(SQLModel, table=True):
 class Storage:
     """The agent's database: a SQLite file (``database`` a path) or PostgreSQL (a URL), migrated
     to the current schema on opening (see ``core.migrate``); ``migrations`` are plugins' folders
-    of revisions. Before a migration changes a table that holds rows, a backup goes to
-    ``data_dir/backups`` (``data_dir``: the SQLite file's folder unless given), unless
-    ``backup_first`` is False (the operator made their own)."""
+    of revisions, ``models`` the table classes besides this module's that must then exist (the
+    agent's own and those plugins declare through ``register_models``). Before a migration
+    changes a table that holds rows, a backup goes to ``data_dir/backups`` (``data_dir``: the
+    SQLite file's folder unless given), unless ``backup_first`` is False (the operator made
+    their own)."""
 
-    def __init__(self, database: str | Path, *, migrations: Iterable[Path] = (), data_dir: Path | None = None,
+    def __init__(self, database: str | Path, *, migrations: Iterable[Path] = (),
+                 models: Iterable[type[SQLModel]] = (), data_dir: Path | None = None,
                  environ: dict[str, str] | None = None, backup_first: bool = True) -> None:
         self.url = database_url(database, environ)
         self.is_sqlite = self.url.get_backend_name() == "sqlite"
@@ -64,12 +67,11 @@ class Storage:
         self.data_dir = data_dir or (self.path.parent if self.path is not None else Path("data"))
         self.description = describe(self.url)
         self.engine = open_engine(self.url)
-        _import_table_modules()
         try:
             #: the revisions this opening applied
             self.applied = migrate.upgrade(self.engine, migrations, where=self.description,
                                            backup=self._backup_before if backup_first else None)
-            migrate.check_tables(self.engine, SQLModel.metadata)
+            migrate.check_tables(self.engine, [RenderRecord, KeptFile, *models])
         except BaseException:
             self.engine.dispose()
             raise
@@ -120,11 +122,3 @@ class Storage:
     def close(self) -> None:
         self.engine.dispose()
 
-
-def _import_table_modules() -> None:
-    """Tables defined outside this module register with SQLModel's metadata on import."""
-    import core.polls  # noqa: F401
-    import core.servers  # noqa: F401
-    import core.signin  # noqa: F401
-    import personas.memory  # noqa: F401
-    import personas.server_personas  # noqa: F401

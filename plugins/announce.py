@@ -409,6 +409,12 @@ def _utc(moment: datetime) -> datetime:
 
 
 @hookimpl
+def register_models(register: Callable[[type[SQLModel]], None]) -> None:
+    for model in (Announcement,):
+        register(model)
+
+
+@hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("announce", "the server's persona reads an announcement on video, now or scheduled", announce,
                      usage="[--lang CODE] TEXT | at TIME TEXT | cron \"SCHEDULE\" TEXT | list | cancel ID",

@@ -11,6 +11,8 @@ import mimetypes
 from pathlib import Path
 from typing import Callable
 
+from sqlmodel import SQLModel
+
 from core.commands import Command, CommandError, Option
 from core.context import Context
 from core.events import Attachment, MessageEvent, ParsedCommand
@@ -159,6 +161,12 @@ def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
         return [own.find(platform, server_id, str(wanted)) or registry.get(str(wanted))]
     wanted = command.options.get("style")
     return [registry.get(str(wanted)) if wanted else registry.default]
+
+
+@hookimpl
+def register_models(register: Callable[[type[SQLModel]], None]) -> None:
+    for model in (voices.MemberVoice,):
+        register(model)
 
 
 @hookimpl

@@ -47,6 +47,8 @@ from plugins.chat_prompt import clean_reply, conversation_messages, summary_mess
 from plugins.chat_templates import Situation, template_reply
 
 if TYPE_CHECKING:
+    from sqlmodel import SQLModel
+
     from core.agent import Agent
     from core.config import ChatSettings
     from engine.models import ChatMessage, ModelHub, Replier
@@ -157,6 +159,12 @@ def describe_memory(persona: Persona, memory: PersonaMemory | None, prefix: str,
     lines.append(f"• {_count(len(memory.turns), 'recent message')} kept word for word")
     lines.append(f"Send {prefix}forget me to make {persona.display_name} forget all of it.")
     return "\n".join(lines)
+
+
+@hookimpl
+def register_models(register: Callable[[type[SQLModel]], None]) -> None:
+    for model in (PersonaMemory,):
+        register(model)
 
 
 @hookimpl

@@ -10,6 +10,8 @@ import asyncio
 from collections.abc import Callable
 from pathlib import Path
 
+from sqlmodel import SQLModel
+
 from core.commands import Command, CommandError
 from core.context import Context
 from core.events import MessageEvent, ParsedCommand
@@ -67,6 +69,12 @@ def _status(ctx: Context, missing: list[str]) -> str:
         text = (f"Your voice sample: {stored.duration:.1f} s, saved {stored.created_at:%Y-%m-%d}. "
                 f"Use it with {ctx.prefix}say --voice mine TEXT; {ctx.prefix}voice clear deletes it.")
     return f"{text}\n{voices.setup_hint(missing)}" if missing else text
+
+
+@hookimpl
+def register_models(register: Callable[[type[SQLModel]], None]) -> None:
+    for model in (voices.MemberVoice,):
+        register(model)
 
 
 @hookimpl

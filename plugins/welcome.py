@@ -295,6 +295,12 @@ ADMIN_ACTIONS = {"template": set_template, "persona": set_persona,
 
 
 @hookimpl
+def register_models(register: Callable[[type[SQLModel]], None]) -> None:
+    for model in (WelcomeOptOut,):
+        register(model)
+
+
+@hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("welcome", "welcome clips for new members: opt out or in; admins set them up", welcome,
                      usage="optout | optin | template TEXT | persona NAME | channel here | test",

@@ -14,11 +14,20 @@ from core.commands import Command
 from core.plugins import hookimpl
 from plugins.contest import closing, voting
 from plugins.contest.commands import OPTIONS, USAGE, contest
+from plugins.contest.models import Contest, ContestEntry
 
 if TYPE_CHECKING:
+    from sqlmodel import SQLModel
+
     from core.agent import Agent
     from core.context import Context
     from core.events import VoteEvent
+
+
+@hookimpl
+def register_models(register: Callable[[type[SQLModel]], None]) -> None:
+    for model in (Contest, ContestEntry,):
+        register(model)
 
 
 @hookimpl

@@ -21,10 +21,10 @@ from core.fetch import SafeFetcher
 from core.plugins import hookimpl
 from core.replies import PollReply, TextReply, VoteOption
 from engine.encode import probe
-from tests.fakes.discord import DiscordDriver
+from mouthpiece_testing.fakes.discord import DiscordDriver
+from mouthpiece_testing.platforms import Delivered
+from mouthpiece_testing.testbot import ADMIN, MEMBER, test_config
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
-from tests.platforms import Delivered
-from tests.testbot import ADMIN, MEMBER, test_config
 
 SIZE = 128  # small videos keep these tests fast
 OTHER = User(id="u2", name="Lin")

@@ -10,10 +10,10 @@ import pytest
 
 from adapters import discord_slash
 from core.config import Config
-from tests.fakes.discord import DiscordDriver
-from tests.fakes.discord_interactions import Interaction, SlashDriver
+from mouthpiece_testing.fakes.discord import DiscordDriver
+from mouthpiece_testing.fakes.discord_interactions import Interaction, SlashDriver
+from mouthpiece_testing.testbot import MEMBER, test_config
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
-from tests.testbot import MEMBER, test_config
 
 SIZE = 128
 DEFERRED_WITH_THINKING = 5

@@ -7,9 +7,9 @@ from pathlib import Path
 import pytest
 
 from core.config import Config
+from mouthpiece_testing.platforms import PlatformDriver
+from mouthpiece_testing.testbot import MEMBER, test_config
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
-from tests.platforms import PlatformDriver
-from tests.testbot import MEMBER, test_config
 
 SIZE = 128
 

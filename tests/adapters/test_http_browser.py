@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
+from mouthpiece_testing.testbot import test_config
 from tests.dashboard_kit import SERVER, TOKEN, LiveDashboard
 from tests.media import speech_clip
-from tests.testbot import test_config
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--no-first-run"]

@@ -16,8 +16,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
+from mouthpiece_testing.testbot import test_config
 from tests.dashboard_kit import TOKEN, LiveDashboard
-from tests.testbot import test_config
 
 #: Examples per operation: enough to reach every status of each, few enough to stay quick.
 EXAMPLES = 25

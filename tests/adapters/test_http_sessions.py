@@ -9,8 +9,8 @@ import httpx
 
 from core import signin
 from core.storage import utcnow
+from mouthpiece_testing.testbot import FakeClock
 from tests.dashboard_kit import SERVER, TOKEN, Api
-from tests.testbot import FakeClock
 
 
 def _csrf(page: str) -> str:

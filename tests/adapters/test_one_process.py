@@ -11,12 +11,12 @@ from pydantic import SecretStr
 from core.agent import Agent
 from core.config import Config
 from core.runner import Runner, choose_adapters
-from tests.fakes.slack import CHANNEL_ID, CHANNEL_NAME, SlackDriver, slack_config, slack_secrets
-from tests.fakes.slack_server import FakeSlack
-from tests.fakes.telegram import TelegramDriver
-from tests.fakes.telegram_api import FakeTelegramAPI
+from mouthpiece_testing.fakes.slack import CHANNEL_ID, CHANNEL_NAME, SlackDriver, slack_config, slack_secrets
+from mouthpiece_testing.fakes.slack_server import FakeSlack
+from mouthpiece_testing.fakes.telegram import TelegramDriver
+from mouthpiece_testing.fakes.telegram_api import FakeTelegramAPI
+from mouthpiece_testing.testbot import MEMBER
 from tests.media import assert_valid_mp4
-from tests.testbot import MEMBER
 
 SIZE = 128
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import av
 import pytest
 
-from tests.fakes.slack import SlackDriver
+from mouthpiece_testing.fakes.slack import SlackDriver
+from mouthpiece_testing.platforms import Delivered
+from mouthpiece_testing.testbot import MEMBER
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
-from tests.platforms import Delivered
-from tests.testbot import MEMBER
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(200)
 

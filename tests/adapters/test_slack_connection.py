@@ -15,10 +15,10 @@ from adapters.slack import SlackAdapter
 from adapters.slack_files import FileHosts
 from core.agent import Agent
 from core.config import Config, Secrets
-from tests.fakes.slack import SlackDriver, slack_config
-from tests.fakes.slack_server import FakeSlack
+from mouthpiece_testing.fakes.slack import SlackDriver, slack_config
+from mouthpiece_testing.fakes.slack_server import FakeSlack
+from mouthpiece_testing.testbot import MEMBER, test_config
 from tests.sleeps import instant_sleeps
-from tests.testbot import MEMBER, test_config
 
 
 async def test_http_mode_answers_signed_events(slack_http_driver: SlackDriver) -> None:

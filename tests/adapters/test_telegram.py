@@ -24,18 +24,18 @@ from core.plugins import hookimpl
 from core.replies import PollReply, TextReply, VoteOption
 from core.runner import FatalAdapterError
 from engine.encode import probe
-from tests.fakes.telegram import (
+from mouthpiece_testing.fakes.telegram import (
     FakeTelegramAPI,
     TelegramDriver,
     round_video_note,
     running_telegram,
     voice_recording,
 )
-from tests.fakes.telegram_api import GROUP
+from mouthpiece_testing.fakes.telegram_api import GROUP
+from mouthpiece_testing.platforms import Delivered
+from mouthpiece_testing.testbot import ADMIN, MEMBER
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
-from tests.platforms import Delivered
 from tests.sleeps import instant_sleeps
-from tests.testbot import ADMIN, MEMBER
 
 OTHER_MEMBER = User(id="u2", name="Linus")
 

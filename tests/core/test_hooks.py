@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 import sys
 import textwrap
@@ -10,18 +11,27 @@ from pathlib import Path
 import numpy as np
 import pytest
 from sqlalchemy import text
+from sqlmodel import Field, SQLModel
 
 from core import hookspecs
 from core.agent import Agent
 from core.commands import Command
 from core.config import Config
-from core.migrate import current
+from core.migrate import MigrationError, current
 from core.plugins import hookimpl
 from core.replies import TextReply
 from engine.types import SAMPLE_RATE, Speech
-from tests.testbot import ADMIN, MEMBER, TestBot
+from mouthpiece_testing.testbot import ADMIN, MEMBER, TestBot
 
 BUILTIN_PERSONAS = Path(__file__).resolve().parents[2] / "personas" / "builtin"
+
+
+class RecorderNote(SQLModel, table=True):
+    """The recorder's own table, made by its own revision (``RECORDER_REVISION``)."""
+
+    __tablename__ = "recorder_note"
+    id: int | None = Field(default=None, primary_key=True)
+    text: str
 
 
 class RecorderPlugin:
@@ -74,6 +84,10 @@ class RecorderPlugin:
             register(self.migrations)
 
     @hookimpl
+    def register_models(self, register) -> None:  # type: ignore[no-untyped-def]
+        register(RecorderNote)
+
+    @hookimpl
     def register_personas(self, register) -> None:  # type: ignore[no-untyped-def]
         register(self.persona_dir)
 
@@ -118,7 +132,7 @@ def plugin_migrations(tmp_path: Path) -> Path:
 
 
 def test_every_hookspec_is_implemented_by_the_recorder() -> None:
-    specs = {name for name in dir(hookspecs) if getattr(getattr(hookspecs, name), "mouthpiece_spec", None)}
+    specs = _hookspec_names()
     implemented = {name for name in dir(RecorderPlugin) if hasattr(getattr(RecorderPlugin, name), "mouthpiece_impl")}
     assert specs and specs == implemented
 
@@ -138,6 +152,11 @@ async def test_hooks_reach_the_plugin(bot_config: Config, plugin_personas: Path,
         assert agent.personas.get("robot").name == "robo"
         assert "silence" in agent.engine_backends.tts
     assert recorder.calls == ["jobs:AsyncIOScheduler", "startup", "leading", "vote poll-7:2:a1", "shutdown"]
+
+
+def test_a_declared_model_without_its_migration_is_refused(bot_config: Config, plugin_personas: Path) -> None:
+    with pytest.raises(MigrationError, match="no migration makes the table.s. recorder_note"):
+        Agent(bot_config, extra_plugins=[RecorderPlugin(plugin_personas)])
 
 
 async def test_a_failing_plugin_does_not_break_the_agent(testbot: TestBot) -> None:
@@ -210,3 +229,96 @@ async def test_admin_only_commands_are_refused_to_members(bot_config: Config) ->
         configured = type(MEMBER)(id="u2", name="Configured admin")
         assert bot.texts(await bot.send("!secret", user=configured)) == ["done"]
         assert isinstance((await bot.send("!secret", user=ADMIN))[0], TextReply)
+
+
+async def test_the_first_plugin_that_handles_a_message_is_the_only_one_that_answers(bot_config: Config) -> None:
+    class Echo:
+        """Registered first, so asked last: only sees what the other declines."""
+
+        @hookimpl
+        async def on_message(self, event, ctx) -> bool:  # type: ignore[no-untyped-def]
+            await ctx.reply(f"echo: {event.text}")
+            return True
+
+    class Shouter:
+        def __init__(self) -> None:
+            self.asked: list[str] = []
+
+        @hookimpl
+        async def on_message(self, event, ctx) -> bool:  # type: ignore[no-untyped-def]
+            self.asked.append(event.text)
+            if not event.text.isupper():
+                return False  # awaited before the next plugin is asked: declining passes it on
+            await ctx.reply("NO NEED TO SHOUT")
+            return True
+
+    shouter = Shouter()
+    bot_config.plugins.disabled = ["chat"]
+    async with Agent(bot_config, extra_plugins=[Echo(), shouter]) as agent:
+        bot = TestBot(agent)
+        assert bot.texts(await bot.send("HELLO")) == ["NO NEED TO SHOUT"]
+        assert bot.texts(await bot.send("hello")) == ["echo: hello"]
+    assert shouter.asked == ["HELLO", "hello"]
+
+
+async def test_tryfirst_puts_an_earlier_plugin_in_front(bot_config: Config) -> None:
+    class Early:
+        @hookimpl(tryfirst=True)
+        def on_message(self, event, ctx) -> object:  # type: ignore[no-untyped-def]
+            return ctx.reply("early")
+
+    class Late:
+        @hookimpl
+        def on_message(self, event, ctx) -> object:  # type: ignore[no-untyped-def]
+            return ctx.reply("late")
+
+    async def answered(*plugins: object) -> list[str]:
+        async with Agent(bot_config, extra_plugins=plugins) as agent:
+            bot = TestBot(agent)
+            return bot.texts(await bot.send("hi"))
+
+    bot_config.plugins.disabled = ["chat"]
+
+    class Claiming(Early):
+        @hookimpl(tryfirst=True)
+        async def on_message(self, event, ctx) -> bool:  # type: ignore[no-untyped-def]
+            await ctx.reply("early")
+            return True
+
+    assert await answered(Claiming(), Late()) == ["early"]
+    # a plugin that answers but does not say so passes the message on: both answer
+    assert await answered(Early(), Late()) == ["early", "late"]
+
+
+#: Which test above exercises each hook through a real agent (datasette keeps the same registry).
+HOOK_TESTS = {
+    "startup": "test_hooks_reach_the_plugin",
+    "shutdown": "test_hooks_reach_the_plugin",
+    "register_commands": "test_hooks_reach_the_plugin",
+    "on_message": "test_the_first_plugin_that_handles_a_message_is_the_only_one_that_answers",
+    "on_member_join": "test_hooks_reach_the_plugin",
+    "on_vote": "test_hooks_reach_the_plugin",
+    "register_jobs": "test_hooks_reach_the_plugin",
+    "on_leadership": "test_hooks_reach_the_plugin",
+    "register_migrations": "test_hooks_reach_the_plugin",
+    "register_models": "test_a_declared_model_without_its_migration_is_refused",
+    "register_personas": "test_hooks_reach_the_plugin",
+    "register_backends": "test_hooks_reach_the_plugin",
+}
+
+
+def _hookspec_names() -> set[str]:
+    return {name for name in dir(hookspecs) if getattr(getattr(hookspecs, name), "mouthpiece_spec", None)}
+
+
+def test_every_hookspec_has_a_test_that_exercises_it() -> None:
+    assert set(HOOK_TESTS) == _hookspec_names()
+    for hook, test_name in HOOK_TESTS.items():
+        assert callable(globals().get(test_name)), f"{hook}: no test named {test_name}"
+
+
+def test_every_hookspec_is_listed_in_the_readme() -> None:
+    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text()
+    listing = re.search(r"The hooks, each documented in .*?: (.*?)\. ", readme, re.DOTALL)
+    assert listing is not None, "the README's list of hooks is missing"
+    assert set(re.findall(r"`(\w+)`", listing.group(1))) == _hookspec_names()

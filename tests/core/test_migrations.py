@@ -15,14 +15,14 @@ from sqlalchemy import Column, Integer, MetaData, String, Table, inspect, text
 from sqlmodel import Field, SQLModel
 
 from core import migrate
-from core.agent import Agent
+from core.agent import CORE_MODELS, Agent
 from core.migrate import DatabaseNewerError, MigrationError
-from core.plugins import build_plugin_manager
+from core.plugins import build_plugin_manager, declared_models
 from core.replies import VideoReply
-from core.storage import Storage
+from core.storage import KeptFile, RenderRecord, Storage
+from mouthpiece_testing.testbot import ADMIN, FakeClock, TestBot, User, test_config
 from personas.memory import MemoryKey, MemoryStore
 from plugins import announce
-from tests.testbot import ADMIN, FakeClock, TestBot, User, test_config
 
 HEAD = migrate.scripts().get_current_head()
 
@@ -152,14 +152,19 @@ def test_a_database_newer_than_the_code_is_refused_untouched(tmp_path: Path) -> 
 
 
 def test_every_model_has_its_migration(database: str | Path) -> None:
-    build_plugin_manager()  # every built-in plugin's tables
-    import personas.voices  # noqa: F401
-
+    declared = [RenderRecord, KeptFile, *CORE_MODELS, *declared_models(build_plugin_manager())]
+    metadata = MetaData()
+    for model in declared:
+        model.__table__.to_metadata(metadata)  # type: ignore[attr-defined]
     storage = Storage(database)
     try:
-        assert migrate.unmigrated(storage.engine, SQLModel.metadata) == []
+        assert migrate.unmigrated(storage.engine, metadata) == []
     finally:
         storage.close()
+    # and every table class of Mouthpiece's own packages is declared by the code that owns it
+    defined = {mapper.class_.__tablename__ for mapper in SQLModel._sa_registry.mappers
+               if mapper.class_.__module__.split(".")[0] in ("core", "plugins", "personas")}
+    assert defined == {model.__tablename__ for model in declared}
 
 
 def test_a_model_without_a_migration_fails_loudly(tmp_path: Path) -> None:
@@ -169,7 +174,7 @@ def test_a_model_without_a_migration_fails_loudly(tmp_path: Path) -> None:
 
     try:
         with pytest.raises(MigrationError, match="no migration makes the table.s. unmigratedpersona"):
-            Storage(tmp_path / "state.db")
+            Storage(tmp_path / "state.db", models=[UnmigratedPersona])
     finally:
         SQLModel.metadata.remove(UnmigratedPersona.__table__)  # type: ignore[attr-defined]
     storage = Storage(tmp_path / "state.db")

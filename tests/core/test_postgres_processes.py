@@ -23,12 +23,12 @@ from core.config import Config
 from core.events import VoteEvent
 from core.polls import Polls
 from core.storage import Storage
+from mouthpiece_testing.testbot import ADMIN, CHANNEL, TestBot, User
 from personas.memory import MemoryKey, MemoryStore
 from plugins.announce import Announcer, job_id
 from plugins.contest import models
 from plugins.contest.models import Contest, EntryVideo
 from tests.postgres import config_on
-from tests.testbot import ADMIN, CHANNEL, TestBot, User
 
 REPO = Path(__file__).resolve().parents[2]
 #: How long a process may take to notice something (start, a post, a takeover) before the test fails.

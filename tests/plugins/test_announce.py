@@ -17,12 +17,12 @@ from core.config import Config, ServerSettings
 from core.events import Channel
 from core.replies import VideoReply
 from core.schedules import WallClockCronTrigger
+from mouthpiece_testing.testbot import ADMIN, MEMBER, FakeClock, TestBot
 from plugins import announce
 from plugins.announce import Announcement, Announcer, job_id
 from plugins.housekeeping import run_retention
 from tests.media import assert_valid_mp4
 from tests.postgres import config_on
-from tests.testbot import ADMIN, MEMBER, FakeClock, TestBot
 
 #: A Monday, well after the real clock, so the scheduler never fires a job on its own.
 NOW = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)

@@ -24,10 +24,7 @@ from core.replies import Reply, VideoReply
 from core.storage import utcnow
 from engine.models import MODEL_THREADS, ChatMessage, ModelHub
 from engine.types import Expression, RenderRequest
-from personas.memory import GLOBAL_SCOPE, PersonaMemory
-from plugins import chat
-from tests.media import assert_valid_mp4, speech_clip
-from tests.testbot import (
+from mouthpiece_testing.testbot import (
     ADMIN,
     CHANNEL,
     MEMBER,
@@ -35,6 +32,9 @@ from tests.testbot import (
     TestBot,
     local_attachment,
 )
+from personas.memory import GLOBAL_SCOPE, PersonaMemory
+from plugins import chat
+from tests.media import assert_valid_mp4, speech_clip
 
 SIZE = {"width": 160, "height": 160, "fps": 10}
 DM = replace(CHANNEL, id="dm-u1", server_id="dm-u1", is_direct=True)

@@ -30,12 +30,12 @@ from engine.dialogue import CausalLMReplier
 from engine.models import ChatMessage
 from engine.neural_tts import SpeechT5Voice, VitsVoice
 from engine.types import Speech
+from mouthpiece_testing.fakes.telegram import FakeTelegramAPI, running_telegram, voice_recording
+from mouthpiece_testing.testbot import MEMBER
 from personas.memory import PersonaMemory
 from personas.registry import BUILTIN_DIR
 from tests.fakes.models import TinyModels, models_config, speaking
-from tests.fakes.telegram import FakeTelegramAPI, running_telegram, voice_recording
 from tests.media import assert_valid_mp4, speech_clip
-from tests.testbot import MEMBER
 
 SIZE = {"width": 128, "height": 128, "fps": 10}
 #: The console's answer with a video: "🎬 PATH (DURATION s)" and the caption on the next line, its last lines.

@@ -15,14 +15,14 @@ import pytest
 
 from core.config import Config, LimitSettings
 from core.events import User
+from mouthpiece_testing.fakes.slack import running_driver as slack_running_driver
+from mouthpiece_testing.fakes.slack_server import FakeSlack
+from mouthpiece_testing.fakes.telegram import FakeTelegramAPI, running_telegram
+from mouthpiece_testing.platforms import Delivered, PlatformDriver
+from mouthpiece_testing.testbot import ADMIN, MEMBER, FakeClock, advance, test_config
 from plugins import announce, welcome
 from tests.drive import add_channel, checked_video, delivered_during, texts, videos
-from tests.fakes.slack import running_driver as slack_running_driver
-from tests.fakes.slack_server import FakeSlack
-from tests.fakes.telegram import FakeTelegramAPI, running_telegram
 from tests.media import speech_clip
-from tests.platforms import Delivered, PlatformDriver
-from tests.testbot import ADMIN, MEMBER, FakeClock, advance, test_config
 
 SIZE, FPS = 128, 10
 #: Well after the real clock, so the running scheduler never fires a job on its own.

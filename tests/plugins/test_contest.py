@@ -16,11 +16,11 @@ from core.agent import Agent
 from core.config import Config, ServerSettings
 from core.events import User
 from core.replies import PollReply, PollTally, Reply, TextReply, VideoReply
+from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 from plugins.contest import models, timing
 from plugins.contest.models import Status
 from tests.media import assert_valid_mp4, speech_clip
 from tests.postgres import config_on
-from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 
 BOB = User(id="u2", name="Bob")
 CY = User(id="u3", name="Cy")

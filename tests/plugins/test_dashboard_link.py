@@ -7,10 +7,10 @@ import re
 from core import signin
 from core.adapter import Adapter
 from core.events import Channel
-from tests.fakes.discord import DiscordDriver
-from tests.fakes.slack import SlackDriver
-from tests.fakes.telegram import TelegramDriver
-from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot
+from mouthpiece_testing.fakes.discord import DiscordDriver
+from mouthpiece_testing.fakes.slack import SlackDriver
+from mouthpiece_testing.fakes.telegram import TelegramDriver
+from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 
 
 class RunningDashboard(Adapter):

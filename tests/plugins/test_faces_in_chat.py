@@ -13,10 +13,10 @@ from core.agent import Agent
 from core.config import Config
 from core.events import Channel
 from core.replies import VideoReply
+from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot, test_config
 from personas.server_personas import SERVER_PERSONAS_DIR
 from tests.faces import save_picture, swaying_template
 from tests.media import decode_frames, speech_clip
-from tests.testbot import ADMIN, CHANNEL, MEMBER, TestBot, test_config
 
 SIZE = 128
 OTHER_SERVER = Channel(id="c9", server_id="s9", name="general", server_name="Another Server")

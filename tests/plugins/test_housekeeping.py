@@ -13,9 +13,9 @@ import pytest
 from core.agent import Agent
 from core.config import Config
 from core.storage import RenderRecord
+from mouthpiece_testing.testbot import ADMIN, TestBot, test_config
 from plugins.housekeeping import JOB_ID
 from tests.media import speech_clip
-from tests.testbot import ADMIN, TestBot, test_config
 
 DAY = 24 * 3600
 

@@ -14,9 +14,9 @@ from core.config import Config, ConfigError, ServerSettings, load_config
 from core.events import Channel, User
 from core.replies import VideoReply
 from engine.types import RenderRequest
+from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, FakeClock, TestBot, test_config
 from plugins import announce, welcome
 from tests.plugins.test_chat import FakeReplier, record_requests, use_models
-from tests.testbot import ADMIN, CHANNEL, MEMBER, FakeClock, TestBot, test_config
 
 SIZE = 64
 

@@ -13,10 +13,10 @@ from core.config import Config
 from engine.audio import write_wav
 from engine.errors import ModelError
 from engine.types import SAMPLE_RATE
+from mouthpiece_testing.testbot import ADMIN, TestBot
 from personas import voices
 from tests.fakes.models import TinyModels, models_config
 from tests.media import assert_valid_mp4, speech_clip
-from tests.testbot import ADMIN, TestBot
 
 
 @pytest.fixture

@@ -16,9 +16,9 @@ from core.agent import Agent
 from core.config import Config, ServerSettings, WelcomeSettings
 from core.events import Channel, MemberJoinEvent, MessageEvent, User
 from core.replies import VideoReply
+from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, FakeClock, TestBot, test_config
 from plugins import welcome
 from tests.media import assert_valid_mp4
-from tests.testbot import ADMIN, CHANNEL, MEMBER, FakeClock, TestBot, test_config
 
 NOW = datetime(2031, 3, 3, 12, 0, tzinfo=UTC)
 SIZE, FPS = 160, 10

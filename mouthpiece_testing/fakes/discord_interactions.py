@@ -29,7 +29,7 @@ from aiohttp.test_utils import TestServer
 from discord.ext.test import backend
 
 from core.events import User
-from tests.fakes.discord import DiscordDriver
+from mouthpiece_testing.fakes.discord import DiscordDriver
 
 APPLICATION_ID = 4242
 _ids = itertools.count(9_000_000_000_000_000)

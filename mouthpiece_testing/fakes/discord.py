@@ -3,20 +3,20 @@
 dpytest replaces discord.py's HTTP client and gateway with an in-process Discord;
 everything above them (the client, its cache, event dispatch, ``Message.edit``,
 ``Attachment.save``…) is discord.py's own code. Use the fixtures in a plugin's
-tests (``pytest_plugins = ["tests.fakes.discord"]``)::
+tests (``pytest_plugins = ["mouthpiece_testing.fakes.discord"]``)::
 
     async def test_hello_on_discord(discord_driver):
         [answer] = await discord_driver.send("!hello", user=MEMBER)
         assert answer.text == "Hello, Ada!"
 
-- ``discord_driver``: a ``tests.platforms.PlatformDriver`` (``send``, ``join``, ``vote``,
+- ``discord_driver``: a ``mouthpiece_testing.platforms.PlatformDriver`` (``send``, ``join``, ``vote``,
   ``set_picture``), plus ``member(user)``, ``guild``, ``channel`` and ``adapter`` for more.
 - ``discord_bot``: the dpytest-configured ``discord.Client``, for dpytest's own API
   (``discord.ext.test.verify()``…).
 - ``discord_plugins``: override it to load extra plugin objects into the agent.
 
 dpytest has no application commands (slash commands are tested against
-``tests/fakes/discord_interactions.py``) and no upload limit of its own (tests set
+``mouthpiece_testing/fakes/discord_interactions.py``) and no upload limit of its own (tests set
 the guild's ``filesize_limit``).
 """
 
@@ -40,9 +40,9 @@ from adapters.discord import DiscordAdapter
 from core.agent import Agent
 from core.config import Config, Secrets
 from core.events import User
-from tests.platforms import Delivered
+from mouthpiece_testing.platforms import Delivered
 
-pytest_plugins = ["tests.testbot"]  # bot_config
+pytest_plugins = ["mouthpiece_testing.testbot"]  # bot_config
 
 #: Members who are admins get this role (Discord's "Manage Server" permission).
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
