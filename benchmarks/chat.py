@@ -151,7 +151,7 @@ def voice_events(count: int, folder: Path) -> list[MessageEvent]:
 
 def direct_message(text: str, clip: Path | None = None) -> MessageEvent:
     from core.events import Channel, MessageEvent, User
-    from mouthpiece_testing.testbot import local_attachment
+    from core.testing.testbot import local_attachment
 
     user = User(id="u1", name="Ada")
     channel = Channel(id="dm", server_id="dm", is_direct=True)

@@ -8,9 +8,9 @@ from pathlib import Path
 import numpy as np
 
 from core.config import Config, LimitSettings
+from core.testing.testbot import test_config
 from engine.audio import write_wav
 from engine.types import SAMPLE_RATE
-from mouthpiece_testing.testbot import test_config
 from tests.media import speech
 
 CLIP_SECONDS = 5

@@ -27,8 +27,8 @@ from adapters.discord import DiscordAdapter
 from benchmarks.common import benchmark_config, five_second_clips
 from core.agent import Agent
 from core.config import Secrets
-from mouthpiece_testing.fakes.discord import DiscordDriver, connect_to_dpytest
-from mouthpiece_testing.testbot import MEMBER
+from core.testing.fakes.discord import DiscordDriver, connect_to_dpytest
+from core.testing.testbot import MEMBER
 
 
 async def main(runs: int) -> None:

@@ -2,7 +2,7 @@
 
     .venv/bin/python benchmarks/latency_slack.py [--repeats 5]
 
-The real agent and ``SlackAdapter`` (slack-bolt, Socket Mode) against ``mouthpiece_testing/fakes``'
+The real agent and ``SlackAdapter`` (slack-bolt, Socket Mode) against ``core/testing/fakes``'
 Web API and Socket Mode server on 127.0.0.1. Prints medians over the repeats, after one
 warm-up, of:
   * ``/say`` → its acknowledgement (target ≤ 0.3 s);
@@ -26,9 +26,9 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.common import benchmark_config, five_second_clips
-from mouthpiece_testing.fakes.slack import SlackDriver, running_driver
-from mouthpiece_testing.fakes.slack_server import FakeSlack
-from mouthpiece_testing.testbot import MEMBER
+from core.testing.fakes.slack import SlackDriver, running_driver
+from core.testing.fakes.slack_server import FakeSlack
+from core.testing.testbot import MEMBER
 
 
 def video_posted_at(driver: SlackDriver, since: int) -> float:

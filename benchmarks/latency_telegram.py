@@ -24,8 +24,8 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
 from benchmarks.common import CLIP_SECONDS, benchmark_config, five_second_clips
-from mouthpiece_testing.fakes.telegram import FakeTelegramAPI, running_telegram, voice_recording
-from mouthpiece_testing.testbot import MEMBER
+from core.testing.fakes.telegram import FakeTelegramAPI, running_telegram, voice_recording
+from core.testing.testbot import MEMBER
 
 
 async def measure(repeats: int) -> tuple[list[float], list[float]]:

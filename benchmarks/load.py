@@ -30,8 +30,8 @@ from benchmarks.render import own_peak_rss_mb
 from core.config import LimitSettings
 from core.events import User
 from core.replies import SORRY
-from mouthpiece_testing.fakes.telegram import FakeTelegramAPI, TelegramDriver, running_telegram, voice_recording
-from mouthpiece_testing.testbot import test_config
+from core.testing.fakes.telegram import FakeTelegramAPI, TelegramDriver, running_telegram, voice_recording
+from core.testing.testbot import test_config
 from tests.media import speech_clip
 
 SENTENCES = ("Good morning, everyone!", "Who is up for a game tonight?", "The contest closes on Friday.",

@@ -29,7 +29,7 @@ from core.events import VoteEvent
 from core.plugins import build_plugin_manager
 from core.polls import Polls
 from core.storage import Storage
-from mouthpiece_testing.testbot import CHANNEL, User
+from core.testing.testbot import CHANNEL, User
 from tests.postgres import PostgresServer, server_programs
 
 

@@ -15,7 +15,7 @@ from pathlib import Path
 from core.agent import Agent
 from core.config import load_config
 from core.replies import Reply, Responder, StatusMessage, TextReply, VideoReply
-from mouthpiece_testing.testbot import RecordingAdapter, RecordingStatus
+from core.testing.testbot import RecordingAdapter, RecordingStatus
 
 
 class FileResponder(Responder):

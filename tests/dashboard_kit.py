@@ -18,7 +18,7 @@ from adapters.http import HttpAdapter
 from adapters.http.app import build_app
 from core.agent import Agent
 from core.config import Config, Secrets
-from mouthpiece_testing.testbot import RecordingAdapter
+from core.testing.testbot import RecordingAdapter
 
 TOKEN = secrets.token_urlsafe(32)
 SERVER = "test:s1"

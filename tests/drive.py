@@ -1,8 +1,8 @@
 """What plugin tests need of a platform driver beyond a member's actions: another channel
 in the test server, what the bot delivered while other work ran (a scheduled job driven
-by ``mouthpiece_testing.testbot.advance``), and the videos it uploaded, checked as MP4s.
+by ``core.testing.testbot.advance``), and the videos it uploaded, checked as MP4s.
 
-Works with every driver of ``mouthpiece_testing/fakes`` (``platform_driver``)::
+Works with every driver of ``core/testing/fakes`` (``platform_driver``)::
 
     news = add_channel(platform_driver, "news")
     posts = await delivered_during(platform_driver, advance(platform_driver.agent, due))
@@ -18,9 +18,9 @@ from typing import Any
 import discord.ext.test as dpytest
 from discord.ext.test import backend
 
-from mouthpiece_testing.fakes import slack, telegram
-from mouthpiece_testing.fakes.telegram_api import GROUP
-from mouthpiece_testing.platforms import Delivered
+from core.testing.fakes import slack, telegram
+from core.testing.fakes.telegram_api import GROUP
+from core.testing.platforms import Delivered
 from tests.media import assert_valid_mp4
 
 _telegram_chat_ids = itertools.count(GROUP["id"] - 1, -1)

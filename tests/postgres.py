@@ -25,7 +25,7 @@ import pytest
 
 from core.config import Config
 from core.database import PASSWORD_ENV
-from mouthpiece_testing.testbot import test_config
+from core.testing.testbot import test_config
 
 USER = "mouthpiece"
 

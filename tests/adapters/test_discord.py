@@ -20,10 +20,10 @@ from core.events import MessageEvent, ParsedCommand, User, VoteEvent
 from core.fetch import SafeFetcher
 from core.plugins import hookimpl
 from core.replies import PollReply, TextReply, VoteOption
+from core.testing.fakes.discord import DiscordDriver
+from core.testing.platforms import Delivered
+from core.testing.testbot import ADMIN, MEMBER, test_config
 from engine.encode import probe
-from mouthpiece_testing.fakes.discord import DiscordDriver
-from mouthpiece_testing.platforms import Delivered
-from mouthpiece_testing.testbot import ADMIN, MEMBER, test_config
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
 
 SIZE = 128  # small videos keep these tests fast

@@ -10,9 +10,9 @@ import pytest
 
 from adapters import discord_slash
 from core.config import Config
-from mouthpiece_testing.fakes.discord import DiscordDriver
-from mouthpiece_testing.fakes.discord_interactions import Interaction, SlashDriver
-from mouthpiece_testing.testbot import MEMBER, test_config
+from core.testing.fakes.discord import DiscordDriver
+from core.testing.fakes.discord_interactions import Interaction, SlashDriver
+from core.testing.testbot import MEMBER, test_config
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
 
 SIZE = 128

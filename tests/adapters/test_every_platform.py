@@ -7,8 +7,8 @@ from pathlib import Path
 import pytest
 
 from core.config import Config
-from mouthpiece_testing.platforms import PlatformDriver
-from mouthpiece_testing.testbot import MEMBER, test_config
+from core.testing.platforms import PlatformDriver
+from core.testing.testbot import MEMBER, test_config
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
 
 SIZE = 128

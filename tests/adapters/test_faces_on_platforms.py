@@ -8,11 +8,11 @@ import numpy as np
 import pytest
 
 from core.config import Config
-from mouthpiece_testing.fakes.discord import DiscordDriver
-from mouthpiece_testing.fakes.discord_interactions import SlashDriver
-from mouthpiece_testing.fakes.telegram import TelegramDriver, voice_recording
-from mouthpiece_testing.platforms import Delivered, PlatformDriver
-from mouthpiece_testing.testbot import ADMIN, MEMBER, test_config
+from core.testing.fakes.discord import DiscordDriver
+from core.testing.fakes.discord_interactions import SlashDriver
+from core.testing.fakes.telegram import TelegramDriver, voice_recording
+from core.testing.platforms import Delivered, PlatformDriver
+from core.testing.testbot import ADMIN, MEMBER, test_config
 from tests.faces import save_picture
 from tests.media import assert_valid_mp4, decode_frames, speech_clip
 

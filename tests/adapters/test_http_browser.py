@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Browser, Page, expect, sync_playwright
 
-from mouthpiece_testing.testbot import test_config
+from core.testing.testbot import test_config
 from tests.dashboard_kit import SERVER, TOKEN, LiveDashboard
 from tests.media import speech_clip
 

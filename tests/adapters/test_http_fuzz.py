@@ -16,7 +16,7 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from mouthpiece_testing.testbot import test_config
+from core.testing.testbot import test_config
 from tests.dashboard_kit import TOKEN, LiveDashboard
 
 #: Examples per operation: enough to reach every status of each, few enough to stay quick.

@@ -9,7 +9,7 @@ import httpx
 
 from core import signin
 from core.storage import utcnow
-from mouthpiece_testing.testbot import FakeClock
+from core.testing.testbot import FakeClock
 from tests.dashboard_kit import SERVER, TOKEN, Api
 
 

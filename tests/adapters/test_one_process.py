@@ -11,11 +11,11 @@ from pydantic import SecretStr
 from core.agent import Agent
 from core.config import Config
 from core.runner import Runner, choose_adapters
-from mouthpiece_testing.fakes.slack import CHANNEL_ID, CHANNEL_NAME, SlackDriver, slack_config, slack_secrets
-from mouthpiece_testing.fakes.slack_server import FakeSlack
-from mouthpiece_testing.fakes.telegram import TelegramDriver
-from mouthpiece_testing.fakes.telegram_api import FakeTelegramAPI
-from mouthpiece_testing.testbot import MEMBER
+from core.testing.fakes.slack import CHANNEL_ID, CHANNEL_NAME, SlackDriver, slack_config, slack_secrets
+from core.testing.fakes.slack_server import FakeSlack
+from core.testing.fakes.telegram import TelegramDriver
+from core.testing.fakes.telegram_api import FakeTelegramAPI
+from core.testing.testbot import MEMBER
 from tests.media import assert_valid_mp4
 
 SIZE = 128

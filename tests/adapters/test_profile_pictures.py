@@ -12,10 +12,10 @@ from core.commands import Command
 from core.context import Context
 from core.events import ParsedCommand
 from core.replies import FileReply
-from mouthpiece_testing.fakes.slack import SlackDriver
-from mouthpiece_testing.fakes.telegram import TelegramDriver
-from mouthpiece_testing.platforms import PlatformDriver
-from mouthpiece_testing.testbot import ADMIN, MEMBER, TestBot
+from core.testing.fakes.slack import SlackDriver
+from core.testing.fakes.telegram import TelegramDriver
+from core.testing.platforms import PlatformDriver
+from core.testing.testbot import ADMIN, MEMBER, TestBot
 
 
 async def _my_picture(ctx: Context, command: ParsedCommand) -> None:

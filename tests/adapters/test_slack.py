@@ -8,9 +8,9 @@ from pathlib import Path
 import av
 import pytest
 
-from mouthpiece_testing.fakes.slack import SlackDriver
-from mouthpiece_testing.platforms import Delivered
-from mouthpiece_testing.testbot import MEMBER
+from core.testing.fakes.slack import SlackDriver
+from core.testing.platforms import Delivered
+from core.testing.testbot import MEMBER
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(200)

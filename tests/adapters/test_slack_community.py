@@ -13,9 +13,9 @@ from core.context import Context
 from core.events import MessageEvent, ParsedCommand, User
 from core.plugins import hookimpl
 from core.replies import PollReply, TextReply, VoteOption
-from mouthpiece_testing.fakes.slack import SlackDriver, running_driver
-from mouthpiece_testing.fakes.slack_server import FakeSlack
-from mouthpiece_testing.testbot import ADMIN, MEMBER, test_config
+from core.testing.fakes.slack import SlackDriver, running_driver
+from core.testing.fakes.slack_server import FakeSlack
+from core.testing.testbot import ADMIN, MEMBER, test_config
 from tests.media import assert_valid_mp4
 
 BOB = User(id="U0BOB", name="Bob")

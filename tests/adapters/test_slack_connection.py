@@ -15,9 +15,9 @@ from adapters.slack import SlackAdapter
 from adapters.slack_files import FileHosts
 from core.agent import Agent
 from core.config import Config, Secrets
-from mouthpiece_testing.fakes.slack import SlackDriver, slack_config
-from mouthpiece_testing.fakes.slack_server import FakeSlack
-from mouthpiece_testing.testbot import MEMBER, test_config
+from core.testing.fakes.slack import SlackDriver, slack_config
+from core.testing.fakes.slack_server import FakeSlack
+from core.testing.testbot import MEMBER, test_config
 from tests.sleeps import instant_sleeps
 
 

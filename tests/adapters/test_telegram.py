@@ -23,17 +23,17 @@ from core.events import MessageEvent, ParsedCommand, User
 from core.plugins import hookimpl
 from core.replies import PollReply, TextReply, VoteOption
 from core.runner import FatalAdapterError
-from engine.encode import probe
-from mouthpiece_testing.fakes.telegram import (
+from core.testing.fakes.telegram import (
     FakeTelegramAPI,
     TelegramDriver,
     round_video_note,
     running_telegram,
     voice_recording,
 )
-from mouthpiece_testing.fakes.telegram_api import GROUP
-from mouthpiece_testing.platforms import Delivered
-from mouthpiece_testing.testbot import ADMIN, MEMBER
+from core.testing.fakes.telegram_api import GROUP
+from core.testing.platforms import Delivered
+from core.testing.testbot import ADMIN, MEMBER
+from engine.encode import probe
 from tests.media import assert_valid_mp4, speech_clip, wav_duration
 from tests.sleeps import instant_sleeps
 

@@ -10,8 +10,8 @@ from PIL import Image
 from core.commands import Command
 from core.context import Context
 from core.events import MessageEvent, ParsedCommand
-from mouthpiece_testing.fakes.telegram import TelegramDriver
-from mouthpiece_testing.testbot import MEMBER
+from core.testing.fakes.telegram import TelegramDriver
+from core.testing.testbot import MEMBER
 
 
 async def _files(ctx: Context, command: ParsedCommand) -> None:

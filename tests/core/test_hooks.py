@@ -20,8 +20,8 @@ from core.config import Config
 from core.migrate import MigrationError, current
 from core.plugins import hookimpl
 from core.replies import TextReply
+from core.testing.testbot import ADMIN, MEMBER, TestBot
 from engine.types import SAMPLE_RATE, Speech
-from mouthpiece_testing.testbot import ADMIN, MEMBER, TestBot
 
 BUILTIN_PERSONAS = Path(__file__).resolve().parents[2] / "personas" / "builtin"
 

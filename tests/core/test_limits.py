@@ -13,7 +13,7 @@ from core.config import Config, LimitSettings
 from core.events import Channel, MessageEvent, ParsedCommand, User
 from core.limits import LimitExceeded, Limits
 from core.plugins import hookimpl
-from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
+from core.testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 
 BOB, CY, DEE = User(id="u2", name="Bob"), User(id="u3", name="Cy"), User(id="u4", name="Dee")
 ELSEWHERE = Channel(id="c9", server_id="s9", name="general", server_name="Another Server")

@@ -20,7 +20,7 @@ from core.migrate import DatabaseNewerError, MigrationError
 from core.plugins import build_plugin_manager, declared_models
 from core.replies import VideoReply
 from core.storage import KeptFile, RenderRecord, Storage
-from mouthpiece_testing.testbot import ADMIN, FakeClock, TestBot, User, test_config
+from core.testing.testbot import ADMIN, FakeClock, TestBot, User, test_config
 from personas.memory import MemoryKey, MemoryStore
 from plugins import announce
 

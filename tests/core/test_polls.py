@@ -8,7 +8,7 @@ from core.agent import Agent
 from core.config import Config
 from core.plugins import hookimpl
 from core.replies import PollReply, PollTally, VoteOption
-from mouthpiece_testing.testbot import ADMIN, MEMBER, TestBot
+from core.testing.testbot import ADMIN, MEMBER, TestBot
 from tests.postgres import config_on
 
 

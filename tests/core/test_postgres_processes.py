@@ -23,7 +23,7 @@ from core.config import Config
 from core.events import VoteEvent
 from core.polls import Polls
 from core.storage import Storage
-from mouthpiece_testing.testbot import ADMIN, CHANNEL, TestBot, User
+from core.testing.testbot import ADMIN, CHANNEL, TestBot, User
 from personas.memory import MemoryKey, MemoryStore
 from plugins.announce import Announcer, job_id
 from plugins.contest import models

@@ -15,7 +15,7 @@ from core.config import Config, ConfigError, ServerSettings, load_config
 from core.events import Channel, MessageEvent, User
 from core.plugins import hookimpl
 from core.servers import ServerOverride
-from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
+from core.testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 
 OTHER = Channel(id="c2", server_id="s2", server_name="Other")
 

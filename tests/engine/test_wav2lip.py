@@ -308,7 +308,7 @@ def test_wav2lip_cli_without_the_model_says_how_to_set_it_up(tmp_path: Path, per
 async def test_wav2lip_chat_say_with_a_members_face(tmp_path: Path, narrow_checkpoint: Path) -> None:
     from core.agent import Agent
     from core.replies import VideoReply
-    from mouthpiece_testing.testbot import MEMBER, TestBot, test_config
+    from core.testing.testbot import MEMBER, TestBot, test_config
     from tests.faces import save_picture
 
     config = test_config(tmp_path)

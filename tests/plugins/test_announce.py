@@ -17,7 +17,7 @@ from core.config import Config, ServerSettings
 from core.events import Channel
 from core.replies import VideoReply
 from core.schedules import WallClockCronTrigger
-from mouthpiece_testing.testbot import ADMIN, MEMBER, FakeClock, TestBot
+from core.testing.testbot import ADMIN, MEMBER, FakeClock, TestBot
 from plugins import announce
 from plugins.announce import Announcement, Announcer, job_id
 from plugins.housekeeping import run_retention

@@ -10,7 +10,7 @@ import pytest
 from core.agent import Agent
 from core.config import Config
 from core.replies import VideoReply
-from mouthpiece_testing.testbot import ADMIN, TestBot
+from core.testing.testbot import ADMIN, TestBot
 from tests.media import assert_valid_mp4, decode_frames, speech_clip, wav_duration, write_wav
 
 PNG_BYTES = b"\x89PNG\r\n\x1a\n" + bytes(200)

@@ -22,9 +22,7 @@ from core.config import Config
 from core.events import Channel, MessageEvent, User
 from core.replies import Reply, VideoReply
 from core.storage import utcnow
-from engine.models import MODEL_THREADS, ChatMessage, ModelHub
-from engine.types import Expression, RenderRequest
-from mouthpiece_testing.testbot import (
+from core.testing.testbot import (
     ADMIN,
     CHANNEL,
     MEMBER,
@@ -32,6 +30,8 @@ from mouthpiece_testing.testbot import (
     TestBot,
     local_attachment,
 )
+from engine.models import MODEL_THREADS, ChatMessage, ModelHub
+from engine.types import Expression, RenderRequest
 from personas.memory import GLOBAL_SCOPE, PersonaMemory
 from plugins import chat
 from tests.media import assert_valid_mp4, speech_clip

@@ -25,13 +25,13 @@ from sqlmodel import select
 from adapters.console import ConsoleAdapter
 from core.agent import Agent
 from core.config import Config
+from core.testing.fakes.telegram import FakeTelegramAPI, running_telegram, voice_recording
+from core.testing.testbot import MEMBER
 from engine.asr import WhisperRecognizer
 from engine.dialogue import CausalLMReplier
 from engine.models import ChatMessage
 from engine.neural_tts import SpeechT5Voice, VitsVoice
 from engine.types import Speech
-from mouthpiece_testing.fakes.telegram import FakeTelegramAPI, running_telegram, voice_recording
-from mouthpiece_testing.testbot import MEMBER
 from personas.memory import PersonaMemory
 from personas.registry import BUILTIN_DIR
 from tests.fakes.models import TinyModels, models_config, speaking

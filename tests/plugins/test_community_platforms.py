@@ -15,11 +15,11 @@ import pytest
 
 from core.config import Config, LimitSettings
 from core.events import User
-from mouthpiece_testing.fakes.slack import running_driver as slack_running_driver
-from mouthpiece_testing.fakes.slack_server import FakeSlack
-from mouthpiece_testing.fakes.telegram import FakeTelegramAPI, running_telegram
-from mouthpiece_testing.platforms import Delivered, PlatformDriver
-from mouthpiece_testing.testbot import ADMIN, MEMBER, FakeClock, advance, test_config
+from core.testing.fakes.slack import running_driver as slack_running_driver
+from core.testing.fakes.slack_server import FakeSlack
+from core.testing.fakes.telegram import FakeTelegramAPI, running_telegram
+from core.testing.platforms import Delivered, PlatformDriver
+from core.testing.testbot import ADMIN, MEMBER, FakeClock, advance, test_config
 from plugins import announce, welcome
 from tests.drive import add_channel, checked_video, delivered_during, texts, videos
 from tests.media import speech_clip

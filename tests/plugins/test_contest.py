@@ -16,7 +16,7 @@ from core.agent import Agent
 from core.config import Config, ServerSettings
 from core.events import User
 from core.replies import PollReply, PollTally, Reply, TextReply, VideoReply
-from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
+from core.testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 from plugins.contest import models, timing
 from plugins.contest.models import Status
 from tests.media import assert_valid_mp4, speech_clip

@@ -7,10 +7,10 @@ import re
 from core import signin
 from core.adapter import Adapter
 from core.events import Channel
-from mouthpiece_testing.fakes.discord import DiscordDriver
-from mouthpiece_testing.fakes.slack import SlackDriver
-from mouthpiece_testing.fakes.telegram import TelegramDriver
-from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
+from core.testing.fakes.discord import DiscordDriver
+from core.testing.fakes.slack import SlackDriver
+from core.testing.fakes.telegram import TelegramDriver
+from core.testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot
 
 
 class RunningDashboard(Adapter):

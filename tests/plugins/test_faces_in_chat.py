@@ -13,7 +13,7 @@ from core.agent import Agent
 from core.config import Config
 from core.events import Channel
 from core.replies import VideoReply
-from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot, test_config
+from core.testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot, test_config
 from personas.server_personas import SERVER_PERSONAS_DIR
 from tests.faces import save_picture, swaying_template
 from tests.media import decode_frames, speech_clip

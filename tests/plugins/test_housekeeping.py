@@ -13,7 +13,7 @@ import pytest
 from core.agent import Agent
 from core.config import Config
 from core.storage import RenderRecord
-from mouthpiece_testing.testbot import ADMIN, TestBot, test_config
+from core.testing.testbot import ADMIN, TestBot, test_config
 from plugins.housekeeping import JOB_ID
 from tests.media import speech_clip
 

@@ -13,8 +13,8 @@ from core.cli import app
 from core.config import Config, ConfigError, ServerSettings, load_config
 from core.events import Channel, User
 from core.replies import VideoReply
+from core.testing.testbot import ADMIN, CHANNEL, MEMBER, FakeClock, TestBot, test_config
 from engine.types import RenderRequest
-from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, FakeClock, TestBot, test_config
 from plugins import announce, welcome
 from tests.plugins.test_chat import FakeReplier, record_requests, use_models
 

@@ -10,10 +10,10 @@ import pytest
 
 from core.agent import Agent
 from core.config import Config
+from core.testing.testbot import ADMIN, TestBot
 from engine.audio import write_wav
 from engine.errors import ModelError
 from engine.types import SAMPLE_RATE
-from mouthpiece_testing.testbot import ADMIN, TestBot
 from personas import voices
 from tests.fakes.models import TinyModels, models_config
 from tests.media import assert_valid_mp4, speech_clip

@@ -16,7 +16,7 @@ from core.agent import Agent
 from core.config import Config, ServerSettings, WelcomeSettings
 from core.events import Channel, MemberJoinEvent, MessageEvent, User
 from core.replies import VideoReply
-from mouthpiece_testing.testbot import ADMIN, CHANNEL, MEMBER, FakeClock, TestBot, test_config
+from core.testing.testbot import ADMIN, CHANNEL, MEMBER, FakeClock, TestBot, test_config
 from plugins import welcome
 from tests.media import assert_valid_mp4
 

@@ -1,4 +1,4 @@
-from mouthpiece_testing.testbot import MEMBER
+from core.testing.testbot import MEMBER
 
 
 async def test_hello(testbot):

@@ -3,7 +3,7 @@
 ``platform_driver`` runs a test once per platform, so a plugin's behaviour is written
 and checked once for all of them::
 
-    from mouthpiece_testing.testbot import MEMBER
+    from core.testing.testbot import MEMBER
 
     async def test_greets_newcomers(platform_driver):
         [clip] = await platform_driver.join(MEMBER)
@@ -14,11 +14,11 @@ from __future__ import annotations
 
 import pytest
 
-from mouthpiece_testing.platforms import PlatformDriver
+from core.testing.platforms import PlatformDriver
 
 pytest_plugins = [
-    "mouthpiece_testing.testbot", "mouthpiece_testing.fakes.discord", "mouthpiece_testing.fakes.discord_interactions",
-    "mouthpiece_testing.fakes.slack", "mouthpiece_testing.fakes.telegram",
+    "core.testing.testbot", "core.testing.fakes.discord", "core.testing.fakes.discord_interactions",
+    "core.testing.fakes.slack", "core.testing.fakes.telegram",
 ]
 
 #: Each platform's driver fixture.

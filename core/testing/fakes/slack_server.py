@@ -17,7 +17,7 @@ from pathlib import Path
 
 from aiohttp import web
 
-from mouthpiece_testing.fakes.slack_socket import JSON, FakeSocketMode
+from core.testing.fakes.slack_socket import JSON, FakeSocketMode
 
 
 @dataclass

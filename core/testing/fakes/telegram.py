@@ -1,17 +1,17 @@
 """Telegram in tests: the real agent and the real ``TelegramAdapter``, through python-telegram-bot,
-against the fake Bot API of ``mouthpiece_testing.fakes.telegram_api`` on 127.0.0.1.
+against the fake Bot API of ``core.testing.fakes.telegram_api`` on 127.0.0.1.
 
-Add ``pytest_plugins = ["mouthpiece_testing.fakes.telegram"]`` to your ``conftest.py`` (this project's does),
+Add ``pytest_plugins = ["core.testing.fakes.telegram"]`` to your ``conftest.py`` (this project's does),
 then act as a member would and look at what the bot left in the chat::
 
-    from mouthpiece_testing.testbot import MEMBER
+    from core.testing.testbot import MEMBER
 
     async def test_hello_on_telegram(telegram_driver):
         [answer] = await telegram_driver.send("/hello", user=MEMBER)
         assert answer.text == "Hello, Ada!"
 
 Fixtures: ``telegram_api`` (the fake server alone) and ``telegram_driver`` (a running bot on it,
-a ``mouthpiece_testing.platforms.PlatformDriver``). To run your own plugin, or another config, use
+a ``core.testing.platforms.PlatformDriver``). To run your own plugin, or another config, use
 ``running_telegram(api, config, plugins=[my_plugin])`` as an async context manager.
 """
 
@@ -37,8 +37,8 @@ from adapters.telegram import TelegramAdapter
 from core.agent import Agent
 from core.config import Config, Secrets
 from core.events import User
-from mouthpiece_testing.fakes.telegram_api import GROUP, FakeTelegramAPI, StoredMessage
-from mouthpiece_testing.platforms import Delivered
+from core.testing.fakes.telegram_api import GROUP, FakeTelegramAPI, StoredMessage
+from core.testing.platforms import Delivered
 
 __all__ = ["FakeTelegramAPI", "TelegramDriver", "running_telegram", "voice_recording"]
 

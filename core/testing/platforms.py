@@ -1,6 +1,6 @@
 """What every platform fake offers, so one test of a feature runs on every platform.
 
-Each fake in ``mouthpiece_testing/fakes/`` provides a fixture yielding a ``PlatformDriver``: a real
+Each fake in ``core/testing/fakes/`` provides a fixture yielding a ``PlatformDriver``: a real
 agent and the real adapter, talking through the platform's real client library to the
 fake. A driver acts as a member would and returns what the bot left on the platform.
 """

@@ -19,17 +19,17 @@ import json
 from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import aiohttp
 import discord
 import pytest
-from aiohttp import web
+from aiohttp import BodyPartReader, web
 from aiohttp.test_utils import TestServer
 from discord.ext.test import backend
 
 from core.events import User
-from mouthpiece_testing.fakes.discord import DiscordDriver
+from core.testing.fakes.discord import DiscordDriver
 
 APPLICATION_ID = 4242
 _ids = itertools.count(9_000_000_000_000_000)
@@ -128,6 +128,8 @@ async def _read_body(request: web.Request) -> tuple[dict[str, Any], list[tuple[s
     payload: dict[str, Any] = {}
     files = []
     async for part in await request.multipart():
+        if not isinstance(part, BodyPartReader):  # Discord's uploads are flat, never nested multiparts
+            continue
         if part.name == "payload_json":
             payload = json.loads(await part.text())
         else:
@@ -178,7 +180,7 @@ class SlashDriver:
             self.server.expired.add(token)
         member_json = backend.facts.dict_from_member(member)
         member_json["permissions"] = str(member.guild_permissions.value)
-        backend.get_state().parse_interaction_create({
+        backend.get_state().parse_interaction_create(cast(Any, {  # a slash command's payload, as the gateway sends it
             # An interaction's id is a snowflake of when it was made: its token lasts 15 minutes from then.
             "id": str(discord.utils.time_snowflake(discord.utils.utcnow()) + next(_ids) % 4096),
             "application_id": str(APPLICATION_ID), "type": kind, "data": data,
@@ -186,7 +188,7 @@ class SlashDriver:
             "channel": backend.facts.dict_from_channel(self.driver.channel),
             "member": member_json, "token": token, "version": 1, "locale": "en-US",
             "attachment_size_limit": self.driver.guild.filesize_limit, "app_permissions": "0",
-        })
+        }))
         # The command tree answers in a task of its own (not one of dpytest's events): wait for it.
         await asyncio.gather(*(t for t in asyncio.all_tasks() if t.get_name() == "CommandTree-invoker"))
         return interaction

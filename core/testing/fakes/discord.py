@@ -3,20 +3,20 @@
 dpytest replaces discord.py's HTTP client and gateway with an in-process Discord;
 everything above them (the client, its cache, event dispatch, ``Message.edit``,
 ``Attachment.save``…) is discord.py's own code. Use the fixtures in a plugin's
-tests (``pytest_plugins = ["mouthpiece_testing.fakes.discord"]``)::
+tests (``pytest_plugins = ["core.testing.fakes.discord"]``)::
 
     async def test_hello_on_discord(discord_driver):
         [answer] = await discord_driver.send("!hello", user=MEMBER)
         assert answer.text == "Hello, Ada!"
 
-- ``discord_driver``: a ``mouthpiece_testing.platforms.PlatformDriver`` (``send``, ``join``, ``vote``,
+- ``discord_driver``: a ``core.testing.platforms.PlatformDriver`` (``send``, ``join``, ``vote``,
   ``set_picture``), plus ``member(user)``, ``guild``, ``channel`` and ``adapter`` for more.
 - ``discord_bot``: the dpytest-configured ``discord.Client``, for dpytest's own API
   (``discord.ext.test.verify()``…).
 - ``discord_plugins``: override it to load extra plugin objects into the agent.
 
 dpytest has no application commands (slash commands are tested against
-``mouthpiece_testing/fakes/discord_interactions.py``) and no upload limit of its own (tests set
+``core/testing/fakes/discord_interactions.py``) and no upload limit of its own (tests set
 the guild's ``filesize_limit``).
 """
 
@@ -28,7 +28,7 @@ import urllib.parse
 import urllib.request
 from collections.abc import AsyncIterator, Iterable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import discord
 import discord.ext.test as dpytest
@@ -40,9 +40,9 @@ from adapters.discord import DiscordAdapter
 from core.agent import Agent
 from core.config import Config, Secrets
 from core.events import User
-from mouthpiece_testing.platforms import Delivered
+from core.testing.platforms import Delivered
 
-pytest_plugins = ["mouthpiece_testing.testbot"]  # bot_config
+pytest_plugins = ["core.testing.testbot"]  # bot_config
 
 #: Members who are admins get this role (Discord's "Manage Server" permission).
 ADMIN_PERMISSIONS = discord.Permissions(manage_guild=True)
@@ -100,7 +100,7 @@ class DiscordDriver:
         assert isinstance(channel, discord.TextChannel)
         message = await channel.fetch_message(int(poll.message_id))
         react = backend.add_reaction if added else backend.remove_reaction
-        react(message, self.member(user), poll.options[option])
+        react(message, cast(Any, self.member(user)), poll.options[option])  # dpytest takes members too
         await dpytest.run_all_events()
         return self.delivered_since(before)
 
@@ -143,7 +143,8 @@ class DiscordDriver:
         try:
             guild = backend.make_guild(name)
             channel = backend.make_text_channel("elsewhere", guild)
-            backend.make_member(state.user, guild, nick="bot")
+            assert state.user is not None  # the bot is logged in
+            backend.make_member(cast(Any, state.user), guild, nick="bot")
         finally:
             state.start_dispatch()
         return channel
@@ -182,7 +183,7 @@ class DiscordDriver:
         """(channel id, message) for each message of the bot, as dpytest holds it now."""
         bot_id = self.client.user.id if self.client.user else None
         for channel_id, messages in backend._cur_config.messages.items():  # type: ignore[union-attr]
-            yield from ((channel_id, m) for m in messages if m["author"]["id"] == bot_id)
+            yield from ((channel_id, m) for m in messages if cast(dict[str, Any], m)["author"]["id"] == bot_id)
 
 
 def _delivered(channel_id: int, message: dict[str, Any], options: list[str]) -> Delivered:
@@ -263,7 +264,7 @@ async def discord_driver(bot_config: Config, discord_plugins: Iterable[object], 
                          monkeypatch: pytest.MonkeyPatch) -> AsyncIterator[DiscordDriver]:
     # dpytest stores each upload as ./dpytest_N.dat: keep them in the test's folder.
     monkeypatch.chdir(tmp_path)
-    secrets = Secrets(discord_token="dpytest")  # type: ignore[arg-type]
+    secrets = Secrets(discord_token="dpytest")
     async with Agent(bot_config, secrets, extra_plugins=discord_plugins) as agent:
         adapter = DiscordAdapter(agent)  # [discord] shards = 0: one plain client, as dpytest needs
         await connect_to_dpytest(adapter, monkeypatch)

@@ -1,12 +1,12 @@
 """Slack fixtures: a real agent and the real ``SlackAdapter`` on slack-bolt, against ``FakeSlack``.
 
-Use them in a plugin's tests (``pytest_plugins = ["mouthpiece_testing.fakes.slack"]``)::
+Use them in a plugin's tests (``pytest_plugins = ["core.testing.fakes.slack"]``)::
 
     async def test_hello_on_slack(slack_driver):
         [answer] = await slack_driver.send("!hello", user=MEMBER)
         assert answer.text == "Hello, Ada!"
 
-``slack_driver`` is a ``mouthpiece_testing.platforms.PlatformDriver`` speaking Socket Mode;
+``slack_driver`` is a ``core.testing.platforms.PlatformDriver`` speaking Socket Mode;
 ``slack_http_driver`` the same in HTTP mode (signed requests). ``slack_api`` is the
 bare ``FakeSlack`` (its ``messages``, ``calls``, ``fail(...)``...), started on 127.0.0.1.
 """
@@ -26,9 +26,9 @@ from adapters.slack import SlackAdapter
 from core.agent import Agent
 from core.config import Config, Secrets
 from core.events import User
-from mouthpiece_testing.fakes.slack_server import FakeMessage, FakeSlack
-from mouthpiece_testing.fakes.slack_socket import Ack, SignedPoster
-from mouthpiece_testing.platforms import Delivered
+from core.testing.fakes.slack_server import FakeMessage, FakeSlack
+from core.testing.fakes.slack_socket import Ack, SignedPoster
+from core.testing.platforms import Delivered
 
 CHANNEL_ID, CHANNEL_NAME = "C0GENERAL", "general"
 #: Seconds the socket client waits between liveness checks in tests (10 in production).
