@@ -19,6 +19,8 @@ from adapters.http.errors import describe_validation, documented
 from adapters.http.renders import Renders, RenderState, save_upload, scratch_folder
 from engine.engine import Priority
 from engine.errors import UnknownPersonaError
+from engine.face.media import MAX_FACE_BYTES
+from engine.languages import UnknownLanguageError, canonical
 from engine.text import clean_text
 from engine.types import Expression
 
@@ -37,12 +39,14 @@ class _Model(BaseModel):
 
 
 class RenderIn(_Model):
-    """A persona reads ``text`` out. To send a voice clip instead, post multipart/form-data
-    with the same fields and the file as ``clip``."""
+    """A persona reads ``text`` out. To send a voice clip instead, or a face to animate (a photo or a
+    1–30 s video), post multipart/form-data with the same fields and the files as ``clip`` and ``face``."""
 
     text: str = Field(min_length=1, max_length=20_000)
     persona: str | None = Field(None, max_length=64, description="a persona's name or style; default: the default")
     mood: Mood = "neutral"
+    lang: str | None = Field(None, max_length=40, description="the language it is spoken in, e.g. es, cmn, yue; "
+                                                               "default: found in the text")
 
 
 class RenderCreated(_Model):
@@ -78,7 +82,10 @@ _MULTIPART_SCHEMA = {
     "type": "object",
     "properties": {
         "clip": {"type": "string", "format": "binary", "description": "a voice clip (wav, mp3, ogg, …)"},
+        "face": {"type": "string", "format": "binary",
+                 "description": "a photo or a 1–30 s video of a face, said with the persona's voice"},
         "text": {"type": "string", "maxLength": 20000}, "persona": {"type": "string", "maxLength": 64},
+        "lang": {"type": "string", "maxLength": 40},
         "mood": {"type": "string", "enum": [e.value for e in Expression]},
     },
 }
@@ -120,14 +127,14 @@ async def start_render(request: Request, caller: Principal) -> RenderState:
         except ValidationError as error:
             raise HTTPException(422, describe_validation(error)) from None
         fields: dict[str, Any] = wanted.model_dump()
-        clip = None
+        clip = face = None
     elif kind == "multipart/form-data":
-        form = await request.form(max_files=1, max_fields=10)
+        form = await request.form(max_files=2, max_fields=10)
         fields = {key: value for key, value in form.items() if isinstance(value, str)}
-        uploads = [value for value in form.values() if isinstance(value, UploadFile)]
-        clip = next((u for key, u in form.items() if key == "clip" and isinstance(u, UploadFile)), None)
-        if uploads and clip is None:
-            raise HTTPException(422, "Send the voice clip in the field named 'clip'.")
+        uploads = {key: value for key, value in form.items() if isinstance(value, UploadFile)}
+        if set(uploads) - {"clip", "face"}:
+            raise HTTPException(422, "Send the voice clip in the field named 'clip' and a face in 'face'.")
+        clip, face = uploads.get("clip"), uploads.get("face")
     else:
         raise HTTPException(415, "Send JSON (application/json) or a form with a clip (multipart/form-data).")
     persona = _persona(agent, fields.get("persona"))
@@ -137,20 +144,35 @@ async def start_render(request: Request, caller: Principal) -> RenderState:
     text = fields.get("text") or None
     if (text is None) == (clip is None):
         raise HTTPException(422, "Send either text or a clip, not both or neither.")
+    lang = _language(fields.get("lang"))
     settings = agent.config.engine
-    if clip is not None:
-        if clip.size is not None and clip.size > settings.max_audio_bytes:
-            raise HTTPException(413, f"{clip.filename} is {clip.size / 2**20:.1f} MB; the limit is "
-                                     f"{settings.max_audio_bytes / 2**20:.0f} MB.")
+    for upload, cap in ((clip, settings.max_audio_bytes), (face, MAX_FACE_BYTES)):
+        if upload is not None and upload.size is not None and upload.size > cap:
+            raise HTTPException(413, f"{upload.filename} is {upload.size / 2**20:.1f} MB; the limit is "
+                                     f"{cap / 2**20:.0f} MB.")
+    if text is not None:
+        clean_text(str(text), max_chars=settings.max_text_chars)  # a clear 422 before anything is queued
+    if clip is not None or face is not None:
         scratch = scratch_folder()
+    face_path = save_upload(scratch, face.filename or "face", face.file) if face and scratch else None
+    if clip is not None and scratch is not None:
         path = save_upload(scratch, clip.filename or "clip", clip.file)
-        render = settings.request(persona, audio_path=path, expression=mood)
+        render = settings.request(persona, audio_path=path, expression=mood, face=face_path)
         source, command = FilePath(path).name, "avatar"
     else:
-        clean_text(str(text), max_chars=settings.max_text_chars)  # a clear 422 before anything is queued
-        render = settings.request(persona, text=str(text), expression=mood)
+        render = settings.request(persona, text=str(text), expression=mood, lang=lang, face=face_path)
         source, command = str(text), "say"
     return await _renders(request).start(caller, render, source=source, command=command, scratch=scratch)
+
+
+def _language(code: object) -> str | None:
+    """espeak-ng's name for the asked language (None: found in the text); 422 with close matches."""
+    if not isinstance(code, str) or not code.strip():
+        return None
+    try:
+        return canonical(code)
+    except UnknownLanguageError as error:
+        raise HTTPException(422, str(error)) from None
 
 
 @router.get("/renders", response_model=list[RenderOut], tags=["renders"])

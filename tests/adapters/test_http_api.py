@@ -17,6 +17,7 @@ from core.events import Channel, User, VoteEvent
 from plugins.announce import Announcer
 from plugins.contest import models
 from tests.dashboard_kit import SERVER, SMALL, TOKEN, Api, dashboard_config, dashboard_secrets
+from tests.faces import save_picture
 from tests.media import assert_valid_mp4, speech_clip
 
 LATER = (datetime.now(UTC) + timedelta(days=30)).strftime("%Y-%m-%dT%H:%M")
@@ -66,7 +67,36 @@ async def test_a_render_from_an_uploaded_clip(api: Api, tmp_path: Path) -> None:
         1.0, abs=0.6)
 
 
+async def test_a_render_in_a_language_with_an_uploaded_face(api: Api, tmp_path: Path) -> None:
+    face = save_picture(tmp_path / "me.png")
+    with face.open("rb") as data:
+        created = await api.client.post("/api/v1/renders", data={"text": "Hola a todos", "lang": "es"},
+                                        files={"face": ("me.png", data, "image/png")})
+    assert created.status_code == 202, created.text
+    done = await api.wait_render(created.json()["id"])
+    assert done["status"] == "done" and done["source"] == "Hola a todos", done
+    video = await api.client.get(done["video_url"])
+    (tmp_path / "face.mp4").write_bytes(video.content)
+    assert_valid_mp4(tmp_path / "face.mp4", width=SMALL, height=SMALL, fps=25)
+    json_lang = await api.client.post("/api/v1/renders", json={"text": "Hola otra vez", "lang": "Spanish"})
+    assert json_lang.status_code == 202, json_lang.text
+
+
+async def test_a_face_that_is_not_a_face_fails_with_its_message(api: Api, tmp_path: Path) -> None:
+    notes = tmp_path / "notes.png"
+    notes.write_bytes(bytes(range(256)) * 8)
+    created = await api.client.post("/api/v1/renders", data={"text": "Hi"},
+                                    files={"face": ("notes.png", notes.read_bytes(), "image/png")})
+    assert created.status_code == 202, created.text
+    failed = await api.wait_render(created.json()["id"])
+    assert failed["status"] == "failed" and "neither a picture nor a video" in failed["error"], failed
+    stray = await api.client.post("/api/v1/renders", data={"text": "Hi"},
+                                  files={"photo": ("me.png", b"x", "image/png")})
+    assert stray.status_code == 422 and "'face'" in stray.json()["error"]
+
+
 @pytest.mark.parametrize(("body", "status", "message"), [
+    ({"text": "hi", "lang": "spansh"}, 422, "Did you mean es"),
     ({"text": "hi", "persona": "nobody"}, 422, "There is no persona or style called 'nobody'"),
     ({"text": "x" * 1500}, 422, "over the 1,000-character limit"),
     ({"text": "🎉🎉"}, 422, "nothing that can be read out loud"),

@@ -17,6 +17,7 @@ from playwright.sync_api import Browser, Page, expect, sync_playwright
 
 from core.testing.testbot import test_config
 from tests.dashboard_kit import SERVER, TOKEN, LiveDashboard
+from tests.faces import save_picture
 from tests.media import speech_clip
 
 CHROMIUM = "/usr/bin/chromium"
@@ -116,6 +117,21 @@ def test_browser_renders_an_uploaded_voice_clip(page: Page, tmp_path: Path, shot
     page.click("#render-button")
     expect(page.locator("#render-error")).to_contain_text("notes.txt")
     expect(page.locator("#render-video")).to_be_hidden()
+
+
+def test_browser_renders_text_in_a_language_on_an_uploaded_face(page: Page, tmp_path: Path, shots: Path) -> None:
+    _sign_in(page)
+    page.fill("#text", "Hola a todos, bienvenidos.")
+    page.fill("#lang", "es")
+    page.set_input_files("#face", save_picture(tmp_path / "me.png"))
+    page.click("#render-button")
+    page.wait_for_function("() => { const v = document.getElementById('render-video');"
+                           " return v.readyState >= 2 && !v.paused && v.currentTime > 0.2; }")
+    expect(page.locator("#render-stage")).to_contain_text("done")
+    page.screenshot(path=shots / "render-face.png")
+    page.fill("#lang", "spansh")
+    page.click("#render-button")
+    expect(page.locator("#render-error")).to_contain_text("Did you mean es")
 
 
 def test_browser_schedules_and_cancels_an_announcement(page: Page, live: LiveDashboard, shots: Path) -> None:

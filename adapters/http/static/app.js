@@ -51,13 +51,15 @@ function startRender(event) {
   event.preventDefault();
   const form = event.target;
   const data = new FormData(form);
-  const clip = data.get("clip");
+  const clip = data.get("clip"), face = data.get("face");
   let body, headers = { "X-CSRF-Token": csrf() };
-  if (clip && clip.size) {
-    data.delete("text");
+  if (!(clip && clip.size)) { data.delete("clip"); }
+  if (!(face && face.size)) { data.delete("face"); }
+  if (data.has("clip")) { data.delete("text"); }
+  if (!data.get("lang")) { data.delete("lang"); }
+  if (data.has("clip") || data.has("face")) {
     body = data;
   } else {
-    data.delete("clip");
     headers["Content-Type"] = "application/json";
     body = JSON.stringify(Object.fromEntries(data));
   }
