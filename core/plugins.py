@@ -6,13 +6,15 @@ import importlib
 import inspect
 import logging
 from pathlib import Path
-from typing import Any, Iterable
+from typing import TYPE_CHECKING, Any, Iterable
 
 import pluggy
 from pluggy import HookCaller
-from sqlmodel import SQLModel
 
 from core import hookspecs
+
+if TYPE_CHECKING:  # the render commands load plugins without the database: sqlmodel stays unimported
+    from sqlmodel import SQLModel
 
 hookimpl = pluggy.HookimplMarker("mouthpiece")
 

@@ -236,3 +236,18 @@ def test_the_notice_filter_passes_other_output_on(capfd: pytest.CaptureFixture[s
     with quiet.delegate_notice_hidden():  # once only: later output goes straight through
         os.write(2, b"later\n")
     assert capfd.readouterr().err == "another thread's line\nlater\n"
+
+
+def test_a_render_command_imports_nothing_a_render_does_not_need(config: Path, tmp_path: Path) -> None:
+    """The first answer's speed: no database, web or model libraries on the way to a sprite video."""
+    import subprocess
+    import sys
+
+    out = tmp_path / "hello.mp4"
+    mouthpiece = Path(sys.executable).with_name("mouthpiece")
+    result = subprocess.run([sys.executable, "-X", "importtime", str(mouthpiece), "say", "Hello there", "-o", str(out),
+                             "-c", str(config)], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    imported = {line.rsplit("|", 1)[-1].strip() for line in result.stderr.splitlines() if line.startswith("import")}
+    assert "numpy" in imported and "av" in imported  # what a render does need
+    assert not imported & {"sqlalchemy", "sqlmodel", "apscheduler", "fastapi", "torch", "transformers", "ray"}
