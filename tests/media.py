@@ -4,14 +4,21 @@ from __future__ import annotations
 
 import wave
 from pathlib import Path
+from typing import TYPE_CHECKING
+from unittest.mock import patch
 
 import av
 import numpy as np
 
 from engine.audio import write_wav
 from engine.encode import probe
+from engine.engine import CancelToken
 from engine.tts import synthesize
 from engine.types import SAMPLE_RATE, VoiceSettings
+
+if TYPE_CHECKING:
+    from engine.pipeline import Pipeline, Plan
+    from engine.types import RenderRequest
 
 
 def speech(text: str) -> np.ndarray:
@@ -53,3 +60,18 @@ def assert_valid_mp4(path: Path, *, width: int, height: int, fps: int, duration:
 def decode_frames(path: Path) -> list[np.ndarray]:
     with av.open(str(path)) as container:
         return [frame.to_ndarray(format="rgb24") for frame in container.decode(video=0)]
+
+
+def render_with_its_plan(pipeline: Pipeline, request: RenderRequest, out: Path) -> tuple[Plan, list[np.ndarray]]:
+    """The decoded frames, with the plan the render itself made: espeak-ng's timing can differ
+    by a few milliseconds between two syntheses of the same text, so a second plan might not match."""
+    plans: list[Plan] = []
+    planner = pipeline.plan
+
+    def recording(request: RenderRequest) -> Plan:
+        plans.append(planner(request))
+        return plans[-1]
+
+    with patch.object(pipeline, "plan", recording):
+        pipeline(request, out, lambda stage, done, total: None, CancelToken())
+    return plans[0], decode_frames(out)

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
-from unittest.mock import patch
 
 import av
 import numpy as np
@@ -17,19 +16,18 @@ from PIL import Image
 
 from engine.backends import Backends
 from engine.cache import cache_key
-from engine.engine import CancelToken
 from engine.errors import FaceInputError, InputError
 from engine.face.media import open_picture
 from engine.face.photo import TILT_STEP, PhotoRenderer, _turn, _turn_reach
 from engine.face.prepare import find_face
 from engine.face.video import VideoRenderer, template_index
-from engine.pipeline import Pipeline, Plan
+from engine.pipeline import Pipeline
 from engine.settings import EngineSettings
 from engine.types import Expression, MotionFrame, RenderRequest, Viseme
 from personas.faces import check_face, create_face_persona, remove_persona
 from personas.registry import PersonaRegistry
 from tests.faces import astronaut, save_picture, save_video, swaying_template
-from tests.media import decode_frames
+from tests.media import render_with_its_plan
 
 SIZE = 256
 
@@ -223,25 +221,13 @@ def assert_edges_from_the_photo(renderer: PhotoRenderer, dx: int, dy: int) -> No
         assert np.abs(frame[edge] - window[edge]).mean() < 4, (dx, dy, edge)
 
 
-def render(pipeline: Pipeline, request: RenderRequest, out: Path) -> tuple[Plan, list[np.ndarray]]:
-    plans: list[Plan] = []
-    planner = pipeline.plan
-
-    def recording(request: RenderRequest) -> Plan:
-        plans.append(planner(request))
-        return plans[-1]
-
-    with patch.object(pipeline, "plan", recording):
-        pipeline(request, out, lambda stage, done, total: None, CancelToken())
-    return plans[0], decode_frames(out)
-
 
 def test_the_rendered_lips_follow_the_phonemes(photo: Path, tmp_path: Path) -> None:
     """Decoded frames: open at vowels, closed at m/b/p, at rest in the pauses."""
     pipeline = Pipeline(EngineSettings(cache_dir=tmp_path), PersonaRegistry(), Backends.with_defaults())
     request = RenderRequest(persona="friendly", text="Papa, mama. I saw a bee.", width=SIZE, height=SIZE,
                             face=photo)
-    plan, frames = render(pipeline, request, tmp_path / "out.mp4")
+    plan, frames = render_with_its_plan(pipeline, request, tmp_path / "out.mp4")
     assert len(frames) == len(plan.track)
     reference = pipeline.renderer(plan.persona, SIZE, SIZE)
     assert isinstance(reference, PhotoRenderer)
@@ -284,7 +270,7 @@ def test_a_long_clip_over_a_short_template(tmp_path: Path) -> None:
                         Backends.with_defaults())
     request = RenderRequest(persona="talker", text="Hello there, I am a video that runs longer.",
                             width=SIZE, height=SIZE)
-    plan, frames = render(pipeline, request, tmp_path / "out.mp4")
+    plan, frames = render_with_its_plan(pipeline, request, tmp_path / "out.mp4")
     assert len(frames) == len(plan.track) > 60
     # Far from the mouth, consecutive frames differ by the template's one-pixel drift, never a jump.
     tops = [frame[:90].astype(np.int16) for frame in frames]

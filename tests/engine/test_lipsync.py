@@ -10,20 +10,18 @@ from __future__ import annotations
 from dataclasses import replace
 from functools import cache
 from pathlib import Path
-from unittest.mock import patch
 
 import numpy as np
 import pytest
 
 from engine.backends import Backends
-from engine.engine import CancelToken
-from engine.pipeline import Pipeline, Plan
+from engine.pipeline import Pipeline
 from engine.settings import EngineSettings
 from engine.sprite import SpriteRenderer
 from engine.timeline import viseme_for
 from engine.types import SAMPLE_RATE, MotionFrame, RenderRequest, Viseme
 from personas.registry import PersonaRegistry
-from tests.media import decode_frames, speech, speech_clip
+from tests.media import render_with_its_plan, speech, speech_clip
 
 FPS = 25
 SIZE = 256
@@ -33,20 +31,6 @@ SIZE = 256
 def pipeline() -> Pipeline:
     return Pipeline(EngineSettings(), PersonaRegistry(), Backends.with_defaults())
 
-
-def render(pipeline: Pipeline, request: RenderRequest, out: Path) -> tuple[Plan, list[np.ndarray]]:
-    """The decoded frames, with the plan the render itself made: espeak-ng's timing can differ
-    by a few milliseconds between two syntheses of the same text, so a second plan might not match."""
-    plans: list[Plan] = []
-    planner = pipeline.plan
-
-    def recording(request: RenderRequest) -> Plan:
-        plans.append(planner(request))
-        return plans[-1]
-
-    with patch.object(pipeline, "plan", recording):
-        pipeline(request, out, lambda stage, done, total: None, CancelToken())
-    return plans[0], decode_frames(out)
 
 
 def with_mouth(motion: MotionFrame, shape: Viseme) -> MotionFrame:
@@ -73,7 +57,7 @@ def nearer_to(frame: np.ndarray, pipeline: Pipeline, wanted: MotionFrame, other:
 def test_text_closes_the_lips_on_m_b_p_and_opens_them_on_vowels(pipeline: Pipeline, tmp_path: Path) -> None:
     request = RenderRequest(persona="friendly", text="Mama bought a map. Papa made a bomb.",
                             width=SIZE, height=SIZE, fps=FPS)
-    plan, frames = render(pipeline, request, tmp_path / "text.mp4")
+    plan, frames = render_with_its_plan(pipeline, request, tmp_path / "text.mp4")
     assert plan.timeline.source == "phonemes"
     phonemes = plan.speech.phonemes
     closed = opened = 0
@@ -99,7 +83,7 @@ def test_a_voice_clip_moves_the_lips_and_rests_them_in_a_pause(pipeline: Pipelin
     first, second = "Hello there, how are you today?", "I am fine, thank you very much."
     clip = speech_clip(tmp_path / "voice.wav", first, second, pause=1.5)
     request = RenderRequest(persona="friendly", audio_path=clip, width=SIZE, height=SIZE, fps=FPS)
-    plan, frames = render(pipeline, request, tmp_path / "voice.mp4")
+    plan, frames = render_with_its_plan(pipeline, request, tmp_path / "voice.mp4")
     assert plan.timeline.source == "audio"
 
     pause_start = len(speech(first)) / SAMPLE_RATE
