@@ -181,6 +181,7 @@ class Agent:
         if command.admin_only and not ctx.is_admin:
             await ctx.reply(f"Only admins can use {self.commands.prefix}{command.name}.")
             return
+        self.commands.check_files(command, len(event.attachments))
         with self.limits.admit(event, parsed, exempt=ctx.is_admin):
             await command.handler(ctx, parsed)
 

@@ -1,4 +1,8 @@
-"""Chat commands: the registry plugins fill, the parser, and the generated help."""
+"""Chat commands: the registry plugins fill, the parser, and the generated help.
+
+What a command takes is declared with types (``core.options``): the parser converts and checks
+the values, and help, usage and every adapter's native form are built from the same declarations.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Awaitable, Callable
 
 from core.events import ParsedCommand
+from core.options import CommandError, Kind, Option, Value
+
+__all__ = ["Command", "CommandError", "CommandRegistry", "Handler", "Kind", "Option", "Value"]
 
 if TYPE_CHECKING:
     from core.context import Context
@@ -17,32 +24,39 @@ if TYPE_CHECKING:
 Handler = Callable[["Context", ParsedCommand], Awaitable[None]]
 
 
-class CommandError(ValueError):
-    """A command line the user must fix; the message says how."""
-
-
-@dataclass(frozen=True)
-class Option:
-    name: str
-    help: str
-    takes_value: bool = True
-    choices: tuple[str, ...] = ()
-    needs: tuple[str, ...] = ()  # ``[models]`` keys this option works only with, e.g. ("asr",)
-
-
 @dataclass(frozen=True)
 class Command:
     name: str
     summary: str
     handler: Handler
-    usage: str = ""  # e.g. "[--persona NAME] <text>"
-    options: tuple[Option, ...] = ()
+    #: Only for a grammar of its own ("at TIME TEXT | list"); else made from the declarations.
+    usage: str = ""
+    options: tuple[Option, ...] = ()  # the ``--options``
+    #: What follows the options, in order: words (the last text one takes the rest of the line), and
+    #: the files that come with the message (attachments, in any position).
+    arguments: tuple[Option, ...] = ()
     admin_only: bool = False
     plugin: str = ""
     #: ``[models]`` keys the command (or the part ``needs_for`` names) works only with; ``!help`` marks it
     #: until they are configured.
     needs: tuple[str, ...] = ()
     needs_for: str = ""  # e.g. "voice messages": only that part needs the models
+
+    def __post_init__(self) -> None:
+        names = [o.name for o in (*self.options, *self.arguments)]
+        if duplicates := sorted({n for n in names if names.count(n) > 1}):
+            raise ValueError(f"command {self.name!r}: options and arguments share names {duplicates}")
+        if any(o.kind is Kind.FLAG for o in self.arguments):
+            raise ValueError(f"command {self.name!r}: a flag is an option, not an argument")
+
+    @property
+    def words(self) -> tuple[Option, ...]:
+        """The arguments typed as words, in order (not the attachments)."""
+        return tuple(a for a in self.arguments if a.kind is not Kind.ATTACHMENT)
+
+    @property
+    def attachments(self) -> tuple[Option, ...]:
+        return tuple(a for a in self.arguments if a.kind is Kind.ATTACHMENT)
 
 
 @dataclass
@@ -78,7 +92,16 @@ class CommandRegistry:
         command = self._commands.get(name)
         if command is None:
             raise CommandError(self._unknown(name))
-        return command, ParsedCommand(name, *_split_options(command, rest, self.prefix))
+        args, options = _split_options(command, rest, self.prefix)
+        return command, ParsedCommand(name, args, {**options, **_read_arguments(command, args, self.prefix)})
+
+    def check_files(self, command: Command, count: int) -> None:
+        """Refuse a command that needs files with fewer than it needs (they come with the message)."""
+        needed = [a for a in command.attachments if a.required]
+        if len(needed) > count:
+            missing = needed[count]
+            raise CommandError(f"{self.prefix}{command.name} needs {missing.metavar} ({missing.help}): "
+                               "attach it to the message.")
 
     def _unknown(self, name: str) -> str:
         close = difflib.get_close_matches(name, list(self._commands), n=1)
@@ -121,14 +144,46 @@ class CommandRegistry:
         unset = " (not set up on this bot yet)"
         note = _not_set_up(command.needs, models, is_admin, command.needs_for)
         lines = [f"{self.usage_of(command)} — {command.summary}{unset if note is None else note}"]
-        for o in command.options:
+        for o in (*command.arguments, *command.options):
             option_note = _not_set_up(o.needs, models, is_admin)
-            lines.append(f"  --{o.name}{' ' + o.name.upper() if o.takes_value else ''}: {o.help}"
-                         f"{unset if option_note is None else option_note}")
+            lines.append(f"  {_shown(o, command)}{_described(o)}{unset if option_note is None else option_note}")
         return "\n".join(lines)
 
     def usage_of(self, command: Command) -> str:
-        return f"{self.prefix}{command.name} {command.usage}".rstrip()
+        return f"{self.prefix}{command.name} {usage(command)}".rstrip()
+
+
+def usage(command: Command) -> str:
+    """What follows the command's name: its own usage, else made from the declarations: required
+    options, then the arguments (``[optional]``, files as ``+ a voice clip``); other options are
+    listed apart (``!help COMMAND``)."""
+    if command.usage:
+        return command.usage
+    parts = [f"--{o.name} {o.metavar}" for o in command.options if o.required]
+    for argument in (*command.words, *command.attachments):
+        shown = _shown(argument, command)
+        parts.append(shown if argument.required else f"[{shown}]")
+    return " ".join(parts)
+
+
+def _shown(option: Option, command: Command) -> str:
+    if option.kind is Kind.ATTACHMENT:
+        return f"+ {option.metavar}"
+    if option in command.arguments:
+        return option.metavar
+    return f"--{option.name}{' ' + option.metavar if option.takes_value else ''}"
+
+
+def _described(option: Option) -> str:
+    """": the face it makes", with the values a choice, number or duration takes."""
+    extra = ""
+    if option.kind is Kind.CHOICE and len(option.choices) > 1:
+        extra = f" ({', '.join(option.choices)})"
+    elif option.kind is Kind.NUMBER:
+        extra = f" ({'a whole number' if option.integer else 'a number'}{option.bounds()})"
+    elif option.kind is Kind.DURATION:
+        extra = f" (a duration{option.bounds()}, e.g. 90s, 5m, 1h30m)"
+    return f": {option.help}{extra}"
 
 
 def _not_set_up(needs: tuple[str, ...], models: Collection[str] | None, is_admin: bool, part: str = "") -> str | None:
@@ -145,10 +200,10 @@ def _not_set_up(needs: tuple[str, ...], models: Collection[str] | None, is_admin
 _APOSTROPHE = re.compile(r"(?<=\w)'(?=\w)")
 
 
-def _split_options(command: Command, words: list[str], prefix: str) -> tuple[list[str], dict[str, str | bool]]:
+def _split_options(command: Command, words: list[str], prefix: str) -> tuple[list[str], dict[str, Value]]:
     known = {o.name: o for o in command.options}
     args: list[str] = []
-    options: dict[str, str | bool] = {}
+    options: dict[str, Value] = {}
     i = 0
     while i < len(words):
         word = words[i]
@@ -170,8 +225,30 @@ def _split_options(command: Command, words: list[str], prefix: str) -> tuple[lis
         elif i + 1 < len(words) and not words[i + 1].startswith("--"):
             value, i = words[i + 1], i + 2
         else:
-            raise CommandError(f"--{name} needs a value, e.g. {prefix}{command.name} --{name} {name.upper()}.")
-        if option.choices and value.lower() not in option.choices:
-            raise CommandError(f"--{name} must be one of: {', '.join(option.choices)} (got {value!r}).")
-        options[name] = value
+            raise CommandError(f"--{name} needs a value, e.g. {prefix}{command.name} --{name} {option.sample}.")
+        options[name] = option.convert(value, f"--{name}", f"{prefix}{command.name} --{name} {option.sample}")
+    for option in command.options:
+        if option.required and option.name not in options:
+            raise CommandError(f"{prefix}{command.name} needs --{option.name} ({option.help}), "
+                               f"e.g. {prefix}{command.name} --{option.name} {option.sample}.")
     return args, options
+
+
+def _read_arguments(command: Command, args: list[str], prefix: str) -> dict[str, Value]:
+    """The declared arguments' values, by name, from the words that aren't options; the last text
+    argument takes the rest of them (words past the declared ones are left to the handler)."""
+    values: dict[str, Value] = {}
+    declared, rest = command.words, list(args)
+    for index, argument in enumerate(declared):
+        if not rest:
+            if argument.required:
+                raise CommandError(f"{prefix}{command.name} needs {argument.metavar} ({argument.help}), "
+                                   f"e.g. {prefix}{command.name} {argument.sample}.")
+            break
+        if argument.kind is Kind.TEXT and index == len(declared) - 1:
+            values[argument.name], rest = " ".join(rest), []
+            continue
+        word = rest.pop(0)
+        label = prefix + command.name + ("" if argument.kind is Kind.CHOICE else f" {argument.metavar}")
+        values[argument.name] = argument.convert(word, label, f"{prefix}{command.name} {argument.sample}")
+    return values

@@ -8,7 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Awaitable, Callable
+from typing import TYPE_CHECKING, Awaitable, Callable
+
+if TYPE_CHECKING:
+    from core.options import Value
 
 
 @dataclass(frozen=True)
@@ -73,8 +76,10 @@ class VoteEvent(Event):
 class ParsedCommand:
     name: str
     args: list[str] = field(default_factory=list)
-    options: dict[str, str | bool] = field(default_factory=dict)
+    #: Every declared option and argument given, converted to its kind (``core.options.Value``).
+    options: dict[str, Value] = field(default_factory=dict)
 
     @property
     def text(self) -> str:
+        """The words that weren't options, as one text."""
         return " ".join(self.args)

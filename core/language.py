@@ -10,7 +10,7 @@ if TYPE_CHECKING:
     from core.context import Context
     from core.events import ParsedCommand
 
-LANG_OPTION = Option("lang", "the language it is spoken in, e.g. es, cmn (Mandarin), yue (Cantonese); "
+LANG_OPTION = Option.text("lang", "the language it is spoken in, e.g. es, cmn (Mandarin), yue (Cantonese); "
                                 "default: the server's, else found in the text")
 
 

@@ -34,7 +34,7 @@ from apscheduler.triggers.date import DateTrigger
 from sqlmodel import Field, SQLModel, select
 
 from core.adapter import ChannelUnavailable
-from core.commands import Command, CommandError
+from core.commands import Command, CommandError, Option
 from core.context import Context
 from core.events import Channel, Event, ParsedCommand, User
 from core.language import LANG_OPTION, chosen_language
@@ -418,6 +418,8 @@ def register_models(register: Callable[[type[SQLModel]], None]) -> None:
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("announce", "the server's persona reads an announcement on video, now or scheduled", announce,
                      usage="[--lang CODE] TEXT | at TIME TEXT | cron \"SCHEDULE\" TEXT | list | cancel ID",
+                     arguments=(Option.text("what", 'TEXT, at TIME TEXT, cron "SCHEDULE" TEXT, list or cancel ID',
+                                           raw=True),),
                      options=(LANG_OPTION,), admin_only=True, plugin=PLUGIN))
 
 

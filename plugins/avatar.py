@@ -27,16 +27,20 @@ from personas import voices
 from personas.model import Persona
 
 PERSONA_OPTIONS = (
-    Option("persona", "who says it (see !personas)"),
-    Option("style", "pick a persona by style, e.g. anime or cyberpunk"),
-    Option("batch", "render it once with every persona", choices=("all",)),
-    Option("mood", "the face it makes", choices=tuple(e.value for e in Expression)),
+    Option.persona(),
+    Option.text("style", "pick a persona by style, e.g. anime or cyberpunk"),
+    Option.choice("batch", "render it once with every persona", ("all",)),
+    Option.choice("mood", "the face it makes", tuple(e.value for e in Expression)),
 )
-FACE_OPTION = Option("face", "me: your profile picture says it")
-RENDERER_OPTION = Option("renderer", "wav2lip: neural lip-sync (photo and template personas)", choices=("wav2lip",),
-                         needs=("lipsync",))
-SAY_OPTIONS = (*PERSONA_OPTIONS, Option("voice", "speak in your own voice (stored with !voice)", choices=("mine",),
-                                         needs=CLONING_MODELS), LANG_OPTION)
+FACE_OPTION = Option.choice("face", "me: your own profile picture says it (nobody can make another member's face talk)",
+                            ("me",))
+RENDERER_OPTION = Option.choice("renderer", "wav2lip: neural lip-sync (photo and template personas)", ("wav2lip",),
+                                needs=("lipsync",))
+SAY_OPTIONS = (*PERSONA_OPTIONS, Option.choice("voice", "speak in your own voice (stored with !voice)", ("mine",),
+                                                needs=CLONING_MODELS), LANG_OPTION)
+CLIP = Option.attachment("clip", "your voice clip (wav, mp3, ogg, opus, m4a, flac, webm)", media=("audio", "video"),
+                         placeholder="a voice clip")
+PHOTO = Option.attachment("photo", "or a photo of a face that says it", media=("image",), placeholder="a photo")
 
 
 async def avatar(ctx: Context, command: ParsedCommand) -> None:
@@ -60,8 +64,6 @@ async def avatar(ctx: Context, command: ParsedCommand) -> None:
 async def say(ctx: Context, command: ParsedCommand) -> None:
     assert isinstance(ctx.event, MessageEvent)
     personas = _choose_personas(ctx, command)
-    if not command.text.strip():
-        raise CommandError("Tell me what to say, e.g. !say \"Hello everyone!\"")
     pictures = [a for a in ctx.event.attachments if _is_picture(a)]
     _check_face_choice(ctx, command, pictures)
     voice_sample = _member_voice(ctx) if command.options.get("voice") == "mine" else None
@@ -87,11 +89,8 @@ def _is_picture(attachment: Attachment) -> bool:
 
 
 def _check_face_choice(ctx: Context, command: ParsedCommand, pictures: list[Attachment]) -> None:
-    """Refuse, before any work, a face that isn't the member's own picture or an attached one."""
+    """Refuse, before any work, two faces at once (``--face`` takes only ``me``: the parser checks it)."""
     wanted = command.options.get("face")
-    if wanted is not None and str(wanted).strip().lower() != "me":
-        raise CommandError(f"--face takes only 'me', your own profile picture (not {wanted!r}): nobody can make "
-                           "another member's face talk. To use another face, attach a photo of it.")
     if wanted and pictures:
         raise CommandError("Use --face me or attach a photo, not both.")
     if len(pictures) > 1:
@@ -172,9 +171,10 @@ def register_models(register: Callable[[type[SQLModel]], None]) -> None:
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("avatar", "a persona says your voice clip on video", avatar,
-                     usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] + a voice clip",
+                     arguments=(Option.text("link", "or a link to a voice clip"), CLIP, PHOTO),
                      options=(*PERSONA_OPTIONS, FACE_OPTION, RENDERER_OPTION), plugin="avatar"))
     register(Command("say", "a persona reads your text out on video", say,
-                     usage="[--persona NAME | --style NAME] [--mood MOOD] [--batch all] [--voice mine] TEXT",
+                     arguments=(Option.text("text", "what the persona says", required=True,
+                                            example='"Hello everyone!"'), PHOTO),
                      options=(*SAY_OPTIONS, FACE_OPTION, RENDERER_OPTION), plugin="avatar"))
     register(Command("personas", "list the personas", list_personas, plugin="avatar"))

@@ -67,7 +67,7 @@ NO_ASR = (
     "An admin can add one: save a Whisper model in a folder and set asr = \"path/to/whisper\" under [models] "
     "in config.toml (see \"Talking to a persona\" in the README). Until then, type it, e.g. {p}talk Hello!"
 )
-PERSONA_OPTION = Option("persona", "who you talk to (see !personas)")
+PERSONA_OPTION = Option.persona(help="who you talk to (see !personas)")
 
 _stores: WeakKeyDictionary[Agent, MemoryStore] = WeakKeyDictionary()
 
@@ -170,12 +170,16 @@ def register_models(register: Callable[[type[SQLModel]], None]) -> None:
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("talk", "talk to a persona; it answers on video and remembers you", talk,
-                     usage="[--persona NAME] TEXT, or + a voice message",
+                     arguments=(Option.text("text", "what you say", example='"Hi there!"'),
+                                Option.attachment("voice", "or a voice message", media=("audio", "video"),
+                                                  placeholder="a voice message")),
                      options=(PERSONA_OPTION, LANG_OPTION), plugin=PLUGIN, needs=("asr",), needs_for="voice messages"))
     register(Command("memory", "what a persona remembers about you", show_memory,
-                     usage="[--persona NAME]", options=(PERSONA_OPTION,), plugin=PLUGIN))
+                     options=(PERSONA_OPTION,), plugin=PLUGIN))
     register(Command("forget", "a persona forgets everything about you", forget,
-                     usage="me [--persona NAME]", options=(PERSONA_OPTION,), plugin=PLUGIN))
+                     arguments=(Option.choice("who", "it forgets what it remembers of you", ("me",), required=True,
+                                              placeholder="me"),),
+                     options=(PERSONA_OPTION,), plugin=PLUGIN))
 
 
 # -- the conversation -----------------------------------------------------------------------

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from core.commands import Command
+from core.commands import Command, Option
 from core.context import Context
 from core.events import ParsedCommand
 from core.plugins import hookimpl
@@ -26,5 +26,5 @@ async def show_help(ctx: Context, command: ParsedCommand) -> None:
 
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
-    register(Command("help", "list the commands, or one command's options", show_help, usage="[COMMAND]",
-                     plugin="help"))
+    register(Command("help", "list the commands, or one command's options", show_help,
+                     arguments=(Option.text("command", "the command to explain, e.g. say"),), plugin="help"))

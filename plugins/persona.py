@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Callable
 
-from core.commands import Command, CommandError
+from core.commands import Command, CommandError, Option
 from core.context import Context
 from core.events import MessageEvent, ParsedCommand
 from core.plugins import hookimpl
@@ -62,4 +62,8 @@ async def _remove(ctx: Context, name: str) -> None:
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("persona", "add a persona of this server's own from a photo or video of a face, or remove one",
-                     persona, usage="add NAME + a photo or video | remove NAME", admin_only=True, plugin="persona"))
+                     persona, usage="add NAME + a photo or video | remove NAME",
+                     arguments=(Option.text("action", "add NAME or remove NAME", raw=True),
+                                Option.attachment("face", "for add: a photo or a 1–30 s video of the face",
+                                                  media=("image", "video"))),
+                     admin_only=True, plugin="persona"))

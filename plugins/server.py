@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 from core.adapter import ChannelUnavailable
-from core.commands import Command, CommandError
+from core.commands import Command, CommandError, Option
 from core.config import ServerSettings
 from core.context import Context
 from core.events import ParsedCommand
@@ -198,4 +198,6 @@ def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("server", "show or change this server's settings", server,
                      usage="show | persona NAME | timezone ZONE | language CODE | announce-channel here | "
                            "welcome-channel here | disable PLUGIN | enable PLUGIN | reset SETTING",
+                     arguments=(Option.text("setting", "show, persona NAME, timezone ZONE, language CODE, "
+                                            "disable PLUGIN, reset SETTING…", raw=True),),
                      admin_only=True, plugin="server"))

@@ -12,7 +12,7 @@ from pathlib import Path
 
 from sqlmodel import SQLModel
 
-from core.commands import Command, CommandError
+from core.commands import Command, CommandError, Option
 from core.context import Context
 from core.events import MessageEvent, ParsedCommand
 from core.plugins import hookimpl
@@ -80,4 +80,8 @@ def register_models(register: Callable[[type[SQLModel]], None]) -> None:
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("voice", "store your voice sample, to have personas speak in your voice", voice,
-                     usage=f"[clear] + a {_LENGTH} voice clip", plugin="voice", needs=CLONING_MODELS))
+                     usage=f"[clear] + a {_LENGTH} voice clip",
+                     arguments=(Option.choice("clear", "delete your stored sample", ("clear",)),
+                                Option.attachment("sample", f"a {_LENGTH} clip of you speaking",
+                                                  media=("audio", "video"))),
+                     plugin="voice", needs=CLONING_MODELS))

@@ -29,7 +29,7 @@ from sqlmodel import Field, SQLModel, select
 from sqlmodel.sql.expression import SelectOfScalar
 
 from core.adapter import ChannelUnavailable
-from core.commands import Command, CommandError
+from core.commands import Command, CommandError, Option
 from core.config import ServerSettings, WelcomeSettings
 from core.context import Context
 from core.events import Event, MemberJoinEvent, ParsedCommand
@@ -304,4 +304,6 @@ def register_models(register: Callable[[type[SQLModel]], None]) -> None:
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("welcome", "welcome clips for new members: opt out or in; admins set them up", welcome,
                      usage="optout | optin | template TEXT | persona NAME | channel here | test",
+                     arguments=(Option.text("action", "optout, optin; admins: template TEXT, persona NAME, "
+                                           "channel here, test", raw=True),),
                      options=(LANG_OPTION,), plugin=PLUGIN))

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Callable
 from core.commands import Command
 from core.plugins import hookimpl
 from plugins.contest import closing, voting
-from plugins.contest.commands import OPTIONS, USAGE, contest
+from plugins.contest.commands import ARGUMENTS, OPTIONS, USAGE, contest
 from plugins.contest.models import Contest, ContestEntry
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ def register_models(register: Callable[[type[SQLModel]], None]) -> None:
 @hookimpl
 def register_commands(register: Callable[[Command], None]) -> None:
     register(Command("contest", "voice contests: enter a clip, vote, see the standings", contest,
-                     usage=USAGE, options=OPTIONS, plugin="contest"))
+                     usage=USAGE, arguments=ARGUMENTS, options=OPTIONS, plugin="contest"))
 
 
 @hookimpl

@@ -17,8 +17,12 @@ from plugins.contest.models import Contest, ContestEntry, EntryVideo
 MAX_THEME_CHARS = 200
 
 OPTIONS = (
-    Option("ends", "when the contest ends: 2h, 3d, or 2030-06-01T18:00 (server time)"),
-    Option("personas", "who performs every entry, e.g. friendly,neon (default: the server's persona)"),
+    Option.text("ends", "when the contest ends: 2h, 3d, or 2030-06-01T18:00 (server time)"),
+    Option.text("personas", "who performs every entry, e.g. friendly,neon (default: the server's persona)"),
+)
+ARGUMENTS = (
+    Option.text("action", 'start "THEME" (admins), enter, standings or end (admins)', raw=True),
+    Option.attachment("clip", "for enter: your voice clip", media=("audio", "video")),
 )
 USAGE = 'start "THEME" --ends TIME [--personas a,b] | enter + a voice clip | standings | end'
 
@@ -167,10 +171,10 @@ async def _contest_channel(ctx: Context, running: Contest) -> Responder:
         return ctx.responder  # the contest's channel is out of reach: show the entry here instead
 
 
-def _personas(ctx: Context, wanted: str | bool | None) -> list[str]:
+def _personas(ctx: Context, wanted: object) -> list[str]:
     """The persona names of ``--personas a,b``, or the server's persona."""
     registry = ctx.agent.personas
-    if not wanted or wanted is True:
+    if not isinstance(wanted, str) or not wanted:
         return [registry.get(ctx.agent.server_settings(ctx.event).persona or registry.default.name).name]
     names = list(dict.fromkeys(registry.get(name).name for name in str(wanted).split(",") if name.strip()))
     limit = ctx.agent.config.contest.max_personas

@@ -41,6 +41,6 @@ def test_any_message_parses_or_is_refused_clearly(text: str) -> None:
             assert str(refusal).strip()
         else:
             assert parsed.name == command.name and all(isinstance(a, str) for a in parsed.args)
-            assert set(parsed.options) <= {option.name for option in command.options}
+            assert set(parsed.options) <= {option.name for option in (*command.options, *command.arguments)}
     attachment = link_attachment(text, SafeFetcher(max_bytes=1))
     assert attachment is None or attachment.filename

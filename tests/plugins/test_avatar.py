@@ -100,7 +100,7 @@ async def test_caps_on_size_and_duration(bot_config: Config, clip: Path) -> None
     ("line", "message"),
     [
         ("!avatar", "Attach a voice clip"),
-        ("!say", "Tell me what to say"),
+        ("!say", '!say needs TEXT (what the persona says), e.g. !say "Hello everyone!"'),
         ("!say 🎉🎉🎉 \x07", "nothing that can be read out loud"),
         ("!say --persona nobody hi", "no persona or style called 'nobody'"),
         ("!say --style baroque hi", "Personas: friendly, neon, sakura"),
