@@ -1,8 +1,8 @@
 """The Discord adapter (discord.py): prefix and slash commands, uploads, welcomes and reaction votes.
 
 Every message goes to the agent, which answers the commands of the shared
-registry (``!avatar``, ``!say``, ``!help``…); ``/avatar`` and ``/say`` are the
-same commands as slash commands (``adapters/discord_slash.py``). A voice clip
+registry (``!avatar``, ``!say``, ``!help``…); each is also a slash command, built
+from its declarations (``adapters/discord_commands.py``). A voice clip
 comes as an attachment or as a link in the message, which is fetched safely
 (``core.fetch``). Member joins go to ``on_member_join``; number reactions on a
 poll the bot posted are votes, found through the poll table so they still count
@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, cast
 import discord
 from discord import app_commands
 
+from adapters.discord_commands import install_slash_commands
 from adapters.discord_replies import OPTION_EMOJI, PLATFORM, ChannelResponder
-from adapters.discord_slash import install_slash_commands
 from core.adapter import MAX_PICTURE_BYTES, Adapter, ChannelUnavailable, ProfilePictureUnavailable
 from core.events import (
     Attachment,

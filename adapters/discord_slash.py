@@ -1,9 +1,7 @@
-"""``/avatar`` and ``/say``: the registry's commands as Discord slash commands.
+"""Answering a slash command (built in ``adapters/discord_commands.py``).
 
-A slash command is translated into the command line a member would have typed
-(``/say text:hi persona:sakura`` → ``!say --persona sakura hi``) and handed to
-the agent like any message, so both paths run the same plugin code. The
-interaction is acknowledged at once ("… is thinking"); that placeholder then
+The command line it stands for is handed to the agent like any message, so both
+paths run the same plugin code. The interaction is acknowledged at once ("… is thinking"); that placeholder then
 becomes the status message and finally the answer, the video attached. The
 interaction's token lasts 15 minutes: whatever is answered later (a long render
 in a busy queue) is posted in the channel instead.
@@ -12,13 +10,11 @@ in a busy queue) is posted in the channel instead.
 from __future__ import annotations
 
 import logging
-import shlex
 import time
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
 import discord
-from discord import app_commands
 from discord.utils import utcnow
 
 from adapters.discord_replies import (
@@ -40,7 +36,6 @@ from core.replies import (
     VideoReply,
 )
 from engine.errors import RenderError
-from engine.types import Expression
 
 if TYPE_CHECKING:
     from pathlib import Path
@@ -49,68 +44,15 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-MOOD_CHOICES = [app_commands.Choice(name=e.value, value=e.value) for e in Expression]
-#: ``--face``: only the member's own profile picture can be chosen (another face comes as ``photo``).
-FACE_CHOICES = [app_commands.Choice(name="my profile picture", value="me")]
-_MAX_CHOICES = 25  # Discord shows at most 25 autocomplete suggestions
 #: Answers this close to the token's end go to the channel: an upload may take that long.
 TOKEN_MARGIN = timedelta(seconds=30)
 INVALID_WEBHOOK_TOKEN = 50027  # Discord's error code for an expired interaction token
 
 
-def install_slash_commands(adapter: DiscordAdapter) -> None:
-    """Add ``/avatar`` and ``/say`` to the adapter's command tree, for the commands the registry has."""
-    registry = adapter.agent.commands
-
-    async def personas(interaction: discord.Interaction, current: str) -> list[app_commands.Choice[str]]:
-        wanted = current.lower()
-        server_id = str(interaction.guild_id or interaction.channel_id)
-        own = [app_commands.Choice(name=f"{name} (this server's)", value=name)
-               for name, _ in adapter.agent.server_personas.listed(adapter.platform, server_id) if wanted in name]
-        return [*own, *(app_commands.Choice(name=f"{p.display_name} ({p.style})", value=p.name)
-                        for p in adapter.agent.personas.all()
-                        if wanted in p.name.lower() or wanted in p.style.lower() or wanted in p.display_name.lower())
-                ][:_MAX_CHOICES]
-
-    if (avatar_command := registry.get("avatar")) is not None:
-        @app_commands.command(name="avatar", description=avatar_command.summary[:100])
-        @app_commands.describe(clip="your voice clip (wav, mp3, ogg, opus, m4a, flac, webm)",
-                               link="or a link to a voice clip", persona="who says it", mood="the face it makes",
-                               face="your own profile picture says it", photo="or a photo of a face that says it")
-        @app_commands.autocomplete(persona=personas)
-        @app_commands.choices(mood=MOOD_CHOICES, face=FACE_CHOICES)
-        async def avatar(interaction: discord.Interaction, clip: discord.Attachment | None = None,
-                         link: str | None = None, persona: str | None = None,
-                         mood: app_commands.Choice[str] | None = None, face: app_commands.Choice[str] | None = None,
-                         photo: discord.Attachment | None = None) -> None:
-            words = ["avatar", *_persona_words(persona, mood, face), *([link] if link else [])]
-            await run_slash(adapter, interaction, words, clip, photo)
-
-        adapter.tree.add_command(avatar)
-
-    if (say_command := registry.get("say")) is not None:
-        @app_commands.command(name="say", description=say_command.summary[:100])
-        @app_commands.describe(text="what the persona says", persona="who says it", mood="the face it makes",
-                               face="your own profile picture says it", photo="or a photo of a face that says it")
-        @app_commands.autocomplete(persona=personas)
-        @app_commands.choices(mood=MOOD_CHOICES, face=FACE_CHOICES)
-        async def say(interaction: discord.Interaction, text: str, persona: str | None = None,
-                      mood: app_commands.Choice[str] | None = None, face: app_commands.Choice[str] | None = None,
-                      photo: discord.Attachment | None = None) -> None:
-            await run_slash(adapter, interaction, ["say", *_persona_words(persona, mood, face), text], None, photo)
-
-        adapter.tree.add_command(say)
-
-
-def _persona_words(persona: str | None, mood: app_commands.Choice[str] | None,
-                   face: app_commands.Choice[str] | None) -> list[str]:
-    return [*(["--persona", persona] if persona else []), *(["--mood", mood.value] if mood else []),
-            *(["--face", face.value] if face else [])]
-
-
-async def run_slash(adapter: DiscordAdapter, interaction: discord.Interaction, words: list[str],
-                    clip: discord.Attachment | None = None, photo: discord.Attachment | None = None) -> None:
-    """Acknowledge at once, then let the agent answer the equivalent command line."""
+async def run_slash(adapter: DiscordAdapter, interaction: discord.Interaction, line: str,
+                    files: list[discord.Attachment]) -> None:
+    """Acknowledge at once, then let the agent answer ``line`` (the command line without its
+    prefix) with ``files`` attached, or else a link in the line, as for a typed message."""
     from adapters.discord import channel_of, discord_attachment
 
     await interaction.response.defer(thinking=True)
@@ -118,15 +60,12 @@ async def run_slash(adapter: DiscordAdapter, interaction: discord.Interaction, w
     if not isinstance(channel, discord.abc.Messageable):  # slash commands are only offered in text channels
         await interaction.followup.send("I can only answer in a text channel.")
         return
-    attachments = (discord_attachment(clip),) if clip else ()
-    if not attachments and len(words) > 1 and (link := adapter.link_attachment(words[-1])):
-        attachments = (link,)
-    if photo is not None:
-        attachments = (*attachments, discord_attachment(photo))
+    link = None if files else adapter.link_attachment(line)
     event = MessageEvent(
         platform=adapter.platform, user=adapter.user(interaction.user, interaction.guild),
-        channel=channel_of(channel), text=adapter.agent.commands.prefix + shlex.join(words),
-        attachments=attachments, message_id=str(interaction.id),
+        channel=channel_of(channel), text=adapter.agent.commands.prefix + line,
+        attachments=tuple(discord_attachment(f) for f in files) or ((link,) if link else ()),
+        message_id=str(interaction.id),
     )
     responder = InteractionResponder(interaction, ChannelResponder(channel, adapter.agent.polls))
     try:

@@ -46,8 +46,11 @@ class Command:
         names = [o.name for o in (*self.options, *self.arguments)]
         if duplicates := sorted({n for n in names if names.count(n) > 1}):
             raise ValueError(f"command {self.name!r}: options and arguments share names {duplicates}")
-        if any(o.kind is Kind.FLAG for o in self.arguments):
-            raise ValueError(f"command {self.name!r}: a flag is an option, not an argument")
+        if any(o.kind is Kind.FLAG for o in self.arguments) or any(o.kind is Kind.ATTACHMENT for o in self.options):
+            raise ValueError(f"command {self.name!r}: a flag is an option, an attachment an argument")
+        required = [a.required for a in self.words]
+        if required != sorted(required, reverse=True):  # "A [B] C" can't tell B from C
+            raise ValueError(f"command {self.name!r}: optional arguments come after the required ones")
 
     @property
     def words(self) -> tuple[Option, ...]:

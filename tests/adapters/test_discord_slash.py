@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+import discord
 import discord.ext.test as dpytest
 import pytest
 
@@ -108,10 +109,19 @@ async def test_commands_are_synced_globally_or_to_development_guilds(discord_dri
     await adapter.sync_commands()
     [(scope, payload)] = synced
     commands = {c["name"]: c for c in payload}
-    assert scope is None and set(commands) == {"avatar", "say"}
+    assert scope is None and set(commands) == {c.name for c in discord_driver.agent.commands.all()}
     options = {o["name"]: o for o in commands["avatar"]["options"]}
-    assert options["clip"]["type"] == 11 and options["persona"]["autocomplete"] is True
+    assert options["clip"]["type"] == 11 and options["photo"]["type"] == 11 and options["link"]["type"] == 3
+    assert options["persona"]["autocomplete"] is True
     assert [c["value"] for c in options["mood"]["choices"]] == ["neutral", "happy", "sad", "surprised", "angry"]
+    assert [c["value"] for c in options["face"]["choices"]] == ["me"]
+    say = commands["say"]["options"]
+    assert say[0]["name"] == "text" and say[0]["required"] is True  # Discord wants the required ones first
+    assert not any(o.get("required") for o in say[1:])
+    manage_guild = discord.Permissions(manage_guild=True).value
+    assert commands["announce"]["default_member_permissions"] == manage_guild
+    assert commands["say"]["default_member_permissions"] is None
+    assert [o["name"] for o in commands["announce"]["options"]] == ["what", "lang"]
 
     synced.clear()
     adapter.settings.sync_guilds = ["1234"]

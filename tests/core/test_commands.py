@@ -116,7 +116,7 @@ def typed() -> CommandRegistry:
     registry = CommandRegistry(prefix="!")
     registry.register(Command("remind", "a reminder", _noop, arguments=(
         Option.choice("who", "who is reminded", ("me", "us"), required=True),
-        Option.number("times", "how often", minimum=1, maximum=5, integer=True),
+        Option.number("times", "how often", minimum=1, maximum=5, integer=True, required=True),
         Option.text("text", "what to say", required=True, example='"stretch"'),
         Option.attachment("clip", "a voice clip", media=("audio",), placeholder="a voice clip"),
     ), options=(
@@ -151,6 +151,7 @@ def test_values_arrive_converted_to_their_kind(typed: CommandRegistry) -> None:
         ("!remind --in 5m them 2 hi", r"!remind takes one of: me, us \(got 'them'\) — who is reminded."),
         ("!remind me 2 hi", r"!remind needs --in \(when\), e.g. !remind --in 1h30m."),
         ("!remind --in 5m", r"!remind needs WHO \(who is reminded\), e.g. !remind me."),
+        ("!remind --in 5m me", r"!remind needs TIMES \(how often\), e.g. !remind 1."),
         ("!remind --in 5m me 2", r'!remind needs TEXT \(what to say\), e.g. !remind "stretch".'),
     ],
 )
@@ -170,7 +171,7 @@ def test_a_missing_file_is_named(typed: CommandRegistry) -> None:
 
 
 def test_usage_and_help_come_from_the_declarations(typed: CommandRegistry) -> None:
-    assert typed.usage_of(typed.get("remind")) == "!remind --in IN WHO [TIMES] TEXT [+ a voice clip]"  # type: ignore[arg-type]
+    assert typed.usage_of(typed.get("remind")) == "!remind --in IN WHO TIMES TEXT [+ a voice clip]"  # type: ignore[arg-type]
     shown = typed.help_for("remind").splitlines()
     assert shown[1:5] == ["  WHO: who is reminded (me, us)", "  TIMES: how often (a whole number from 1 to 5)",
                           "  TEXT: what to say", "  + a voice clip: a voice clip"]
@@ -196,3 +197,5 @@ def test_declarations_that_cant_work_are_refused_at_once() -> None:
         Option(name="a", help="a", minimum=1)
     with pytest.raises(ValueError, match="a flag is an option"):
         Command("x", "x", _noop, arguments=(Option.flag("a", "a"),))
+    with pytest.raises(ValueError, match="optional arguments come after the required ones"):
+        Command("x", "x", _noop, arguments=(Option.text("a", "a"), Option.text("b", "b", required=True)))

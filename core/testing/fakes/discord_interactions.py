@@ -112,6 +112,11 @@ class FakeInteractionServer:
         return _json(_message_json(message))
 
 
+def _option_type(value: str | int | float | bool) -> int:
+    """Discord's option type of a value: boolean 5, integer 4, number 10, string 3."""
+    return 5 if isinstance(value, bool) else 4 if isinstance(value, int) else 10 if isinstance(value, float) else 3
+
+
 def _invalid_token() -> web.Response:
     return web.Response(status=401, body=json.dumps({"message": "Invalid Webhook Token", "code": 50027}).encode(),
                         headers={"Content-Type": "application/json"})
@@ -151,11 +156,12 @@ class SlashDriver:
     def __init__(self, driver: DiscordDriver, server: FakeInteractionServer) -> None:
         self.driver, self.server = driver, server
 
-    async def invoke(self, name: str, options: dict[str, str], *, user: User,
+    async def invoke(self, name: str, options: dict[str, str | int | float | bool], *, user: User,
                      attachments: dict[str, Path] | None = None) -> Interaction:
-        """``/name`` with string ``options`` and file ``attachments``; returns the interaction once handled."""
+        """``/name`` with ``options`` (sent as Discord types them: text, integer, number, boolean) and
+        file ``attachments``; returns the interaction once handled."""
         resolved: dict[str, Any] = {}
-        opts = [{"name": k, "type": 3, "value": v} for k, v in options.items()]
+        opts = [{"name": k, "type": _option_type(v), "value": v} for k, v in options.items()]
         for option_name, path in (attachments or {}).items():
             attachment = backend.make_attachment(path.resolve())
             resolved[str(attachment.id)] = attachment.to_dict()
