@@ -67,7 +67,8 @@ def slash_command(adapter: DiscordAdapter, command: Command) -> app_commands.Com
                             for key, option in names.items() if _shows_choices(option)})(invoke)
     suggestions = {key: _suggester(adapter, option) for key, option in names.items()}
     app_commands.autocomplete(**{key: s for key, s in suggestions.items() if s is not None})(invoke)
-    slash: app_commands.Command[Any, ..., None] = app_commands.Command(name=command.name, description=_fit(command.summary), callback=invoke)
+    slash: app_commands.Command[Any, ..., None] = app_commands.Command(
+        name=command.name, description=_fit(command.summary), callback=invoke)
     if command.admin_only:  # shown to those who may manage the server; the agent checks rights itself
         slash.default_permissions = discord.Permissions(manage_guild=True)
     return slash
