@@ -16,7 +16,18 @@ import time
 from pathlib import Path
 from urllib.parse import urlparse
 
-from telegram import Bot, BotCommand, Chat, MaybeInaccessibleMessage, Message, Update
+from telegram import (
+    Bot,
+    BotCommand,
+    BotCommandScope,
+    BotCommandScopeAllChatAdministrators,
+    BotCommandScopeAllPrivateChats,
+    BotCommandScopeDefault,
+    Chat,
+    MaybeInaccessibleMessage,
+    Message,
+    Update,
+)
 from telegram import User as TelegramUser
 from telegram.constants import ChatMemberStatus, ChatType, MessageEntityType
 from telegram.error import InvalidToken, NetworkError, TelegramError
@@ -29,10 +40,11 @@ from telegram.ext import (
     filters,
 )
 
-from adapters.telegram_input import attachments, command_line
+from adapters.telegram_input import attachments, command_line, command_menu
 from adapters.telegram_replies import PLATFORM, VOTE_DATA, TelegramResponder, poll_key
 from core.adapter import MAX_PICTURE_BYTES, Adapter, ChannelUnavailable, ProfilePictureUnavailable
 from core.agent import Agent
+from core.commands import Command
 from core.config import Config, Secrets, TelegramSettings
 from core.events import Channel, MemberJoinEvent, MessageEvent, User, VoteEvent
 from core.replies import SORRY, Responder
@@ -46,7 +58,6 @@ ADMIN_CACHE_SECONDS = 60.0
 ADMIN_STATUSES = {ChatMemberStatus.OWNER, ChatMemberStatus.ADMINISTRATOR}
 #: Join service messages arrive with "message" updates; "chat_member" would need the bot to be an admin.
 ALLOWED_UPDATES = [Update.MESSAGE, Update.CALLBACK_QUERY]
-_COMMAND_NAME_CHARS = set("abcdefghijklmnopqrstuvwxyz0123456789_")
 
 Context = ContextTypes.DEFAULT_TYPE
 
@@ -173,13 +184,19 @@ class TelegramAdapter(Adapter):
         )
 
     async def _register_commands(self) -> None:
-        """The command menu Telegram shows after "/" (names Telegram accepts only)."""
-        commands = [BotCommand(c.name, c.summary[:256] or c.name) for c in self.agent.commands.all()
-                    if len(c.name) <= 32 and set(c.name) <= _COMMAND_NAME_CHARS]
-        try:
-            await self.bot.set_my_commands(commands)
-        except TelegramError as error:
-            log.warning("telegram: could not set the command menu: %s", error.message)
+        """The command menus Telegram shows after "/", from the commands' declarations: members see
+        theirs; admin-only commands show only to a group's administrators and in private chats (where
+        the member is the admin of their own chat). The agent still checks rights itself."""
+        every = command_menu(self.agent.commands)
+        members = [(entry, command) for entry, command in every if not command.admin_only]
+        menus: list[tuple[BotCommandScope, list[tuple[BotCommand, Command]]]] = [
+            (BotCommandScopeDefault(), members), (BotCommandScopeAllPrivateChats(), every),
+            (BotCommandScopeAllChatAdministrators(), every)]
+        for scope, entries in menus:
+            try:
+                await self.bot.set_my_commands([entry for entry, _ in entries], scope=scope)
+            except TelegramError as error:
+                log.warning("telegram: could not set the command menu (%s): %s", scope.type, error.message)
 
     # -- unprompted posts ---------------------------------------------------------------
 

@@ -1,4 +1,5 @@
-"""What a Telegram message gives the agent: command text in the registry's form, and its clips."""
+"""What a Telegram message gives the agent (command text in the registry's form, and its clips),
+and the command menu it shows."""
 
 from __future__ import annotations
 
@@ -8,10 +9,10 @@ import shlex
 from dataclasses import dataclass
 from pathlib import Path
 
-from telegram import Audio, Document, Message, PhotoSize, Video, VideoNote, Voice
+from telegram import Audio, BotCommand, Document, Message, PhotoSize, Video, VideoNote, Voice
 from telegram.error import BadRequest, NetworkError
 
-from core.commands import CommandRegistry
+from core.commands import Command, CommandRegistry, usage
 from core.events import Attachment
 from engine.errors import AudioInputError
 
@@ -19,6 +20,24 @@ from engine.errors import AudioInputError
 _TELEGRAM_COMMAND = re.compile(r"^/([A-Za-z0-9_]{1,32})(?:@([A-Za-z0-9_]+))?(?=\s|$)(.*)$", re.DOTALL)
 #: Adapter options: how the answer is shown on Telegram, so the command layer never sees them.
 NOTE_OPTIONS = {"--note": True, "--no-note": False}
+#: Telegram's limits on the command menu.
+MENU_NAME = re.compile(r"[a-z0-9_]{1,32}")
+MENU_SIZE = 100
+MENU_DESCRIPTION = 256
+
+
+def command_menu(registry: CommandRegistry) -> list[tuple[BotCommand, Command]]:
+    """The registered commands Telegram can list (their names fit), each described by its summary
+    and, when there is room, what follows the name (``a persona reads your text… — TEXT [+ a photo]``)."""
+    menu = []
+    for command in registry.all():
+        if not MENU_NAME.fullmatch(command.name):
+            continue
+        described = f"{command.summary} — {usage(command)}" if usage(command) else command.summary
+        if len(described) > MENU_DESCRIPTION:
+            described = command.summary[:MENU_DESCRIPTION]
+        menu.append((BotCommand(command.name, described or command.name), command))
+    return menu[:MENU_SIZE]
 
 
 @dataclass(frozen=True)

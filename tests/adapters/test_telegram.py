@@ -114,8 +114,13 @@ async def test_commands_for_other_bots_are_left_alone(telegram_driver: TelegramD
 
 
 async def test_the_command_menu_is_registered(telegram_driver: TelegramDriver) -> None:
-    names = [c["command"] for c in telegram_driver.api.commands]
-    assert {"avatar", "say", "help"} <= set(names)
+    menus = telegram_driver.api.command_menus
+    members = {c["command"]: c["description"] for c in menus["default"]}
+    assert {"avatar", "say", "help"} <= set(members)
+    assert members["say"] == "a persona reads your text out on video — TEXT [+ a photo]"
+    assert "announce" not in members and "server" not in members  # admin-only: for those who may use them
+    for scope in ("all_chat_administrators", "all_private_chats"):
+        assert {c["command"] for c in menus[scope]} == {c.name for c in telegram_driver.agent.commands.all()}
 
 
 async def test_bang_commands_work_too(small_config: Config, telegram_api: FakeTelegramAPI) -> None:

@@ -91,7 +91,9 @@ class FakeTelegramAPI:
         self.profile_photos: dict[int, list[list[dict[str, Any]]]] = {}  # user → photos, newest first, each in sizes
         self.calls: list[tuple[str, dict[str, Any]]] = []
         self.callback_answers: list[dict[str, Any]] = []
-        self.commands: list[dict[str, Any]] = []
+        self.commands: list[dict[str, Any]] = []  # the menu everyone sees (the default scope)
+        #: Every menu set, by its scope's type ("default", "all_private_chats", "all_chat_administrators"…).
+        self.command_menus: dict[str, list[dict[str, Any]]] = {}
         self.webhook: dict[str, Any] | None = None
         self.webhook_responses: list[int] = []
         self._failures: dict[str, list[ApiError | None]] = {}
@@ -256,7 +258,10 @@ class FakeTelegramAPI:
         return True
 
     async def _setMyCommands(self, params: dict[str, Any]) -> bool:
-        self.commands = params["commands"]
+        scope = params.get("scope") or {"type": "default"}
+        self.command_menus[scope["type"]] = params["commands"]
+        if scope["type"] == "default":
+            self.commands = params["commands"]
         return True
 
     async def _getChat(self, params: dict[str, Any]) -> dict[str, Any]:
