@@ -11,11 +11,11 @@ What members do, and what the agent sees:
 - a message (``!say hi``), or a file shared with the comment ``!avatar`` → ``MessageEvent``,
   answered in the message's thread; a mention of the bot (``@Mouthpiece !say hi``) works
   too, and the mention is taken off the front of the text;
-- ``/avatar ARGS``, ``/say ARGS`` → ``!avatar ARGS``, ``!say ARGS``, and ``/mouthpiece NAME ARGS``
-  → ``!NAME ARGS`` for every other command (Slack apps keep to a few slash commands);
-  each is acknowledged at once, then answered in the channel. A slash command can't carry
-  a file, so ``/avatar`` takes the member's newest audio or video clip in the channel from
-  the last hour (a clip recorded with Slack's own recorder counts);
+- ``/NAME ARGS`` (for the commands the app's manifest lists) and ``/mouthpiece NAME ARGS`` →
+  ``!NAME ARGS``, acknowledged at once, then answered in the channel; ``/mouthpiece`` alone or
+  ``/mouthpiece help [COMMAND]`` answers only the asker, with help from the declarations. A
+  slash command can't carry a file, so a command that takes a voice clip gets the member's
+  newest one in the channel (``adapters/slack_commands.py``);
 - joining a channel the bot is in → ``MemberJoinEvent``;
 - a number reaction (1️⃣ …) on a poll the bot posted → ``VoteEvent``; removing it withdraws the vote.
 """
@@ -40,10 +40,19 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from slack_sdk.http_retry.builtin_async_handlers import AsyncRateLimitErrorRetryHandler
 from slack_sdk.web.async_client import AsyncWebClient
 
+from adapters.slack_commands import (
+    CATCH_ALL_COMMAND,
+    HELP_PREFIX,
+    command_line,
+    help_topic,
+    primary_file,
+    recent_file,
+)
 from adapters.slack_dedupe import RecentKeys
 from adapters.slack_files import FileHosts, file_attachment, member_picture
 from adapters.slack_replies import NUMBER_EMOJI, SlackResponder, poll_message_id
 from core.adapter import Adapter, ChannelUnavailable
+from core.commands import CommandError
 from core.config import Config, Secrets, SlackSettings
 from core.events import (
     Attachment,
@@ -63,15 +72,11 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-#: Slash commands that stand for one shared command each; ``/mouthpiece`` reaches all of them.
-SLASH_COMMANDS = {"/avatar": "avatar", "/say": "say"}
-CATCH_ALL_COMMAND = "/mouthpiece"
 #: Message subtypes that are a member speaking; the rest are edits, joins, bot posts...
 MEMBER_SUBTYPES = {None, "file_share", "thread_broadcast"}
 PROFILE_TTL = 60.0  # seconds a member's name and admin flag are trusted
 RECENT_MESSAGES = 1024  # message ids remembered so a mention's two events answer once
 RECENT_EVENTS = 4096  # event ids remembered so an event Slack delivers again is handled once
-CLIP_WINDOW = 3600.0  # seconds back ``/avatar`` looks for the member's clip
 AUTH_ERRORS = {"invalid_auth", "not_authed", "account_inactive", "token_revoked", "not_allowed_token_type"}
 
 
@@ -198,7 +203,7 @@ class SlackAdapter(Adapter):
         self.app.event("member_joined_channel")(self._on_member_joined)
         self.app.event("reaction_added")(self._on_reaction)
         self.app.event("reaction_removed")(self._on_reaction)
-        for command in (*SLASH_COMMANDS, CATCH_ALL_COMMAND):
+        for command in (CATCH_ALL_COMMAND, *(f"/{c.name}" for c in self.agent.commands.all())):
             self.app.command(command)(self._on_command)
 
     async def _once_per_event(self, body: dict[str, Any], next: Callable[[], Awaitable[None]]) -> BoltResponse | None:
@@ -250,8 +255,16 @@ class SlackAdapter(Adapter):
         await self.agent.handle_message(message, self._responder(channel_id, thread))
 
     async def _on_command(self, ack: AsyncAck, respond: AsyncRespond, command: dict[str, Any]) -> None:
-        await ack(response_type="in_channel")  # within Slack's 3 s; the invocation stays visible
+        topic = help_topic(command["command"], command.get("text", ""))
+        # within Slack's 3 s; the invocation stays visible, but a request for help is only the asker's
+        await ack(response_type="ephemeral" if topic is not None else "in_channel")
         async with self._handling(command["command"]):
+            channel_id = command["channel_id"]
+            is_direct = command.get("channel_name") == "directmessage" or channel_id.startswith("D")
+            user, channel = await self._user(command["user_id"]), await self._channel(channel_id, is_direct)
+            if topic is not None:
+                await respond(self._help(MessageEvent(self.platform, user, channel), topic), response_type="ephemeral")
+                return
             try:
                 responder = await self.open_channel(command["channel_id"])
             except ChannelUnavailable:
@@ -260,17 +273,21 @@ class SlackAdapter(Adapter):
                 await respond(f"I can't post here. Invite me with `/invite <@{self.bot_user_id}>`, or use "
                               f"{command['command']} in a channel I'm in.", response_type="ephemeral")
                 return
-            name = SLASH_COMMANDS.get(command["command"])
-            args = command.get("text", "").strip()
-            line = f"{name} {args}" if name else (args or "help")
-            channel_id = command["channel_id"]
-            is_direct = command.get("channel_name") == "directmessage" or channel_id.startswith("D")
-            clips = await self._recent_clip(command["user_id"], channel_id) if name == "avatar" else ()
-            message = MessageEvent(self.platform, await self._user(command["user_id"]),
-                                   await self._channel(channel_id, is_direct),
-                                   text=f"{self.agent.config.agent.prefix}{line}".rstrip(), attachments=clips,
-                                   message_id=command.get("trigger_id", ""))
+            line = command_line(command["command"], command.get("text", ""))
+            files: tuple[Attachment, ...] = ()
+            if wanted := primary_file(self.agent.commands.get(line.split()[0].lower())):
+                files = await recent_file(self.client, wanted, command["user_id"], channel_id, token=self._bot_token,
+                                          hosts=self.file_hosts, max_bytes=self.agent.config.engine.max_audio_bytes)
+            message = MessageEvent(self.platform, user, channel, text=f"{self.agent.config.agent.prefix}{line}",
+                                   attachments=files, message_id=command.get("trigger_id", ""))
             await self.agent.handle_message(message, responder)
+
+    def _help(self, event: MessageEvent, topic: str) -> str:
+        """Help for the slash commands, as the asker may see it here."""
+        try:
+            return self.agent.help(event, topic, prefix=HELP_PREFIX)
+        except CommandError as error:
+            return str(error)
 
     async def _on_member_joined(self, event: dict[str, Any]) -> None:
         async with self._handling("member_joined_channel"):
@@ -296,23 +313,6 @@ class SlackAdapter(Adapter):
                              poll_id=poll_id, option=options[NUMBER_EMOJI.index(emoji)],
                              added=event["type"] == "reaction_added")
             await self.agent.handle_vote(vote, self._responder(item["channel"], item["ts"]))
-
-    async def _recent_clip(self, user_id: str, channel_id: str) -> tuple[Attachment, ...]:
-        """The member's newest audio or video file in the channel from the last hour: a slash
-        command can't carry a file, so ``/avatar`` takes the clip they just recorded or shared."""
-        try:
-            listing = await self.client.files_list(user=user_id, channel=channel_id, count=20,
-                                                   ts_from=str(int(time.time() - CLIP_WINDOW)))
-        except SlackApiError as error:
-            log.warning("Slack files.list failed: %s", error.response.get("error"))
-            return ()
-        files: list[dict[str, Any]] = listing.get("files") or []
-        clips = [f for f in files if str(f.get("mimetype", "")).startswith(("audio/", "video/"))]
-        if not clips:
-            return ()
-        newest = max(clips, key=lambda f: f.get("created", 0))
-        return (file_attachment(newest, token=self._bot_token, hosts=self.file_hosts,
-                                max_bytes=self.agent.config.engine.max_audio_bytes),)
 
     # -- posting --------------------------------------------------------------------------
 

@@ -235,6 +235,19 @@ class Agent:
         return (event.user.is_admin or f"{event.platform}:{event.user.id}" in self.config.agent.admins
                 or event.user.id in self.server_settings(event).admins)
 
+    def help(self, event: Event, topic: str = "", *, prefix: str | None = None) -> str:
+        """``!help`` (or, with ``topic``, ``!help COMMAND``) as the event's sender may see it in its
+        server: no admin-only commands for members, none of a plugin switched off there; what needs
+        models not configured is left out for members and marked for admins. ``prefix``: how commands
+        are invoked where it is shown (``/mouthpiece `` on Slack). ``CommandError`` for an unknown topic."""
+        switched_off = self.server_settings(event).disabled_plugins
+        models = {key for key, value in self.config.models if value is not None}  # the [models] set
+        if topic:
+            return self.commands.help_for(topic, is_admin=self.is_admin(event), switched_off=switched_off,
+                                          models=models, prefix=prefix)
+        return self.commands.help_text(is_admin=self.is_admin(event), switched_off=switched_off, models=models,
+                                       prefix=prefix)
+
     def record_render(self, event: Event, result: RenderResult) -> None:
         self.storage.add(RenderRecord(
             platform=event.platform, server_id=event.channel.server_id, user_id=event.user.id,

@@ -106,18 +106,20 @@ class CommandRegistry:
             raise CommandError(f"{self.prefix}{command.name} needs {missing.metavar} ({missing.help}): "
                                "attach it to the message.")
 
-    def _unknown(self, name: str) -> str:
+    def _unknown(self, name: str, prefix: str | None = None) -> str:
+        p = self.prefix if prefix is None else prefix
         close = difflib.get_close_matches(name, list(self._commands), n=1)
-        hint = f" Did you mean {self.prefix}{close[0]}?" if close else ""
-        return f"There is no command {self.prefix}{name}.{hint} Send {self.prefix}help to see them all."
+        hint = f" Did you mean {p}{close[0]}?" if close else ""
+        return f"There is no command {p}{name}.{hint} Send {p}help to see them all."
 
     def help_text(self, is_admin: bool = False, switched_off: Collection[str] = (),
-                  models: Collection[str] | None = None) -> str:
+                  models: Collection[str] | None = None, prefix: str | None = None) -> str:
         """The commands one may use: admin-only ones for admins, none of a plugin in ``switched_off``.
 
         Given the configured ``models`` (``[models]`` keys), what needs others is not offered to
         members (a part of a command, ``needs_for``, is marked) and is marked for admins with the
-        keys to set."""
+        keys to set. ``prefix``: how the commands are invoked where it is shown (``/mouthpiece ``)."""
+        p = self.prefix if prefix is None else prefix
         lines = ["Commands:"]
         marked = False
         for command in self.all():
@@ -126,7 +128,7 @@ class CommandRegistry:
             note = _not_set_up(command.needs, models, is_admin, command.needs_for)
             if note is None:
                 continue
-            lines.append(f"  {self.usage_of(command)} — {command.summary}{note}")
+            lines.append(f"  {self.usage_of(command, p)} — {command.summary}{note}")
             options = [(o, _not_set_up(o.needs, models, is_admin)) for o in command.options]
             if shown := [f"--{o.name}{n}" for o, n in options if n is not None]:
                 # named only: their help is one !help COMMAND away (a chat message is short)
@@ -134,26 +136,28 @@ class CommandRegistry:
             marked = marked or bool(note) or any(n for _, n in options)
         if marked and is_admin:
             lines.append("Set up the models with: mouthpiece models list (see the README's Models section).")
-        lines.append(f"Send {self.prefix}help COMMAND for what a command's options do.")
+        lines.append(f"Send {p}help COMMAND for what a command's options do.")
         return "\n".join(lines)
 
     def help_for(self, name: str, is_admin: bool = False, switched_off: Collection[str] = (),
-                 models: Collection[str] | None = None) -> str:
+                 models: Collection[str] | None = None, prefix: str | None = None) -> str:
         """One command's usage, summary and options; ``CommandError`` for one the asker can't use.
         What needs models not configured is marked, as in ``help_text``."""
-        command = self.get(name.removeprefix(self.prefix).lower())
+        p = self.prefix if prefix is None else prefix
+        name = name.removeprefix(self.prefix).lower()
+        command = self.get(name)
         if command is None or (command.admin_only and not is_admin) or command.plugin in switched_off:
-            raise CommandError(self._unknown(name.removeprefix(self.prefix).lower()))
+            raise CommandError(self._unknown(name, p))
         unset = " (not set up on this bot yet)"
         note = _not_set_up(command.needs, models, is_admin, command.needs_for)
-        lines = [f"{self.usage_of(command)} — {command.summary}{unset if note is None else note}"]
+        lines = [f"{self.usage_of(command, p)} — {command.summary}{unset if note is None else note}"]
         for o in (*command.arguments, *command.options):
             option_note = _not_set_up(o.needs, models, is_admin)
             lines.append(f"  {_shown(o, command)}{_described(o)}{unset if option_note is None else option_note}")
         return "\n".join(lines)
 
-    def usage_of(self, command: Command) -> str:
-        return f"{self.prefix}{command.name} {usage(command)}".rstrip()
+    def usage_of(self, command: Command, prefix: str | None = None) -> str:
+        return f"{self.prefix if prefix is None else prefix}{command.name} {usage(command)}".rstrip()
 
 
 def usage(command: Command) -> str:

@@ -58,6 +58,9 @@ class Option:
     integer: bool = False
     #: Attachments: the kinds of file taken, as MIME type families ("audio", "video", "image"); () any.
     media: tuple[str, ...] = ()
+    #: Attachments: the file the command works on (``!avatar``'s clip). Where a command can't carry a
+    #: file (Slack's slash commands), the member's newest one of its kind in the channel is taken.
+    primary: bool = False
     #: Text: the member's words as typed, for a command with a grammar of its own ("at TIME TEXT");
     #: a slash command passes them on unquoted.
     raw: bool = False
@@ -74,8 +77,8 @@ class Option:
             raise ValueError(f"option {self.name!r}: a choice, and only a choice, has choices")
         if (self.minimum is not None or self.maximum is not None) and self.kind not in (Kind.NUMBER, Kind.DURATION):
             raise ValueError(f"option {self.name!r}: only numbers and durations have bounds")
-        if self.media and self.kind is not Kind.ATTACHMENT or self.raw and self.kind is not Kind.TEXT:
-            raise ValueError(f"option {self.name!r}: media is for attachments, raw for text")
+        if (self.media or self.primary) and self.kind is not Kind.ATTACHMENT or self.raw and self.kind is not Kind.TEXT:
+            raise ValueError(f"option {self.name!r}: media and primary are for attachments, raw for text")
         if self.kind is Kind.FLAG and self.required:
             raise ValueError(f"option {self.name!r}: a flag can't be required")
 
@@ -115,9 +118,10 @@ class Option:
         return cls(name, help, Kind.FLAG, needs=needs)
 
     @classmethod
-    def attachment(cls, name: str, help: str, *, media: tuple[str, ...] = (), required: bool = False,
-                   placeholder: str = "") -> Option:
-        return cls(name, help, Kind.ATTACHMENT, required=required, media=media, placeholder=placeholder)
+    def attachment(cls, name: str, help: str, *, media: tuple[str, ...] = (), primary: bool = False,
+                   required: bool = False, placeholder: str = "") -> Option:
+        return cls(name, help, Kind.ATTACHMENT, required=required, media=media, primary=primary,
+                   placeholder=placeholder)
 
     # -- what help and errors show ---------------------------------------------------------
 

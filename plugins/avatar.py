@@ -39,7 +39,7 @@ RENDERER_OPTION = Option.choice("renderer", "wav2lip: neural lip-sync (photo and
 SAY_OPTIONS = (*PERSONA_OPTIONS, Option.choice("voice", "speak in your own voice (stored with !voice)", ("mine",),
                                                 needs=CLONING_MODELS), LANG_OPTION)
 CLIP = Option.attachment("clip", "your voice clip (wav, mp3, ogg, opus, m4a, flac, webm)", media=("audio", "video"),
-                         placeholder="a voice clip")
+                         primary=True, placeholder="a voice clip")
 PHOTO = Option.attachment("photo", "or a photo of a face that says it", media=("image",), placeholder="a photo")
 
 

@@ -11,17 +11,9 @@ from core.plugins import hookimpl
 
 
 async def show_help(ctx: Context, command: ParsedCommand) -> None:
-    """The commands the asker may use here (no admin-only ones for members, none of a plugin
-    switched off in this server), or with a command's name, that command's options; what needs
-    models not configured is left out for members and marked for admins."""
-    switched_off = ctx.agent.server_settings(ctx.event).disabled_plugins
-    models = {key for key, value in ctx.agent.config.models if value is not None}  # the [models] set
-    commands = ctx.agent.commands
-    if command.args:
-        await ctx.reply(commands.help_for(command.args[0], is_admin=ctx.is_admin, switched_off=switched_off,
-                                          models=models))
-    else:
-        await ctx.reply(commands.help_text(is_admin=ctx.is_admin, switched_off=switched_off, models=models))
+    """The commands the asker may use here, or with a command's name, that command's options
+    (``Agent.help``)."""
+    await ctx.reply(ctx.agent.help(ctx.event, command.args[0] if command.args else ""))
 
 
 @hookimpl

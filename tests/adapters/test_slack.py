@@ -65,8 +65,25 @@ async def test_a_slash_command_is_acknowledged_at_once_then_answered(slack_drive
 async def test_the_catch_all_command_reaches_every_shared_command(slack_driver: SlackDriver) -> None:
     [personas] = await slack_driver.command("/mouthpiece", "personas", user=MEMBER)
     assert personas.text.startswith("Personas:")
-    [help_text] = await slack_driver.command("/mouthpiece", "", user=MEMBER)
-    assert "!say" in help_text.text
+    [personas_again] = await slack_driver.command("/personas", "", user=MEMBER)  # its own slash command
+    assert personas_again.text == personas.text
+
+
+async def test_help_answers_only_the_asker_with_the_slash_forms(slack_driver: SlackDriver) -> None:
+    assert await slack_driver.command("/mouthpiece", "", user=MEMBER) == []  # nothing in the channel
+    assert slack_driver.last_ack is not None and slack_driver.last_ack.payload["response_type"] == "ephemeral"
+    [shown] = slack_driver.fake.responses
+    assert shown["response_type"] == "ephemeral"
+    assert "  /mouthpiece say TEXT [+ a photo] — a persona reads your text out on video" in shown["text"]
+    assert "/mouthpiece announce" not in shown["text"]  # admin-only
+    assert shown["text"].endswith("Send /mouthpiece help COMMAND for what a command's options do.")
+    await slack_driver.command("/mouthpiece", "help say", user=MEMBER)
+    assert slack_driver.fake.responses[-1]["text"].startswith("/mouthpiece say TEXT [+ a photo] — a persona")
+    assert "  --mood MOOD: the face it makes (neutral, happy, sad, surprised, angry)" in \
+        slack_driver.fake.responses[-1]["text"]
+    await slack_driver.command("/mouthpiece", "help sya", user=MEMBER)
+    assert slack_driver.fake.responses[-1]["text"] == ("There is no command /mouthpiece sya. Did you mean "
+                                                       "/mouthpiece say? Send /mouthpiece help to see them all.")
 
 
 async def test_a_file_that_is_not_audio_gets_the_clear_error(slack_driver: SlackDriver, tmp_path: Path) -> None:
