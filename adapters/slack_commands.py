@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from slack_sdk.errors import SlackApiError
 
 from adapters.slack_files import FileHosts, file_attachment
-from core.commands import Command, CommandRegistry, Option, usage
+from core.commands import Command, CommandRegistry, Option
 
 if TYPE_CHECKING:
     from slack_sdk.web.async_client import AsyncWebClient
@@ -65,6 +65,25 @@ def help_topic(slash: str, text: str) -> str | None:
     return words[1] if len(words) > 1 else ""
 
 
+def usage_hint(command: Command) -> str:
+    """What to type after ``/NAME``: a command's own grammar, else its options and the words it
+    takes (a slash command carries no files; the one it works on is the newest posted)."""
+    if command.usage:
+        return command.usage
+    parts = [f"--{o.name} {_value(o)}".rstrip() for o in command.options]
+    shown = [p if o.required else f"[{p}]" for p, o in zip(parts, command.options, strict=True)]
+    shown += [a.metavar if a.required else f"[{a.metavar}]" for a in command.words]
+    if wanted := primary_file(command):
+        shown.append(f"(takes the newest {wanted.name} you posted here)")
+    return " ".join(shown)
+
+
+def _value(option: Option) -> str:
+    if not option.takes_value:
+        return ""
+    return option.choices[0] if len(option.choices) == 1 else option.metavar  # "--batch all"
+
+
 def primary_file(command: Command | None) -> Option | None:
     """The attachment a command works on, if it declares one."""
     return next((a for a in command.attachments if a.primary), None) if command is not None else None
@@ -101,7 +120,7 @@ def manifest(registry: CommandRegistry, *, request_url: str | None = None) -> di
 
     commands = [slash(CATCH_ALL_COMMAND, "Every Mouthpiece command; help lists them",
                       "help | COMMAND ARGS, e.g. say Hello")]
-    commands += [slash(f"/{c.name}", c.summary, usage(c)) for c in own_commands(registry)]
+    commands += [slash(f"/{c.name}", c.summary, usage_hint(c)) for c in own_commands(registry)]
     events: dict[str, Any] = {"bot_events": BOT_EVENTS}
     if request_url:
         events["request_url"] = request_url

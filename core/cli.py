@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Annotated, Any, Optional
 import typer
 
 from core.cli_db import database_errors, db_app
+from core.cli_slack import slack_manifest
 from core.models_cli import app as models_app
 
 if TYPE_CHECKING:
@@ -30,6 +31,7 @@ app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram 
                   no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
 app.add_typer(models_app, name="models")
 app.add_typer(db_app, name="db")
+app.command("slack-manifest")(slack_manifest)
 
 
 class Mood(str, Enum):
