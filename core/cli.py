@@ -32,7 +32,8 @@ F = TypeVar("F", bound=Callable[..., Any])
 MOODS = ("neutral", "happy", "sad", "surprised", "angry")
 
 
-@click.group("mouthpiece", no_args_is_help=True, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group("mouthpiece", no_args_is_help=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
 def app() -> None:
     """Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities."""
 
@@ -44,7 +45,7 @@ app.add_command(db_app)
 def render_options(default_output: str) -> Callable[[F], F]:
     """The options ``say`` and ``avatar`` share: who says it, how, and where the video goes."""
     options = (
-        click.option("--persona", "--style", "-p", "persona",
+        click.option("--persona", "--style", "-p", "persona", metavar="NAME",
                      help="persona name or style (default: the configured default)"),
         click.option("--mood", "-m", type=click.Choice(MOODS), default="neutral", show_default=True,
                      help="the face the persona makes"),
@@ -54,7 +55,7 @@ def render_options(default_output: str) -> Callable[[F], F]:
                      show_default=True,
                      help="where to write the video: .mp4 (H.264/AAC), .webm (VP9/Opus) or .gif (no sound)"),
         click.option("--batch", metavar="all", help="all: once with every persona, into NAME-PERSONA.EXT"),
-        click.option("--renderer", help="wav2lip: neural lip-sync for photo and template personas "
+        click.option("--renderer", metavar="NAME", help="wav2lip: neural lip-sync for photo and template personas "
                                         "(needs [models] lipsync)"),
         config_option(),
     )
@@ -200,9 +201,9 @@ def _language(wanted: str | None) -> str | None:
 
 @app.command()
 @click.argument("text")
+@click.option("--lang", "-l", metavar="CODE", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), "
+                                                   "ja (default: found in the text)")
 @render_options("out/say.mp4")
-@click.option("--lang", "-l", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), ja "
-                                   "(default: found in the text)")
 def say(text: str, persona: str | None, mood: str, face: Path | None, output: Path, batch: str | None,
         renderer: str | None, config: Path | None, lang: str | None) -> None:
     """A persona reads TEXT out on video, each piece in its language."""
@@ -217,7 +218,10 @@ def say(text: str, persona: str | None, mood: str, face: Path | None, output: Pa
 @render_options("out/avatar.mp4")
 def avatar(clip: Path, persona: str | None, mood: str, face: Path | None, output: Path, batch: str | None,
            renderer: str | None, config: Path | None) -> None:
-    """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
+    """A persona says your voice CLIP on video.
+
+    CLIP: wav, mp3, ogg, opus, m4a, flac or webm.
+    """
     _with_engine(config, lambda stack: _render_each(stack, _targets(stack, persona, batch, output),
                                                     audio_path=clip, expression=mood, face=_face(face),
                                                     renderer=_renderer(stack, renderer)))
@@ -299,7 +303,10 @@ def personas_add(name: str, face: Path, voice: str | None, display_name: str | N
 @click.option("--clip", type=click.Path(path_type=Path), help="a voice clip to use instead of the generated one")
 @config_option()
 def demo(out: Path, clip: Path | None, config: Path | None) -> None:
-    """Render one clip per built-in persona from text, and one from an audio file."""
+    """One video per built-in persona, and one of a voice clip.
+
+    Each built-in persona reads a sentence from text; one says an audio file (--clip, or one made here).
+    """
     from core.demo import run_demo
 
     _with_engine(config, lambda stack: run_demo(stack, out, clip, render=_render, report=_report))
@@ -310,7 +317,10 @@ def demo(out: Path, clip: Path | None, config: Path | None) -> None:
 @click.option("--as", "as_member", metavar="NAME",
               help="try the console as the member NAME (no admin rights), even with tokens set")
 def run(config: Path | None, as_member: str | None) -> None:
-    """Serve every platform whose token is set, all in one process; the console when none is."""
+    """Serve every platform whose token is set (the console when none is).
+
+    All of them run in this one process, with the web dashboard when MOUTHPIECE_DASHBOARD_TOKEN is set.
+    """
     import asyncio
 
     from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters, console_as, keep_log_out_of_chat
@@ -336,7 +346,10 @@ def run(config: Path | None, as_member: str | None) -> None:
 @app.command()
 @config_option()
 def doctor(config: Path | None) -> None:
-    """Show which platforms can start and what each is missing (never the secrets themselves)."""
+    """Which platforms can start, and what each is missing.
+
+    Secrets themselves are never shown.
+    """
     from core.config import ConfigError, Secrets, find_config_file, load_config
     from core.database import describe
     from core.runner import adapter_states
@@ -370,7 +383,9 @@ def doctor(config: Path | None) -> None:
 @click.argument("extra", nargs=-1)
 def worker(address: str | None, head: bool, renders: int | None, port: int, ip: str | None,
            object_store_mb: int | None, extra: tuple[str, ...]) -> None:
-    """Start this machine as a node of the render cluster ([engine] executor = "ray"), with `ray start`.
+    """Start this machine as a render-cluster node (`ray start`).
+
+    For [engine] executor = "ray".
 
     RAY_AUTH_TOKEN must hold the cluster's shared token, the same on the bot and every node.
     More `ray start` options (EXTRA) go after --.

@@ -26,7 +26,10 @@ CONFIG_HELP = "config.toml to use and to write (default: $MOUTHPIECE_CONFIG, the
 
 @click.group("models", no_args_is_help=True)
 def app() -> None:
-    """The optional neural models: list them, pull (download) them, check the configured ones."""
+    """The optional neural models: list, pull and check them.
+
+    pull downloads one from the Hugging Face Hub (or HF_ENDPOINT); check loads the configured ones.
+    """
 
 
 @contextmanager
