@@ -78,7 +78,8 @@ class Model(Generic[T_co]):
             chosen: tuple[Path | None, ...] = (language_folder(settings, language),)
         else:
             chosen = tuple(getattr(settings, key) for key in self.keys)
-        return None if None in chosen else chosen  # type: ignore[return-value]
+        present = tuple(folder for folder in chosen if folder is not None)
+        return present if len(present) == len(chosen) else None
 
 
 def language_folder(settings: ModelSettings, language: str | None) -> Path | None:
