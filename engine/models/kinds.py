@@ -64,8 +64,9 @@ Builder = Callable[["ModelHub", tuple[Path, ...]], T]
 
 @dataclass(frozen=True, eq=False)
 class Model(Generic[T_co]):
-    """One kind of model. ``keys``: the ``[models]`` settings it is built from, all of which must be set.
-    ``by_language``: its one folder is the language's in ``[models.vits_languages]`` when listed there."""
+    """One kind of model. ``name``: its own, unique (the cache key, the backend's name). ``keys``: the ``[models]``
+    settings it is built from, all of which must be set. ``by_language``: its one folder is instead the language's
+    in ``[models.vits_languages]`` when listed there, else its key's."""
 
     name: str
     keys: tuple[str, ...]
