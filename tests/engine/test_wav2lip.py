@@ -271,7 +271,7 @@ def lower_and_upper_change(neural: np.ndarray, classic: np.ndarray,
 @pytest.mark.parametrize("persona", ["astro", "template"])
 def test_wav2lip_cli_avatar_paints_the_lower_face_only(tmp_path: Path, personas_dir: Path, narrow_checkpoint: Path,
                                                     persona: str) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from core.cli import app
     from tests.media import assert_valid_mp4, decode_frames, speech_clip
@@ -294,7 +294,7 @@ def test_wav2lip_cli_avatar_paints_the_lower_face_only(tmp_path: Path, personas_
 
 
 def test_wav2lip_cli_without_the_model_says_how_to_set_it_up(tmp_path: Path, personas_dir: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from core.cli import app
 
