@@ -35,7 +35,7 @@ def app() -> None:
 @contextmanager
 def _quiet_loader_log() -> Iterator[None]:
     """The loaders log a failure with its traceback for the agent's log; here the message says it all."""
-    logger = logging.getLogger("engine.loading")
+    logger = logging.getLogger("engine.models.loading")
     was, logger.disabled = logger.disabled, True
     try:
         yield
