@@ -74,7 +74,9 @@ class ConsoleResponder(Responder):
         self.prefix = prefix
 
     async def send(self, reply: Reply) -> None:
-        self.console.print(self.prefix + self.describe(reply), markup=False, highlight=False)
+        # A line with a file's path is left to the terminal to wrap, so the path copies whole.
+        self.console.print(self.prefix + self.describe(reply), markup=False, highlight=False,
+                           soft_wrap=isinstance(reply, (VideoReply, FileReply, PollReply)))
 
     async def status(self, text: str) -> StatusMessage:
         return ConsoleStatus(self, text)

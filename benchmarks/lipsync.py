@@ -27,8 +27,8 @@ import torch
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))
 
-from engine.lipsync.batcher import LipSyncBatcher, run  # noqa: E402
-from engine.lipsync.model import Wav2Lip, load_wav2lip  # noqa: E402
+from engine.models.lipsync.batcher import LipSyncBatcher, run  # noqa: E402
+from engine.models.lipsync.model import Wav2Lip, load_wav2lip  # noqa: E402
 
 
 def checkpoint(folder: Path, width: int) -> Path:
@@ -59,7 +59,7 @@ def end_to_end(path: Path, folder: Path, seconds: float, jobs: int, size: int, f
     """Real-time factor of ``jobs`` renders at once, and the mean forward-pass batch."""
     from engine.backends import Backends
     from engine.engine import CancelToken
-    from engine.models import ModelHub
+    from engine.models import LIPSYNC, ModelHub
     from engine.pipeline import Pipeline
     from engine.settings import EngineSettings, ModelSettings
     from personas.registry import PersonaRegistry
@@ -81,7 +81,7 @@ def end_to_end(path: Path, folder: Path, seconds: float, jobs: int, size: int, f
     for thread in threads:
         thread.join()
     elapsed = time.perf_counter() - started
-    batcher = hub.lipsync()
+    batcher = hub.get(LIPSYNC)
     assert batcher is not None
     return jobs * seconds / elapsed, float(np.mean(batcher.batches))
 
@@ -104,8 +104,8 @@ def speech_clips(folder: Path, seconds: float, count: int) -> list[Path]:
 def profile(path: Path, seconds: float, size: int, fps: int) -> dict[str, float]:
     """Seconds one render spends in each stage, measured stage by stage on the same inputs."""
     from engine.face.photo import PhotoRenderer
-    from engine.lipsync.features import mel_spectrogram, mel_windows
-    from engine.lipsync.render import crop_input, face_box, paste_mouth
+    from engine.face.wav2lip import crop_input, face_box, paste_mouth
+    from engine.models.lipsync.features import mel_spectrogram, mel_windows
     from engine.types import MotionFrame, Viseme
     from tests.faces import save_picture
 

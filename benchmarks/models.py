@@ -130,8 +130,8 @@ def main() -> None:
     from engine.audio import write_wav
     from engine.backends import Backends
     from engine.engine import CancelToken
-    from engine.features import CHUNK_SAMPLES, log_mel
-    from engine.models import ChatMessage, ModelHub
+    from engine.models import ASR, LLM, SPEAKER_ENCODER, SPEECHT5, VITS, ChatMessage, ModelHub
+    from engine.models.asr_features import CHUNK_SAMPLES, log_mel
     from engine.pipeline import Pipeline
     from engine.settings import EngineSettings
     from engine.types import RenderRequest, VoiceSettings
@@ -157,10 +157,10 @@ def main() -> None:
               f"{torch.get_num_threads()}; device {args.device}"
               f"{' (' + torch.cuda.get_device_name() + ')' if torch.cuda.is_available() else ''}\n")
 
-        for name, load in (("asr", hub.recognizer), ("llm", hub.replier), ("vits", hub.vits),
-                           ("speecht5 + hifigan", hub.speecht5), ("speaker_encoder", hub.speaker_encoder)):
+        for name, kind in (("asr", ASR), ("llm", LLM), ("vits", VITS), ("speecht5 + hifigan", SPEECHT5),
+                           ("speaker_encoder", SPEAKER_ENCODER)):
             started = time.perf_counter()
-            loaded = load()
+            loaded = hub.get(kind)
             model = getattr(loaded, "model", None)
             params = sum(p.numel() for p in model.parameters()) / 1e6 if model is not None else 0
             report(f"load {name}", f"{time.perf_counter() - started:6.2f} s  ({params:.1f} M parameters)")
@@ -179,22 +179,22 @@ def main() -> None:
                f"{numpy_path * 1000:6.1f} ms ({numpy_path / ours:.1f}× faster)")
 
         clip5 = speech_clip(root / "five.wav", "Hello there, how are you today?", "I am fine.", pause=0.5)
-        recognizer = hub.recognizer()
+        recognizer = hub.get(ASR)
         seconds, _ = timed(lambda: recognizer.transcribe(clip5), args.repeats)  # type: ignore[union-attr]
         report("asr: 5 s clip", f"{seconds:6.3f} s")
 
-        replier = hub.replier()
+        replier = hub.get(LLM)
         messages = [ChatMessage(role, content) for role, content in MESSAGES]
         seconds, _ = timed(lambda: replier.reply(messages, max_new_tokens=32, timeout=60), args.repeats)  # type: ignore[union-attr]
         report("reply: ≤ 32 new tokens", f"{seconds:6.3f} s")
 
         voice = VoiceSettings()
-        for name, model in (("vits", hub.vits()), ("speecht5", hub.speecht5())):
+        for name, model in (("vits", hub.get(VITS)), ("speecht5", hub.get(SPEECHT5))):
             seconds, speech = timed(lambda model=model: model.synthesize(TEXT, voice), args.repeats)  # type: ignore[union-attr]
             report(f"tts {name}: {len(TEXT)} chars", f"{seconds:6.3f} s for {speech.duration:5.1f} s of audio "
                    f"(RTF {seconds / speech.duration:.3f})")
         sample = speech_clip(root / "sample.wav", "This is how I sound when I talk.", "Nice to meet you.", pause=0.5)
-        encoder = hub.speaker_encoder()
+        encoder = hub.get(SPEAKER_ENCODER)
 
         def fresh_embedding() -> Any:
             encoder._cache.clear()  # type: ignore[union-attr]

@@ -10,12 +10,12 @@ import os
 import sys
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from enum import Enum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, Optional
+from typing import TYPE_CHECKING, Any, TypeVar
 
-import typer
+import click
 
+from core.cli_common import config_option, fail
 from core.cli_db import database_errors, db_app
 from core.cli_slack import slack_manifest
 from core.models_cli import app as models_app
@@ -27,44 +27,47 @@ if TYPE_CHECKING:
     from engine.engine import Progress
     from engine.types import RenderRequest, RenderResult
 
-app = typer.Typer(help="Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities.",
-                  no_args_is_help=True, pretty_exceptions_enable=False, add_completion=False)
-app.add_typer(models_app, name="models")
-app.add_typer(db_app, name="db")
-app.command("slack-manifest")(slack_manifest)
+F = TypeVar("F", bound=Callable[..., Any])
+
+#: The persona's expressions (kept here, not imported from the engine, so --help stays fast).
+MOODS = ("neutral", "happy", "sad", "surprised", "angry")
 
 
-class Mood(str, Enum):
-    """The persona's expression (kept here, not imported from the engine, so --help stays fast)."""
-
-    neutral = "neutral"
-    happy = "happy"
-    sad = "sad"
-    surprised = "surprised"
-    angry = "angry"
+@click.group("mouthpiece", no_args_is_help=True,
+             context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 120})
+def app() -> None:
+    """Mouthpiece: talking-avatar videos for Discord, Telegram and Slack communities."""
 
 
-ConfigOption = Annotated[Optional[Path], typer.Option(
-    "--config", "-c", help="config.toml to use (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
-PersonaOption = Annotated[Optional[str], typer.Option(
-    "--persona", "--style", "-p", help="persona name or style (default: the configured default)")]
-MoodOption = Annotated[Mood, typer.Option("--mood", "-m", help="the face the persona makes")]
-OutputOption = Annotated[Path, typer.Option(
-    "--output", "-o", help="where to write the video: .mp4 (H.264/AAC), .webm (VP9/Opus) or .gif (no sound)")]
-BatchOption = Annotated[Optional[str], typer.Option(
-    "--batch", metavar="all", help="all: once with every persona, into NAME-PERSONA.EXT")]
-LangOption = Annotated[Optional[str], typer.Option(
-    "--lang", "-l", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), ja (default: found in the "
-                         "text)")]
-FaceOption = Annotated[Optional[Path], typer.Option(
-    "--face", "-f", help="a photo or a 1–30 s video of a face to animate, with the persona's voice")]
-RendererOption = Annotated[Optional[str], typer.Option(
-    "--renderer", help="wav2lip: neural lip-sync for photo and template personas (needs [models] lipsync)")]
+app.add_command(models_app)
+app.add_command(db_app)
+app.add_command(slack_manifest)
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=1)
+def render_options(default_output: str) -> Callable[[F], F]:
+    """The options ``say`` and ``avatar`` share: who says it, how, and where the video goes."""
+    options = (
+        click.option("--persona", "--style", "-p", "persona", metavar="NAME",
+                     help="persona name or style (default: the configured default)"),
+        click.option("--mood", "-m", type=click.Choice(MOODS), default="neutral", show_default=True,
+                     help="the face the persona makes"),
+        click.option("--face", "-f", type=click.Path(path_type=Path),
+                     help="a photo or a 1–30 s video of a face to animate, with the persona's voice"),
+        click.option("--output", "-o", type=click.Path(path_type=Path), default=Path(default_output),
+                     show_default=True,
+                     help="where to write the video: .mp4 (H.264/AAC), .webm (VP9/Opus) or .gif (no sound)"),
+        click.option("--batch", metavar="all", help="all: once with every persona, into NAME-PERSONA.EXT"),
+        click.option("--renderer", metavar="NAME", help="wav2lip: neural lip-sync for photo and template personas "
+                                        "(needs [models] lipsync)"),
+        config_option(),
+    )
+
+    def decorate(command: F) -> F:
+        for option in reversed(options):
+            command = option(command)
+        return command
+
+    return decorate
 
 
 def _config(config_path: Path | None, *, serving: bool = False) -> Config:
@@ -74,7 +77,7 @@ def _config(config_path: Path | None, *, serving: bool = False) -> Config:
     try:
         config = load_config(config_path)
     except ConfigError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     level = logging.getLevelName(config.agent.log_level.upper())
     logging.basicConfig(level=level if serving else max(level, logging.WARNING),
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
@@ -109,12 +112,12 @@ def _render(stack: RenderStack, request: RenderRequest, output: Path | None) -> 
         try:
             check_output(output)
         except OutputError as error:
-            raise _fail(str(error)) from None
+            raise fail(str(error)) from None
     with _progress_bar(request.persona) as on_progress:
         try:
             result = stack.engine.render(request, on_progress=on_progress)
         except RenderError as error:
-            raise _fail(str(error)) from None
+            raise fail(str(error)) from None
     return result if output is None else _moved(result, save(result.path, output))
 
 
@@ -148,7 +151,7 @@ def _moved(result: RenderResult, path: Path) -> RenderResult:
 def _report(result: RenderResult) -> None:
     speed = result.duration / max(result.elapsed, 1e-9)
     how = "from the cache" if result.cached else f"in {result.elapsed:.2f} s ({speed:.1f}× real time)"
-    typer.echo(f"{result.path}  {result.duration:.2f} s of video, {result.persona}, made {how}")
+    click.echo(f"{result.path}  {result.duration:.2f} s of video, {result.persona}, made {how}")
 
 
 def _with_engine(config_path: Path | None, work: Callable[[RenderStack], None]) -> None:
@@ -167,9 +170,9 @@ def _targets(stack: RenderStack, wanted: str | None, batch: str | None, output: 
     if batch is None:
         return [(_persona(stack, wanted), output)]
     if batch.lower() != "all":
-        raise _fail(f"--batch takes only 'all' (every persona), not {batch!r}")
+        raise fail(f"--batch takes only 'all' (every persona), not {batch!r}")
     if wanted:
-        raise _fail("use --persona or --batch all, not both")
+        raise fail("use --persona or --batch all, not both")
     names = [p.name for p in stack.personas.all()]
     return list(zip(names, batch_outputs(output, names)))
 
@@ -186,7 +189,7 @@ def _persona(stack: RenderStack, wanted: str | None) -> str:
     try:
         return (stack.personas.get(wanted) if wanted else stack.personas.default).name
     except UnknownPersonaError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _language(wanted: str | None) -> str | None:
@@ -195,27 +198,34 @@ def _language(wanted: str | None) -> str | None:
     try:
         return canonical(wanted) if wanted else None
     except UnknownLanguageError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 @app.command()
-def say(text: str, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
-        output: OutputOption = Path("out/say.mp4"), batch: BatchOption = None, lang: LangOption = None,
-        renderer: RendererOption = None, config: ConfigOption = None) -> None:
+@click.argument("text")
+@click.option("--lang", "-l", metavar="CODE", help="the text's language, e.g. es, cmn (Mandarin), yue (Cantonese), "
+                                                   "ja (default: found in the text)")
+@render_options("out/say.mp4")
+def say(text: str, persona: str | None, mood: str, face: Path | None, output: Path, batch: str | None,
+        renderer: str | None, config: Path | None, lang: str | None) -> None:
     """A persona reads TEXT out on video, each piece in its language."""
     language = _language(lang)
     _with_engine(config, lambda stack: _render_each(stack, _targets(stack, persona, batch, output), text=text,
-                                                    expression=mood.value, lang=language, face=_face(face),
+                                                    expression=mood, lang=language, face=_face(face),
                                                     renderer=_renderer(stack, renderer)))
 
 
 @app.command()
-def avatar(clip: Path, persona: PersonaOption = None, mood: MoodOption = Mood.neutral, face: FaceOption = None,
-           output: OutputOption = Path("out/avatar.mp4"), batch: BatchOption = None,
-           renderer: RendererOption = None, config: ConfigOption = None) -> None:
-    """A persona says the voice CLIP (wav, mp3, ogg, opus, m4a, flac, webm) on video."""
+@click.argument("clip", type=click.Path(path_type=Path))
+@render_options("out/avatar.mp4")
+def avatar(clip: Path, persona: str | None, mood: str, face: Path | None, output: Path, batch: str | None,
+           renderer: str | None, config: Path | None) -> None:
+    """A persona says your voice CLIP on video.
+
+    CLIP: wav, mp3, ogg, opus, m4a, flac or webm.
+    """
     _with_engine(config, lambda stack: _render_each(stack, _targets(stack, persona, batch, output),
-                                                    audio_path=clip, expression=mood.value, face=_face(face),
+                                                    audio_path=clip, expression=mood, face=_face(face),
                                                     renderer=_renderer(stack, renderer)))
 
 
@@ -225,7 +235,7 @@ def _renderer(stack: RenderStack, wanted: str | None) -> str | None:
 
     problem = renderer_problem(stack.backends.renderer, stack.config.models, wanted)
     if problem:
-        raise _fail(problem)
+        raise fail(problem)
     return wanted
 
 
@@ -239,18 +249,15 @@ def _face(face: Path | None) -> Path | None:
     try:
         check_face(face)
     except InputError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     return face
 
 
-personas_app = typer.Typer(help="List the personas (built-in and your own), or add your own.",
-                           invoke_without_command=True, no_args_is_help=False)
-app.add_typer(personas_app, name="personas")
-
-
-@personas_app.callback()
-def personas(ctx: typer.Context, config: ConfigOption = None) -> None:
-    """List the personas (built-in and your own)."""
+@app.group(invoke_without_command=True)
+@config_option()
+@click.pass_context
+def personas(ctx: click.Context, config: Path | None) -> None:
+    """List the personas (built-in and your own), or add your own."""
     if ctx.invoked_subcommand is not None:
         return
     rows = [("NAME", "CALLED", "STYLE", "KIND", "VOICE")]
@@ -258,18 +265,17 @@ def personas(ctx: typer.Context, config: ConfigOption = None) -> None:
         p.voice.backend, p.voice.language, p.voice.variant)))) for p in _stack(config).personas.all()]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
 
 
-@personas_app.command("add")
-def personas_add(
-    name: str,
-    face: Annotated[Path, typer.Option("--face", "-f", help="a photo or a 1–30 s video of the persona's face")],
-    voice: Annotated[Optional[str], typer.Option(
-        help="espeak-ng voice: LANGUAGE or LANGUAGE+VARIANT, e.g. en-gb or en-us+f3")] = None,
-    display_name: Annotated[Optional[str], typer.Option(help="the name shown for it")] = None,
-    config: ConfigOption = None,
-) -> None:
+@personas.command("add")
+@click.argument("name")
+@click.option("--face", "-f", type=click.Path(path_type=Path), required=True,
+              help="a photo or a 1–30 s video of the persona's face")
+@click.option("--voice", help="espeak-ng voice: LANGUAGE or LANGUAGE+VARIANT, e.g. en-gb or en-us+f3")
+@click.option("--display-name", help="the name shown for it")
+@config_option()
+def personas_add(name: str, face: Path, voice: str | None, display_name: str | None, config: Path | None) -> None:
     """Make persona NAME from a photo or video, in the first of [personas] user_dirs."""
     from core.config import ConfigError, load_config
     from engine.errors import InputError
@@ -279,35 +285,44 @@ def personas_add(
     try:
         folder = load_config(config).personas.user_dirs[0]
     except (ConfigError, IndexError) as error:
-        raise _fail(str(error) or "config.toml's [personas] user_dirs is empty") from None
+        raise fail(str(error) or "config.toml's [personas] user_dirs is empty") from None
     try:
         language, _, variant = (voice or "en-us").partition("+")
         voice_config = VoiceConfig(language=language, variant=variant or None) if voice else None
     except ValueError as error:
-        raise _fail(f"--voice {voice}: expected LANGUAGE or LANGUAGE+VARIANT, e.g. en-gb+f3") from error
+        raise fail(f"--voice {voice}: expected LANGUAGE or LANGUAGE+VARIANT, e.g. en-gb+f3") from error
     try:
         made = create_face_persona(folder, name, face, display_name=display_name, voice=voice_config)
     except InputError as error:
-        raise _fail(str(error)) from None
-    typer.echo(f"{made.name}: a {made.renderer} persona in {folder / made.name}; "
+        raise fail(str(error)) from None
+    click.echo(f"{made.name}: a {made.renderer} persona in {folder / made.name}; "
                f"use it with --persona {made.name}")
 
 
 @app.command()
-def demo(out: Annotated[Path, typer.Option(help="folder for the videos")] = Path("out"),
-         clip: Annotated[Optional[Path], typer.Option(help="a voice clip to use instead of the generated one")] = None,
-         config: ConfigOption = None) -> None:
-    """Render one clip per built-in persona from text, and one from an audio file."""
+@click.option("--out", type=click.Path(path_type=Path), default=Path("out"), show_default=True,
+              help="folder for the videos")
+@click.option("--clip", type=click.Path(path_type=Path), help="a voice clip to use instead of the generated one")
+@config_option()
+def demo(out: Path, clip: Path | None, config: Path | None) -> None:
+    """One video per built-in persona, and one of a voice clip.
+
+    Each built-in persona reads a sentence from text; one says an audio file (--clip, or one made here).
+    """
     from core.demo import run_demo
 
     _with_engine(config, lambda stack: run_demo(stack, out, clip, render=_render, report=_report))
 
 
 @app.command()
-def run(config: ConfigOption = None, as_member: Annotated[Optional[str], typer.Option(
-        "--as", metavar="NAME", help="try the console as the member NAME (no admin rights), even with tokens set")]
-        = None) -> None:
-    """Serve every platform whose token is set, all in one process; the console when none is."""
+@config_option()
+@click.option("--as", "as_member", metavar="NAME",
+              help="try the console as the member NAME (no admin rights), even with tokens set")
+def run(config: Path | None, as_member: str | None) -> None:
+    """Serve every platform whose token is set (the console when none is).
+
+    All of them run in this one process, with the web dashboard when MOUTHPIECE_DASHBOARD_TOKEN is set.
+    """
     import asyncio
 
     from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters, console_as, keep_log_out_of_chat
@@ -319,10 +334,10 @@ def run(config: ConfigOption = None, as_member: Annotated[Optional[str], typer.O
         adapters = console_as(agent, as_member) if as_member is not None else choose_adapters(agent)
     except SettingsRefused as error:
         agent.storage.close()
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except ValueError as error:  # --as: a name no member could have
         agent.storage.close()
-        raise _fail(f"--as: {error}") from None
+        raise fail(f"--as: {error}") from None
     # On the console Ctrl-C stays an interrupt, as in any terminal program; a service stops gracefully.
     serving_platforms = any(a.platform != CONSOLE for a in adapters)
     if not serving_platforms:
@@ -331,8 +346,12 @@ def run(config: ConfigOption = None, as_member: Annotated[Optional[str], typer.O
 
 
 @app.command()
-def doctor(config: ConfigOption = None) -> None:
-    """Show which platforms can start and what each is missing (never the secrets themselves)."""
+@config_option()
+def doctor(config: Path | None) -> None:
+    """Which platforms can start, and what each is missing.
+
+    Secrets themselves are never shown.
+    """
     from core.config import ConfigError, Secrets, find_config_file, load_config
     from core.database import describe
     from core.runner import adapter_states
@@ -340,35 +359,38 @@ def doctor(config: ConfigOption = None) -> None:
     try:
         settings = load_config(config)
     except ConfigError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     found = find_config_file(config)
-    typer.echo(f"config:    {found or 'built-in defaults'}")
-    typer.echo(f"database:  {describe(settings.agent.database)}")
+    click.echo(f"config:    {found or 'built-in defaults'}")
+    click.echo(f"database:  {describe(settings.agent.database)}")
     models = settings.models
-    typer.echo(f"models:    asr={models.asr or 'none'}, llm={models.llm or 'none'}, device={models.device}")
-    typer.echo("adapters:")
+    click.echo(f"models:    asr={models.asr or 'none'}, llm={models.llm or 'none'}, device={models.device}")
+    click.echo("adapters:")
     states = adapter_states(Secrets.from_env(), settings)
     for state in states:
-        typer.echo(f"  {state.name:<10} {state.describe()}")
+        click.echo(f"  {state.name:<10} {state.describe()}")
     platforms = [s.name for s in states if s.ready and s.name != "console"]
     serves = ", ".join(platforms) if platforms else "the console (no platform is ready)"
-    typer.echo(f"'mouthpiece run' serves: {serves}")
+    click.echo(f"'mouthpiece run' serves: {serves}")
 
 
 @app.command()
-def worker(
-    address: Annotated[Optional[str], typer.Option(help="the head node's host:port (for a worker node)")] = None,
-    head: Annotated[bool, typer.Option("--head", help="start the cluster's head node (on the bot's machine)")] = False,
-    renders: Annotated[Optional[int], typer.Option(
-        min=0, help="renders this node runs at once (default: one per core; 0 on a head)")] = None,
-    port: Annotated[int, typer.Option(help="the head's port")] = 6379,
-    ip: Annotated[Optional[str], typer.Option(help="this node's address as the others reach it")] = None,
-    object_store_mb: Annotated[Optional[int], typer.Option(min=64, help="Ray object store size in MB")] = None,
-    extra: Annotated[Optional[list[str]], typer.Argument(help="more `ray start` options, after --")] = None,
-) -> None:
-    """Start this machine as a node of the render cluster ([engine] executor = "ray"), with `ray start`.
+@click.option("--address", help="the head node's host:port (for a worker node)")
+@click.option("--head", is_flag=True, help="start the cluster's head node (on the bot's machine)")
+@click.option("--renders", type=click.IntRange(min=0),
+              help="renders this node runs at once (default: one per core; 0 on a head)")
+@click.option("--port", type=int, default=6379, show_default=True, help="the head's port")
+@click.option("--ip", help="this node's address as the others reach it")
+@click.option("--object-store-mb", type=click.IntRange(min=64), help="Ray object store size in MB")
+@click.argument("extra", nargs=-1)
+def worker(address: str | None, head: bool, renders: int | None, port: int, ip: str | None,
+           object_store_mb: int | None, extra: tuple[str, ...]) -> None:
+    """Start this machine as a render-cluster node (`ray start`).
+
+    For [engine] executor = "ray".
 
     RAY_AUTH_TOKEN must hold the cluster's shared token, the same on the bot and every node.
+    More `ray start` options (EXTRA) go after --.
     """
     import os
     import subprocess
@@ -376,19 +398,19 @@ def worker(
     from core.cluster import ray_environment, ray_start_command
 
     if head == (address is not None):
-        raise _fail("give either --head (the first node) or --address HOST:PORT (a worker node)")
+        raise fail("give either --head (the first node) or --address HOST:PORT (a worker node)")
     try:
         env = ray_environment()
     except ValueError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     slots = renders if renders is not None else (0 if head else os.cpu_count() or 1)
     command = ray_start_command(head=head, address=address, port=port, renders=slots, ip=ip,
                                 object_store_mb=object_store_mb, extra=list(extra or []))
-    typer.echo(" ".join(command), err=True)
+    click.echo(" ".join(command), err=True)
     try:
-        raise typer.Exit(subprocess.call(command, env=env))
+        raise SystemExit(subprocess.call(command, env=env))
     except FileNotFoundError:
-        raise _fail('Ray is not installed here: pip install "mouthpiece[ray]"') from None
+        raise fail('Ray is not installed here: pip install "mouthpiece[ray]"') from None
 
 
 def main() -> None:
@@ -400,6 +422,9 @@ def main() -> None:
     modules, again and again); ``run``, which serves for days, switches it back on.
     """
     gc.disable()
+    # The engine runs jobs side by side, never one big matrix product: OpenBLAS's thread pool
+    # would only cost numpy's import 40 ms (a sentence takes 0.3 s) and contend with the workers.
+    os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
     try:
         app()
         code = 0

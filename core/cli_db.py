@@ -8,24 +8,21 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING
 
-import typer
+import click
+
+from core.cli_common import config_option, fail
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
 
     from core.config import Config
 
-db_app = typer.Typer(help="The database: its schema version, upgrades and backups.", no_args_is_help=True)
 
-ConfigOption = Annotated[Optional[Path], typer.Option(
-    "--config", "-c", help="config.toml to use (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
-
-
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=1)
+@click.group("db", no_args_is_help=True)
+def db_app() -> None:
+    """The database: its schema version, upgrades and backups."""
 
 
 def _config(path: Path | None) -> Config:
@@ -34,7 +31,7 @@ def _config(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _migration_folders(config: Config) -> list[Path]:
@@ -55,10 +52,10 @@ def database_errors() -> Iterator[None]:
     try:
         yield
     except (DatabaseSettingError, MigrationError, BackupError) as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     except SQLAlchemyError as error:
         cause = str(getattr(error, "orig", None) or error).strip().splitlines()[0]
-        raise _fail(f"can't use the database: {cause}") from None
+        raise fail(f"can't use the database: {cause}") from None
 
 
 def _exists(config: Config) -> bool:
@@ -73,7 +70,7 @@ def _engine(config: Config) -> Iterator[Engine]:
 
     with database_errors():
         if not _exists(config):
-            raise _fail(f"there is no database at {config.agent.database} yet: 'mouthpiece db upgrade' makes one")
+            raise fail(f"there is no database at {config.agent.database} yet: 'mouthpiece db upgrade' makes one")
         url = database_url(config.agent.database)
         engine = open_engine(url)
         try:
@@ -83,9 +80,10 @@ def _engine(config: Config) -> Iterator[Engine]:
 
 
 @db_app.command()
-def upgrade(config: ConfigOption = None, no_backup: Annotated[bool, typer.Option(
-        "--no-backup", help="don't back up first (you made your own backup, e.g. without pg_dump here)")] = False,
-            ) -> None:
+@config_option()
+@click.option("--no-backup", is_flag=True,
+              help="don't back up first (you made your own backup, e.g. without pg_dump here)")
+def upgrade(config: Path | None, no_backup: bool) -> None:
     """Bring the database to this version's schema (the agent also does it when it starts)."""
     from core.storage import Storage
 
@@ -95,11 +93,12 @@ def upgrade(config: ConfigOption = None, no_backup: Annotated[bool, typer.Option
                           data_dir=settings.agent.data_dir, backup_first=not no_backup)
     storage.close()
     done = ", ".join(storage.applied) if storage.applied else "nothing to do, it was up to date"
-    typer.echo(f"{storage.description}: {done}")
+    click.echo(f"{storage.description}: {done}")
 
 
 @db_app.command()
-def current(config: ConfigOption = None) -> None:
+@config_option()
+def current(config: Path | None) -> None:
     """The revision(s) the database is at, and whether upgrades are waiting."""
     from core import migrate
 
@@ -109,12 +108,13 @@ def current(config: ConfigOption = None) -> None:
         heads = migrate.current(connection)
         migrate.check_known(script, heads, "")
     waiting = migrate.pending(script, heads)
-    typer.echo(f"at:      {', '.join(heads) if heads else 'no revision (made before migrations, or empty)'}")
-    typer.echo("waiting: " + (", ".join(rev.revision for rev in waiting) if waiting else "none (up to date)"))
+    click.echo(f"at:      {', '.join(heads) if heads else 'no revision (made before migrations, or empty)'}")
+    click.echo("waiting: " + (", ".join(rev.revision for rev in waiting) if waiting else "none (up to date)"))
 
 
 @db_app.command()
-def history(config: ConfigOption = None) -> None:
+@config_option()
+def history(config: Path | None) -> None:
     """Every revision this version knows, oldest first; those applied are marked."""
     from core import migrate
 
@@ -129,19 +129,20 @@ def history(config: ConfigOption = None) -> None:
     for rev in reversed(list(script.walk_revisions())):
         mark = "✓" if rev.revision in applied else " "
         branch = f" [{', '.join(rev.branch_labels)}]" if rev.branch_labels else ""
-        typer.echo(f"{mark} {rev.revision}{branch}  {(rev.doc or '').splitlines()[0] if rev.doc else ''}")
+        click.echo(f"{mark} {rev.revision}{branch}  {(rev.doc or '').splitlines()[0] if rev.doc else ''}")
 
 
 @db_app.command()
-def backup(path: Annotated[Path, typer.Argument(help="the file to write (it must not exist)")],
-           config: ConfigOption = None) -> None:
-    """Copy the database to PATH while the bot runs (SQLite's online backup; pg_dump for PostgreSQL)."""
+@click.argument("path", type=click.Path(path_type=Path))
+@config_option()
+def backup(path: Path, config: Path | None) -> None:
+    """Copy the database to PATH, a new file, while the bot runs (SQLite's online backup; pg_dump for PostgreSQL)."""
     from core import backup as backups
     from core.database import database_url
 
     settings = _config(config)
     if path.exists():
-        raise _fail(f"{path} exists already; name a new file")
+        raise fail(f"{path} exists already; name a new file")
     with database_errors():
         made = backups.backup(database_url(settings.agent.database), path)
-    typer.echo(f"backed up to {made}")
+    click.echo(f"backed up to {made}")

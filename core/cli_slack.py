@@ -6,19 +6,18 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Annotated, Optional
 
-import typer
+import click
 
-ConfigOption = Annotated[Optional[Path], typer.Option(
-    "--config", "-c", help="config.toml to use (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
-UrlOption = Annotated[Optional[str], typer.Option(
-    "--request-url", help="HTTP mode: the public address Slack posts events and commands to, e.g. "
-                          "https://bot.example/slack/events (default: Socket Mode)")]
+from core.cli_common import config_option, fail
 
 
-def slack_manifest(config: ConfigOption = None, request_url: UrlOption = None) -> None:
-    """Print the Slack app manifest (JSON) for the commands of the configured plugins."""
+@click.command("slack-manifest")
+@click.option("--request-url", metavar="URL", help="HTTP mode: the public address Slack posts events and commands "
+                                                   "to, e.g. https://bot.example/slack/events (default: Socket Mode)")
+@config_option()
+def slack_manifest(config: Path | None, request_url: str | None) -> None:
+    """Print the Slack app manifest (JSON) for the configured plugins' commands."""
     from adapters.slack_commands import manifest
     from core.commands import CommandRegistry
     from core.config import ConfigError, load_config
@@ -27,8 +26,7 @@ def slack_manifest(config: ConfigOption = None, request_url: UrlOption = None) -
     try:
         settings = load_config(config)
     except ConfigError as error:
-        typer.secho(f"error: {error}", err=True, fg=typer.colors.RED)
-        raise typer.Exit(code=1) from None
+        raise fail(str(error)) from None
     registry = CommandRegistry(prefix=settings.agent.prefix)
     build_plugin_manager(settings.plugins.disabled).hook.register_commands(register=registry.register)
-    typer.echo(json.dumps(manifest(registry, request_url=request_url), indent=2, ensure_ascii=False))
+    click.echo(json.dumps(manifest(registry, request_url=request_url), indent=2, ensure_ascii=False))

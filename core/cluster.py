@@ -34,7 +34,7 @@ def build_backends(config: Config, pm: pluggy.PluginManager, *,
 
     shared = None
     if on_cluster:
-        from engine.lipsync.cluster import ClusterBatcher
+        from engine.models.lipsync.cluster import ClusterBatcher
 
         shared = ClusterBatcher
     models = ModelHub(config.models, shared_lipsync=shared)

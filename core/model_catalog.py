@@ -103,30 +103,17 @@ def verify(key: str, folder: Path, partner: Path | None = None) -> None:
     """Load the folder as the agent would for ``key``; ``ModelError`` (naming the setting) if it can't.
 
     SpeechT5 and its HiFi-GAN vocoder load together when ``partner`` (the other one) is known."""
-    from engine.loading import check_folder, load
+    from engine.models import ASR, LLM, SPEAKER_ENCODER, SPEECHT5, VITS, Model, ModelHub
+    from engine.models.loading import check_folder, load
 
     setting = key.split(".")[0]
-    if setting == "asr":
-        from engine.asr import WhisperRecognizer
-
-        WhisperRecognizer(folder, "cpu")
-    elif setting == "llm":
-        from engine.dialogue import CausalLMReplier
-
-        CausalLMReplier(folder, "cpu")
-    elif setting in ("vits", "vits_languages"):
-        from engine.neural_tts import VitsVoice
-
-        VitsVoice(folder, "cpu")
-    elif setting == "speaker_encoder":
-        from engine.speakers import SpeakerEncoder
-
-        SpeakerEncoder(folder, "cpu")
+    hub = ModelHub(ModelSettings(device="cpu"))
+    alone: dict[str, Model[object]] = {"asr": ASR, "llm": LLM, "vits": VITS, "vits_languages": VITS,
+                                       "speaker_encoder": SPEAKER_ENCODER}
+    if setting in alone:
+        alone[setting].build(hub, (folder,))
     elif partner is not None:
-        from engine.neural_tts import SpeechT5Voice
-
-        model, vocoder = (folder, partner) if setting == "speecht5" else (partner, folder)
-        SpeechT5Voice(model, vocoder, "cpu")
+        SPEECHT5.build(hub, (folder, partner) if setting == "speecht5" else (partner, folder))
     elif setting == "speecht5":
         from transformers import SpeechT5ForTextToSpeech
 

@@ -11,30 +11,31 @@ import logging
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Optional
+from typing import TYPE_CHECKING
 
-import typer
+import click
+
+from core.cli_common import config_option, fail
 
 if TYPE_CHECKING:
     from core.config import Config
     from core.model_catalog import Recommended
 
-app = typer.Typer(help="The optional neural models: list them, pull (download) them, check the configured ones.",
-                  no_args_is_help=True, add_completion=False)
-
-ConfigOption = Annotated[Optional[Path], typer.Option(
-    "--config", "-c", help="config.toml to use and to write (default: $MOUTHPIECE_CONFIG, then ./config.toml)")]
+CONFIG_HELP = "config.toml to use and to write (default: $MOUTHPIECE_CONFIG, then ./config.toml)"
 
 
-def _fail(message: str) -> typer.Exit:
-    typer.secho(f"error: {message}", err=True, fg=typer.colors.RED)
-    return typer.Exit(code=1)
+@click.group("models", no_args_is_help=True)
+def app() -> None:
+    """The optional neural models: list, pull and check them.
+
+    pull downloads one from the Hugging Face Hub (or HF_ENDPOINT); check loads the configured ones.
+    """
 
 
 @contextmanager
 def _quiet_loader_log() -> Iterator[None]:
     """The loaders log a failure with its traceback for the agent's log; here the message says it all."""
-    logger = logging.getLogger("engine.loading")
+    logger = logging.getLogger("engine.models.loading")
     was, logger.disabled = logger.disabled, True
     try:
         yield
@@ -48,7 +49,7 @@ def _config(path: Path | None) -> Config:
     try:
         return load_config(path)
     except ConfigError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
 
 
 def _configured(config: Config, key: str) -> Path | None:
@@ -59,7 +60,8 @@ def _configured(config: Config, key: str) -> Path | None:
 
 
 @app.command("list")
-def list_models(config: ConfigOption = None) -> None:
+@config_option(CONFIG_HELP)
+def list_models(config: Path | None) -> None:
     """The models you can pull, the [models] setting each fills, and which are set up here."""
     from core.model_catalog import GROUPS, available
 
@@ -72,15 +74,17 @@ def list_models(config: ConfigOption = None) -> None:
         rows.append((model.name, model.key, f"~{model.size_mb} MB", here, model.what))
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        typer.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
-    typer.echo("\nGroups: " + "; ".join(f"{name} ({what})" for name, what in GROUPS.items()))
-    typer.echo(f"mouthpiece models pull NAME puts a model in {settings.models.folder}/NAME and sets it in the config.")
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+    click.echo("\nGroups: " + "; ".join(f"{name} ({what})" for name, what in GROUPS.items()))
+    click.echo(f"mouthpiece models pull NAME puts a model in {settings.models.folder}/NAME and sets it in the config.")
 
 
 @app.command()
-def pull(name: Annotated[str, typer.Argument(help="a model or a group from 'mouthpiece models list'")],
-         config: ConfigOption = None) -> None:
-    """Download NAME from the Hugging Face Hub, check that it loads, and set it in the config."""
+@click.argument("name")
+@config_option(CONFIG_HELP)
+def pull(name: str, config: Path | None) -> None:
+    """Download NAME (a model or a group from 'mouthpiece models list') from the Hugging Face Hub, check
+    that it loads, and set it in the config."""
     from core.config import find_config_file
     from core.config_edit import set_model_paths
     from core.model_catalog import CatalogError, download, endpoint, resolve
@@ -89,21 +93,21 @@ def pull(name: Annotated[str, typer.Argument(help="a model or a group from 'mout
     try:
         models = resolve(name)
     except CatalogError as error:
-        raise _fail(str(error)) from None
+        raise fail(str(error)) from None
     target = find_config_file(config) or Path("config.toml")
     total = sum(m.size_mb for m in models)
-    typer.echo(f"Pulling {len(models)} model(s), about {total} MB, from {endpoint() or 'the Hugging Face Hub'} "
+    click.echo(f"Pulling {len(models)} model(s), about {total} MB, from {endpoint() or 'the Hugging Face Hub'} "
                f"into {settings.models.folder}/")
     folders = {m.key: settings.models.folder / m.name for m in models}
     failed = []
     for model in models:
         folder = folders[model.key]
-        typer.echo(f"==> {model.name} ({model.repo}) → {folder}")
+        click.echo(f"==> {model.name} ({model.repo}) → {folder}")
         try:
             download(model, folder)
         except Exception as error:  # noqa: BLE001 (network, missing repository, disk: say which, go on)
             failed.append(model.name)
-            typer.secho(f"    could not download it: {_reason(error)}", err=True, fg=typer.colors.RED)
+            click.secho(f"    could not download it: {_reason(error)}", err=True, fg="red")
             folders.pop(model.key)
     with _quiet_loader_log():
         ready = _verified(models, folders, settings, failed)
@@ -111,9 +115,9 @@ def pull(name: Annotated[str, typer.Argument(help="a model or a group from 'mout
         values = {key: folder.as_posix() for key, folder in ready.items()}
         set_model_paths(target, values)
         for key, value in values.items():
-            typer.echo(f"{target}: [models] {key} = \"{value}\"")
+            click.echo(f"{target}: [models] {key} = \"{value}\"")
     if failed:
-        raise _fail(f"not set up: {', '.join(failed)} (run the same command again to retry; downloads resume)")
+        raise fail(f"not set up: {', '.join(failed)} (run the same command again to retry; downloads resume)")
 
 
 def _verified(models: list[Recommended], folders: dict[str, Path], settings: Config,
@@ -132,9 +136,9 @@ def _verified(models: list[Recommended], folders: dict[str, Path], settings: Con
             verify(model.key, folders[model.key], partner)
         except ModelError as error:
             failed.append(model.name)
-            typer.secho(f"    {model.name} does not load: {error}", err=True, fg=typer.colors.RED)
+            click.secho(f"    {model.name} does not load: {error}", err=True, fg="red")
             continue
-        typer.echo(f"    {model.name} loads: ok")
+        click.echo(f"    {model.name} loads: ok")
         ready[model.key] = folders[model.key]
     return ready
 
@@ -145,7 +149,8 @@ def _reason(error: Exception) -> str:
 
 
 @app.command()
-def check(config: ConfigOption = None) -> None:
+@config_option(CONFIG_HELP)
+def check(config: Path | None) -> None:
     """Load every model the config names, as the agent would, and say which work."""
     from engine.settings import MODEL_KEYS
 
@@ -153,13 +158,13 @@ def check(config: ConfigOption = None) -> None:
     keys = [key for key in MODEL_KEYS if getattr(settings.models, key, None) is not None]
     keys += [f"vits_languages.{code}" for code in getattr(settings.models, "vits_languages", {}) or {}]
     if not keys:
-        typer.echo("No models are configured: everything runs on the model-free defaults. "
+        click.echo("No models are configured: everything runs on the model-free defaults. "
                    "See mouthpiece models list.")
         return
     with _quiet_loader_log():
         broken = sum(not _check_one(settings, key) for key in keys)
     if broken:
-        raise typer.Exit(code=1)
+        raise SystemExit(1)
 
 
 def _check_one(settings: Config, key: str) -> bool:
@@ -173,7 +178,7 @@ def _check_one(settings: Config, key: str) -> bool:
     try:
         verify(key, folder, _configured(settings, partner_key) if partner_key else None)
     except ModelError as error:
-        typer.secho(f"{key:<18} {error}", fg=typer.colors.RED)
+        click.secho(f"{key:<18} {error}", fg="red")
         return False
-    typer.echo(f"{key:<18} {folder}: loads")
+    click.echo(f"{key:<18} {folder}: loads")
     return True

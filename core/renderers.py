@@ -17,7 +17,7 @@ def renderer_problem(renderers: Mapping[str, object], models: ModelSettings, wan
     if wanted not in renderers:
         return f"There is no renderer called {wanted!r}; there are: {', '.join(sorted(renderers))}."
     if wanted == "wav2lip" and models.lipsync is None:
-        from engine.lipsync.backend import SETUP
+        from engine.face.backends import WAV2LIP_SETUP
 
-        return SETUP
+        return WAV2LIP_SETUP
     return None

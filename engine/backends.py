@@ -29,7 +29,7 @@ class Backends:
 
     @classmethod
     def with_defaults(cls, layers_cache: Path | None = None) -> Backends:
-        """espeak-ng and the built-in renderers; sprite layers are kept decoded in ``layers_cache`` when given."""
+        """espeak-ng and the built-in renderers; sprite layers and canvases are kept in ``layers_cache`` when given."""
         backends = cls()
         backends.register("tts", "espeak", _espeak)
         for name, renderer in builtin_renderers(layers_cache).items():

@@ -69,7 +69,8 @@ class SpriteBackend:
     folder = "sprite"
 
     def __init__(self, layers_cache: Path | None = None) -> None:
-        self.layers_cache = layers_cache  # where decoded layers are kept between processes (engine.sprite_cache)
+        # decoded layers and painted canvases, kept between processes (engine.sprite_cache)
+        self.layers_cache = layers_cache
 
     def assets(self, folder: Path, settings: Mapping[str, Any]) -> list[Path]:
         from engine.sprite_set import BACKGROUND_FILE, check_sprite_dir

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -45,6 +46,8 @@ PLANES_MARGIN = 4
 Box = tuple[int, int, int, int]  # top, left, bottom, right
 State = tuple[str, str, str, str, int]  # eyes, brows, mouth, mouth blended towards, blend step
 Spans = tuple[slice, slice]
+#: ``keep(name, make)``: the arrays ``make()`` gives, kept under ``name`` (see ``engine.sprite_cache``).
+Keep = Callable[[str, Callable[[], sprite_cache.Arrays]], sprite_cache.Arrays]
 
 
 @dataclass(frozen=True)
@@ -118,7 +121,8 @@ class SpriteRenderer:
         self, persona_sprite_dir: Path, width: int, height: int, background: str, pixel_format: str = "rgb24",
         layers_cache: tuple[Path, str] | None = None,
     ) -> None:
-        """``layers_cache`` is (folder, persona fingerprint): where the decoded layers are kept between processes."""
+        """``layers_cache`` is (folder, persona fingerprint): where what opening works out (the layout, the
+        decoded layers, the painted canvas) is kept between processes."""
         if pixel_format not in PIXEL_FORMATS:
             raise ValueError(f"pixel_format must be one of {', '.join(PIXEL_FORMATS)}, got {pixel_format!r}")
         check_sprite_dir(persona_sprite_dir)
@@ -128,7 +132,14 @@ class SpriteRenderer:
         self._planes = pixel_format == "yuv420p" and self._bg_colour is not None
         short = min(width, height)
         self.pad = max(2, round(short * MARGIN))
-        if _fills_the_square(open_layer(persona_sprite_dir / "base.png")):
+        folder, fingerprint = layers_cache or (None, "")
+
+        def kept(name: str, make: Callable[[], sprite_cache.Arrays]) -> sprite_cache.Arrays:
+            return sprite_cache.kept(folder, f"{fingerprint}-{name}", make)
+
+        layout = kept("layout", lambda: {"full_bleed": np.array(
+            _fills_the_square(open_layer(persona_sprite_dir / "base.png")))})
+        if layout["full_bleed"]:
             # Drawn past every edge by `pad`: no sway can uncover an edge of the picture.
             self.size = short + 2 * self.pad
             self.origin = ((height - short) // 2 - self.pad, (width - short) // 2 - self.pad)
@@ -138,7 +149,7 @@ class SpriteRenderer:
             # the head, which sits below the top of the drawing, never leaves the frame.
             self.size = short
             self.origin = (height - short + self.pad, (width - short) // 2)
-        self.layers = self._load_layers(persona_sprite_dir, layers_cache)
+        self.layers = self._load_layers(persona_sprite_dir, kept)
         self.regions = self._regions(PLANES_MARGIN if self._planes else 0)
         available = set(self.layers)
         self._mouths = {(e, v): mouth_layer(v, available, e) for e in Expression for v in Viseme}
@@ -150,8 +161,11 @@ class SpriteRenderer:
             self._bg_image = _cover(open_layer(persona_sprite_dir / BACKGROUND_FILE), width, height)
             self._static = _Cutout(_to_u8(self._static_rgba(cut_regions=True)), width)
         else:
-            canvas = self._flat_canvas(self._bg_colour)
-            self._canvas: np.ndarray | yuv.Planes = yuv.Planes.of(canvas) if self._planes else canvas
+            colour = self._bg_colour
+            canvas = f"{width}x{height}-{background.lstrip('#').lower()}-canvas-{pixel_format}"
+            self._canvas: np.ndarray | yuv.Planes = (
+                yuv.Planes.from_arrays(kept(canvas, lambda: yuv.Planes.of(self._flat_canvas(colour)).arrays()))
+                if self._planes else kept(canvas, lambda: {"rgb": self._flat_canvas(colour)})["rgb"])
 
     def render(self, frame: MotionFrame) -> np.ndarray:
         """One uint8 C-contiguous frame: (height, width, 3) RGB, or yuv420p planes stacked
@@ -238,8 +252,9 @@ class SpriteRenderer:
 
     # -- one-time preparation -------------------------------------------------------------
 
-    def _load_layers(self, sprite_dir: Path, cache: tuple[Path, str] | None) -> dict[str, _Layer]:
-        def decode() -> dict[str, sprite_cache.Cropped]:
+    def _load_layers(self, sprite_dir: Path, kept: Keep) -> dict[str, _Layer]:
+        """Each layer's 8-bit RGBA cropped to what it draws (``NAME``) and its place (``NAME@``: top, left)."""
+        def decode() -> sprite_cache.Arrays:
             layers = {}
             for name in (*REQUIRED_LAYERS, *OPTIONAL_LAYERS):
                 path = sprite_dir / f"{name}.png"
@@ -247,12 +262,12 @@ class SpriteRenderer:
                     image = open_layer(path)
                     if image.size != (self.size, self.size):
                         image = image.resize((self.size, self.size), Image.Resampling.LANCZOS)
-                    layers[name] = _cropped(image)
+                    layers[name], layers[f"{name}@"] = _cropped(image)
             return layers
 
-        folder, fingerprint = cache or (None, "")
-        return {name: _premultiplied_layer(*cropped)
-                for name, cropped in sprite_cache.layers(folder, fingerprint, self.size, decode).items()}
+        stored = kept(f"{self.size}-layers", decode)
+        return {name: _premultiplied_layer(rgba, int(stored[f"{name}@"][0]), int(stored[f"{name}@"][1]))
+                for name, rgba in stored.items() if not name.endswith("@")}
 
     def _regions(self, margin: int) -> tuple[_Region, ...]:
         """Eyes and mouth get separate patches (far fewer states to cache) unless they overlap.
@@ -306,10 +321,10 @@ def _bg_colour(background: str) -> np.ndarray | None:
     raise ValueError(f"background must be a colour like '#336699' or '{BACKGROUND_FILE}', got {background!r}")
 
 
-def _cropped(image: Image.Image) -> sprite_cache.Cropped:
-    """The layer's RGBA cropped to its visible content, and where that sits."""
+def _cropped(image: Image.Image) -> tuple[np.ndarray, np.ndarray]:
+    """The layer's RGBA cropped to its visible content, and where that sits (top, left)."""
     left, top, right, bottom = image.getchannel("A").getbbox() or (0, 0, 1, 1)
-    return np.asarray(image.crop((left, top, right, bottom))), top, left
+    return np.asarray(image.crop((left, top, right, bottom))), np.array([top, left])
 
 
 def _premultiplied_layer(rgba8: np.ndarray, top: int, left: int) -> _Layer:

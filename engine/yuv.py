@@ -9,6 +9,7 @@ Frames are the planes stacked as ``VideoFrame.to_ndarray()`` gives them:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import numpy as np
@@ -68,6 +69,23 @@ class Planes:
         top = tuple(_to_u8(4 * r[:-2] + 3 * r[1:-1] + r[2:] + 128) for r in rows) if edges else ()
         bottom = tuple(_to_u8(r[:-2] + 3 * r[1:-1] + 4 * r[2:] + 128) for r in rows) if edges else ()
         return cls(_to_u8(rgb.astype(np.float32) @ _LUMA + 16), tuple(us), tuple(vs), top, bottom, inset)
+
+    def arrays(self) -> dict[str, np.ndarray]:
+        """Named arrays to keep on disk (``engine.sprite_cache``); ``from_arrays`` reads them back."""
+        named = {"y": self.y, "inset": np.array(self.inset)}
+        for part in ("u", "v", "top", "bottom"):
+            named.update({f"{part}{i}": array for i, array in enumerate(getattr(self, part))})
+        return named
+
+    @classmethod
+    def from_arrays(cls, named: Mapping[str, np.ndarray]) -> Planes:
+        def part(name: str) -> tuple[np.ndarray, ...]:
+            count = 0
+            while f"{name}{count}" in named:
+                count += 1
+            return tuple(named[f"{name}{i}"] for i in range(count))
+
+        return cls(named["y"], part("u"), part("v"), part("top"), part("bottom"), int(named["inset"]))
 
     @property
     def nbytes(self) -> int:

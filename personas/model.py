@@ -177,7 +177,7 @@ def fingerprint(toml_bytes: bytes, folder: Path, assets: Iterable[Path], voice_s
 
 def _check_voice_sample(toml_path: Path, sample: Path) -> None:
     from engine.errors import AudioInputError
-    from engine.speakers import load_sample
+    from engine.models.speakers import load_sample
 
     if not sample.resolve().is_relative_to(toml_path.parent.resolve()) or not sample.is_file():
         raise ValueError(f"{toml_path}: voice.sample: {sample.name} is not a file inside the persona folder")

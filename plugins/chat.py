@@ -29,6 +29,7 @@ from core.storage import utcnow
 from engine.audio import decode_audio
 from engine.errors import RenderError
 from engine.languages import canonical, detect
+from engine.models import ASR, LLM
 from engine.text import has_speakable, speakable_name
 from engine.types import Expression
 from personas.emotion import expression_of, split_tag
@@ -236,7 +237,7 @@ async def _converse(ctx: Context, persona: Persona, text: str, voice: Attachment
 async def _transcribe(ctx: Context, clip: Attachment, status: StatusMessage) -> str:
     """The words of a voice message; on failure the status says why and the result is empty."""
     try:
-        recognizer = await ctx.agent.models.run(ctx.agent.models.recognizer)
+        recognizer = await ctx.agent.models.load(ASR)
     except Exception:
         log.exception("the speech-recognition model could not be loaded")
         await status.finish(TextReply("The speech-recognition model could not be loaded, so I can't listen right "
@@ -286,7 +287,7 @@ async def _compose(ctx: Context, persona: Persona, memory: PersonaMemory | None,
 
 async def _replier(agent: Agent) -> Replier | None:
     try:
-        return await agent.models.run(agent.models.replier)  # the first call loads the model
+        return await agent.models.load(LLM)  # the first call loads the model
     except Exception:
         log.exception("the language model could not be loaded; answering from templates")
         return None
@@ -316,7 +317,7 @@ def _summarizer(agent: Agent, persona: Persona) -> Summarizer:
     chat = agent.config.chat
 
     def summarize(summary: str, turns: list[Turn], name: str) -> str:
-        replier = agent.models.replier()
+        replier = agent.models.get(LLM)
         if replier is not None:
             try:
                 written = replier.reply(summary_messages(persona, summary, turns, name),

@@ -18,8 +18,9 @@ from core.events import MessageEvent, ParsedCommand
 from core.plugins import hookimpl
 from core.replies import TextReply
 from engine.errors import ModelError
+from engine.models import SPEAKER_ENCODER
+from engine.models.speakers import SAMPLE_MAX_SECONDS, SAMPLE_MIN_SECONDS, load_sample
 from engine.settings import CLONING_MODELS
-from engine.speakers import SAMPLE_MAX_SECONDS, SAMPLE_MIN_SECONDS, load_sample
 from personas import voices
 
 _LENGTH = f"{SAMPLE_MIN_SECONDS:.0f}–{SAMPLE_MAX_SECONDS:.0f} s"
@@ -56,7 +57,7 @@ async def voice(ctx: Context, command: ParsedCommand) -> None:
 
 
 def _embed(ctx: Context, sample: Path) -> None:
-    encoder = ctx.agent.models.speaker_encoder()
+    encoder = ctx.agent.models.get(SPEAKER_ENCODER)
     assert encoder is not None  # missing_for_cloning() was empty
     encoder.embed(sample)
 

@@ -239,7 +239,8 @@ def wav2lip_shared_actor(bot: Bot, checkpoint: str) -> dict[str, Any]:
     from core.cluster import ray_executor
     from core.plugins import build_plugin_manager
     from core.rendering import build_render_stack
-    from engine.lipsync.cluster import actor
+    from engine.models import LIPSYNC
+    from engine.models.lipsync.cluster import actor
     from engine.settings import ModelSettings
     from personas.faces import create_face_persona
     from tests.media import decode_frames
@@ -279,6 +280,6 @@ def wav2lip_shared_actor(bot: Bot, checkpoint: str) -> dict[str, Any]:
         a, b = np.stack(decode_frames(result.path)), np.stack(decode_frames(local.path))
         largest.append(int(np.abs(a.astype(int) - b).max()) if a.shape == b.shape else -1)
         frames.append(len(a))
-    local_batcher = stack.models.lipsync()
+    local_batcher = stack.models.get(LIPSYNC)
     return {"largest": largest, "frames": frames, "groups": stats["groups"], "nodes": bot.nodes_used(),
             "local_passes": len(local_batcher.batches) if local_batcher is not None else 0}

@@ -13,8 +13,8 @@ from typing import Any
 
 import pluggy
 import pytest
+from click.testing import CliRunner
 from PIL import Image
-from typer.testing import CliRunner
 
 from adapters.slack_commands import manifest
 from core import hookspecs

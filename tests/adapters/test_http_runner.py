@@ -11,7 +11,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from adapters.console import ConsoleAdapter
 from adapters.http import HttpAdapter

@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from core.cli import app
 from tests.media import assert_valid_mp4, speech_clip
@@ -86,10 +86,10 @@ def test_help_lists_every_command() -> None:
 
 
 def test_mood_choices_are_the_engine_expressions() -> None:
-    from core.cli import Mood
+    from core.cli import MOODS
     from engine.types import Expression
 
-    assert [m.value for m in Mood] == [e.value for e in Expression]
+    assert list(MOODS) == [e.value for e in Expression]
 
 
 def test_output_formats_follow_the_extension(config: Path, tmp_path: Path) -> None:

@@ -92,3 +92,14 @@ def test_the_log_keeps_out_of_the_chat() -> None:
         assert logging.getLogger("apscheduler.scheduler").isEnabledFor(logging.DEBUG)
     finally:
         root.setLevel(level)
+
+
+async def test_a_video_path_is_never_folded_on_a_narrow_terminal(bot_config: Config, tmp_path: Path) -> None:
+    """The terminal wraps a long path itself, so it copies whole; rich would cut it with newlines."""
+    async with Agent(bot_config) as agent:
+        output = io.StringIO()
+        adapter = ConsoleAdapter(agent, stdin=io.StringIO(), console=Console(file=output, width=30))
+        await adapter.handle_line("!say Hello there, this is a long caption")
+    [video_line] = [line for line in output.getvalue().splitlines() if line.startswith("🎬")]
+    path = Path(video_line.removeprefix("🎬 ").rsplit(" (", 1)[0])
+    assert len(video_line) > 30 and path.suffix == ".mp4" and path.is_file(), output.getvalue()

@@ -9,7 +9,7 @@ import signal
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
+from click.testing import CliRunner
 
 from adapters.console import ConsoleAdapter
 from adapters.discord import DiscordAdapter

@@ -8,10 +8,10 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from engine.asr import WhisperRecognizer
 from engine.audio import write_wav
 from engine.errors import AudioInputError, ModelError
-from engine.models import ModelHub
+from engine.models import ASR, ModelHub
+from engine.models.asr import WhisperRecognizer
 from engine.settings import ModelSettings
 from engine.types import SAMPLE_RATE
 from tests.fakes.models import TinyModels, models_config
@@ -25,9 +25,9 @@ def recognizer(tiny_whisper: Path) -> WhisperRecognizer:
 
 def test_the_hub_loads_the_configured_model_once(tiny_models: TinyModels) -> None:
     hub = ModelHub(models_config(tiny_models))
-    assert isinstance(hub.recognizer(), WhisperRecognizer)
-    assert hub.recognizer() is hub.recognizer()
-    assert ModelHub(ModelSettings()).recognizer() is None
+    assert isinstance(hub.get(ASR), WhisperRecognizer)
+    assert hub.get(ASR) is hub.get(ASR)
+    assert ModelHub(ModelSettings()).get(ASR) is None
 
 
 def test_transcribes_a_clip_to_text_deterministically(recognizer: WhisperRecognizer, tmp_path: Path) -> None:
@@ -63,7 +63,7 @@ def test_a_silent_clip_gets_the_audio_message(recognizer: WhisperRecognizer, tmp
 
 def test_a_missing_folder_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"\[models\] asr = .*does not exist"):
-        ModelHub(ModelSettings(asr=tmp_path / "nowhere", device="cpu")).recognizer()
+        ModelHub(ModelSettings(asr=tmp_path / "nowhere", device="cpu")).get(ASR)
 
 
 def test_a_folder_of_another_model_is_refused(tiny_models: TinyModels) -> None:

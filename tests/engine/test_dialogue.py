@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.dialogue import CausalLMReplier
 from engine.errors import ModelBusyError, ModelError
-from engine.models import ChatMessage, ModelHub
+from engine.models import LLM, ChatMessage, ModelHub
+from engine.models.dialogue import CausalLMReplier
 from engine.settings import ModelSettings
 from tests.fakes.models import TinyModels, models_config
 
@@ -45,9 +45,9 @@ def new_token_counts(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch) 
 
 def test_the_hub_loads_the_configured_model_once(tiny_models: TinyModels) -> None:
     hub = ModelHub(models_config(tiny_models))
-    assert isinstance(hub.replier(), CausalLMReplier)
-    assert hub.replier() is hub.replier()
-    assert ModelHub(ModelSettings()).replier() is None
+    assert isinstance(hub.get(LLM), CausalLMReplier)
+    assert hub.get(LLM) is hub.get(LLM)
+    assert ModelHub(ModelSettings()).get(LLM) is None
 
 
 def test_the_reply_is_new_text_only_and_deterministic(replier: CausalLMReplier,
@@ -118,7 +118,7 @@ def test_a_model_without_a_chat_template_is_refused(tiny_lm: Path, tmp_path: Pat
 
 def test_a_missing_folder_names_the_setting(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match=r"\[models\] llm = .*does not exist"):
-        ModelHub(ModelSettings(llm=tmp_path / "nowhere", device="cpu")).replier()
+        ModelHub(ModelSettings(llm=tmp_path / "nowhere", device="cpu")).get(LLM)
 
 
 def recorded_prompts(replier: CausalLMReplier, monkeypatch: pytest.MonkeyPatch) -> list[list[int]]:

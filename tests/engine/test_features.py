@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 from transformers import WhisperFeatureExtractor
 
-from engine.features import CHUNK_FRAMES, CHUNK_SAMPLES, log_mel, split_chunks
+from engine.models.asr_features import CHUNK_FRAMES, CHUNK_SAMPLES, log_mel, split_chunks
 from engine.types import SAMPLE_RATE
 from tests.media import speech
 

@@ -15,8 +15,8 @@ from engine.audio import write_wav
 from engine.backends import Backends
 from engine.engine import CancelToken
 from engine.errors import AudioInputError, ModelError, ModelNotConfiguredError
-from engine.models import ModelHub
-from engine.neural_tts import SpeechT5Voice, VitsVoice, pieces
+from engine.models import SPEAKER_ENCODER, SPEECHT5, VITS, ModelHub
+from engine.models.voices import SpeechT5Voice, VitsVoice, pieces
 from engine.pipeline import Pipeline
 from engine.settings import EngineSettings, ModelSettings
 from engine.sprite import SpriteRenderer
@@ -63,8 +63,8 @@ def test_pieces_cut_at_sentences_within_the_limit() -> None:
 
 
 def test_vits_speaks_16k_audio_without_phoneme_events(hub: ModelHub) -> None:
-    voice = hub.vits()
-    assert isinstance(voice, VitsVoice) and hub.vits() is voice
+    voice = hub.get(VITS)
+    assert isinstance(voice, VitsVoice) and hub.get(VITS) is voice
     speech = voice.synthesize("Hello there, how are you today?", VOICE)
     assert speech.sample_rate == SAMPLE_RATE and speech.samples.dtype == np.float32 and speech.samples.ndim == 1
     assert speech.phonemes == [] and speech.words == []
@@ -74,7 +74,7 @@ def test_vits_speaks_16k_audio_without_phoneme_events(hub: ModelHub) -> None:
 
 
 def test_vits_rate_sets_the_speed(hub: ModelHub) -> None:
-    voice = hub.vits()
+    voice = hub.get(VITS)
     assert voice is not None
     slow = voice.synthesize("Hello there, how are you?", dataclasses.replace(VOICE, rate=85))
     fast = voice.synthesize("Hello there, how are you?", dataclasses.replace(VOICE, rate=340))
@@ -93,11 +93,11 @@ def test_text_the_voice_cannot_read_is_a_text_error(hub: ModelHub) -> None:
     from engine.errors import TextInputError
 
     with pytest.raises(TextInputError, match="can't read"):
-        hub.vits().synthesize("日本語", VOICE)  # type: ignore[union-attr]
+        hub.get(VITS).synthesize("日本語", VOICE)  # type: ignore[union-attr]
 
 
 def test_speecht5_speaks_longer_for_longer_text_and_deterministically(hub: ModelHub) -> None:
-    voice = hub.speecht5()
+    voice = hub.get(SPEECHT5)
     assert isinstance(voice, SpeechT5Voice)
     short, longer = (voice.synthesize(text, VOICE) for text in ("Hi there.", "Hi there, how are you?"))
     assert short.sample_rate == SAMPLE_RATE and short.phonemes == []
@@ -107,7 +107,7 @@ def test_speecht5_speaks_longer_for_longer_text_and_deterministically(hub: Model
 
 
 def test_a_voice_sample_changes_the_voice(hub: ModelHub, sample: Path) -> None:
-    voice = hub.speecht5()
+    voice = hub.get(SPEECHT5)
     assert voice is not None
     plain = voice.synthesize("Hi there.", VOICE)
     cloned = voice.synthesize("Hi there.", dataclasses.replace(VOICE, sample=sample))
@@ -117,7 +117,7 @@ def test_a_voice_sample_changes_the_voice(hub: ModelHub, sample: Path) -> None:
 
 def test_speaker_embeddings_are_unit_length_and_computed_once_per_sample(
         hub: ModelHub, sample: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    encoder = hub.speaker_encoder()
+    encoder = hub.get(SPEAKER_ENCODER)
     assert encoder is not None
     first = encoder.embed(sample)
     assert first.shape == (512,) and first.dtype == np.float32
@@ -131,11 +131,11 @@ def test_samples_outside_3_to_10_seconds_are_refused(hub: ModelHub, tmp_path: Pa
     rng = np.random.default_rng(0)
     clip = write_wav(tmp_path / "clip.wav", (0.2 * rng.standard_normal(int(seconds * SAMPLE_RATE))).astype(np.float32))
     with pytest.raises(AudioInputError, match=f"3–10 seconds of speech; this one is {seconds:.1f} s"):
-        hub.speaker_encoder().embed(clip)  # type: ignore[union-attr]
+        hub.get(SPEAKER_ENCODER).embed(clip)  # type: ignore[union-attr]
 
 
 def test_cloning_without_a_speaker_encoder_says_what_to_configure(tiny_models: TinyModels, sample: Path) -> None:
-    voice = ModelHub(models_config(tiny_models, speaker_encoder=False)).speecht5()
+    voice = ModelHub(models_config(tiny_models, speaker_encoder=False)).get(SPEECHT5)
     assert voice is not None
     with pytest.raises(ModelNotConfiguredError, match=r"\[models\] speaker_encoder"):
         voice.synthesize("Hi.", dataclasses.replace(VOICE, sample=sample))
@@ -153,14 +153,14 @@ def test_a_persona_whose_voice_is_not_configured_gets_a_clear_error(tmp_path: Pa
 
 def test_a_wrong_model_folder_is_a_model_error(tiny_models: TinyModels) -> None:
     with pytest.raises(ModelError, match=r"\[models\] vits = .*'whisper' model"):
-        ModelHub(ModelSettings(vits=tiny_models.whisper, device="cpu")).vits()
+        ModelHub(ModelSettings(vits=tiny_models.whisper, device="cpu")).get(VITS)
 
 
 def test_a_vits_render_is_a_valid_mp4_whose_mouth_follows_the_audio(hub: ModelHub, tiny_models: TinyModels,
                                                                     tmp_path: Path) -> None:
     make_persona(tmp_path, "robo", 'backend = "vits"')
     pipeline = pipeline_for(hub.settings, tmp_path, hub)
-    voice = hub.vits()
+    voice = hub.get(VITS)
     assert voice is not None
     voice.piece_chars = 12  # two pieces, with a pause between them, in a short test
     try:
@@ -250,9 +250,9 @@ def test_each_language_can_have_its_own_vits_folder(tiny_models: TinyModels, tmp
     settings = ModelSettings(vits=tiny_models.vits, vits_languages={"es": spanish, "zh": tiny_models.vits},
                              device="cpu")
     hub = ModelHub(settings)
-    assert hub.vits("es").model_dir == spanish and hub.vits("es-419") is hub.vits("es")
-    assert hub.vits("en-us").model_dir == tiny_models.vits  # a language not listed: the default folder
-    assert hub.vits_folder("cmn") == tiny_models.vits  # "zh" is Mandarin, as espeak-ng names it
+    assert hub.get(VITS, "es").model_dir == spanish and hub.get(VITS, "es-419") is hub.get(VITS, "es")
+    assert hub.get(VITS, "en-us").model_dir == tiny_models.vits  # a language not listed: the default folder
+    assert VITS.folders(settings, "cmn") == (tiny_models.vits,)  # "zh" is Mandarin, as espeak-ng names it
     spoken: list[Path] = []
     synthesize = VitsVoice.synthesize
 

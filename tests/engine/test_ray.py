@@ -76,7 +76,7 @@ def test_ray_killed_worker_node_render_is_retried(cluster: raycluster.RayCluster
 
 def test_ray_wav2lip_renders_on_both_nodes_share_one_model_actor(cluster: raycluster.RayCluster,
                                                                  tmp_path: Path) -> None:
-    from engine.lipsync.model import Wav2Lip
+    from engine.models.lipsync.model import Wav2Lip
     from tests.engine.test_wav2lip import NARROW, random_weights, save_official
 
     checkpoint = save_official(random_weights(Wav2Lip(NARROW)), tmp_path / "wav2lip_gan.pth")

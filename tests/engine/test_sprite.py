@@ -339,27 +339,34 @@ def encoder_yuv_to_rgb(planes: np.ndarray) -> np.ndarray:
     return frame_.to_ndarray(format="rgb24")
 
 
-def test_decoded_layers_are_kept_for_the_next_renderer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    """The first renderer of a persona at a size decodes its PNGs and keeps the layers; the next one
-    reads them back and draws the very same frames; a damaged file is made again."""
-    cache = (tmp_path / "layers", "f" * 64)
-    plain = SpriteRenderer(FRIENDLY, 300, 300, BACKGROUND, pixel_format="yuv420p")
-    first = SpriteRenderer(FRIENDLY, 300, 300, BACKGROUND, pixel_format="yuv420p", layers_cache=cache)
-    [stored] = (tmp_path / "layers").iterdir()
-    assert stored.name == f"{'f' * 64}-{first.size}-v{sprite.sprite_cache.FORMAT}.npz"
+@pytest.mark.parametrize("pixel_format", ["yuv420p", "rgb24"])
+def test_what_opening_works_out_is_kept_for_the_next_renderer(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                              pixel_format: str) -> None:
+    """The first renderer of a persona at a size decodes its PNGs and keeps the layout, the layers and the
+    painted canvas; the next one decodes nothing and draws the very same frames; damaged files are made again."""
+    cache = (tmp_path / "kept", "f" * 64)
+    plain = SpriteRenderer(FRIENDLY, 300, 300, BACKGROUND, pixel_format=pixel_format)
+    first = SpriteRenderer(FRIENDLY, 300, 300, BACKGROUND, pixel_format=pixel_format, layers_cache=cache)
+    version = f"v{sprite.sprite_cache.FORMAT}.npz"
+    colour = BACKGROUND.lstrip("#").lower()
+    assert sorted(path.name for path in (tmp_path / "kept").iterdir()) == sorted(
+        f"{'f' * 64}-{name}-{version}"
+        for name in (f"300x300-{colour}-canvas-{pixel_format}", f"{first.size}-layers", "layout"))
 
     def no_decoding(path: Path) -> None:
         raise AssertionError(f"{path} decoded again")
 
-    real_open_layer = sprite.open_layer
-    monkeypatch.setattr(sprite, "open_layer", lambda path: real_open_layer(path) if path.name == "base.png"
-                        else no_decoding(path))
-    second = SpriteRenderer(FRIENDLY, 300, 300, BACKGROUND, pixel_format="yuv420p", layers_cache=cache)
+    monkeypatch.setattr(sprite, "open_layer", no_decoding)
+    second = SpriteRenderer(FRIENDLY, 300, 300, BACKGROUND, pixel_format=pixel_format, layers_cache=cache)
     frames = [frame(), frame(Viseme.AI, eyes_closed=1.0, head_x=3.0), frame(Viseme.MBP, expression=Expression.HAPPY)]
     for f in frames:
         assert np.array_equal(second.render(f), plain.render(f))
     monkeypatch.undo()
-    stored.write_bytes(stored.read_bytes()[:5000])  # cut short, as by a full disk
-    again = SpriteRenderer(FRIENDLY, 300, 300, BACKGROUND, pixel_format="yuv420p", layers_cache=cache)
+    for stored in (tmp_path / "kept").iterdir():
+        stored.write_bytes(stored.read_bytes()[:100])  # cut short, as by a full disk
+    again = SpriteRenderer(FRIENDLY, 300, 300, BACKGROUND, pixel_format=pixel_format, layers_cache=cache)
     assert np.array_equal(again.render(frames[1]), plain.render(frames[1]))
-    assert stored.stat().st_size > 1000 and not list((tmp_path / "layers").glob("*.part"))
+    for stored in (tmp_path / "kept").iterdir():  # made again, whole
+        with np.load(stored) as arrays:
+            assert arrays.files
+    assert not list((tmp_path / "kept").glob("*.part"))

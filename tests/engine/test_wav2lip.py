@@ -18,11 +18,11 @@ import torch
 
 from engine.engine import Priority
 from engine.errors import ModelError, RenderCancelled
-from engine.lipsync.batcher import LipSyncBatcher
-from engine.lipsync.features import mel_spectrogram, mel_windows
-from engine.lipsync.model import Wav2Lip, load_wav2lip
-from engine.lipsync.render import face_box, feather_mask
-from engine.models import ModelHub
+from engine.face.wav2lip import face_box, feather_mask
+from engine.models import LIPSYNC, ModelHub
+from engine.models.lipsync.batcher import LipSyncBatcher
+from engine.models.lipsync.features import mel_spectrogram, mel_windows
+from engine.models.lipsync.model import Wav2Lip, load_wav2lip
 from engine.settings import ModelSettings
 
 NARROW = 4  # first-layer channels of the tests' network (16 in the published one)
@@ -226,9 +226,9 @@ def test_wav2lip_mask_keeps_the_upper_face_and_fades_out() -> None:
 
 
 def test_wav2lip_hub_explains_a_missing_model(tmp_path: Path) -> None:
-    assert ModelHub(ModelSettings()).lipsync() is None
+    assert ModelHub(ModelSettings()).get(LIPSYNC) is None
     with pytest.raises(ModelError, match=r"\[models\] lipsync"):
-        ModelHub(ModelSettings(lipsync=tmp_path / "nothing.pth")).lipsync()
+        ModelHub(ModelSettings(lipsync=tmp_path / "nothing.pth")).get(LIPSYNC)
 
 
 # -- end to end: the CLI and a chat platform --------------------------------------------------------
@@ -271,7 +271,7 @@ def lower_and_upper_change(neural: np.ndarray, classic: np.ndarray,
 @pytest.mark.parametrize("persona", ["astro", "template"])
 def test_wav2lip_cli_avatar_paints_the_lower_face_only(tmp_path: Path, personas_dir: Path, narrow_checkpoint: Path,
                                                     persona: str) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from core.cli import app
     from tests.media import assert_valid_mp4, decode_frames, speech_clip
@@ -294,7 +294,7 @@ def test_wav2lip_cli_avatar_paints_the_lower_face_only(tmp_path: Path, personas_
 
 
 def test_wav2lip_cli_without_the_model_says_how_to_set_it_up(tmp_path: Path, personas_dir: Path) -> None:
-    from typer.testing import CliRunner
+    from click.testing import CliRunner
 
     from core.cli import app
 
@@ -327,8 +327,8 @@ async def test_wav2lip_chat_say_with_a_members_face(tmp_path: Path, narrow_check
         bot.set_picture(MEMBER, save_picture(tmp_path / "me.png"))
         replies = await bot.send("!say --face me --renderer wav2lip Hello everyone")
         [video] = [r for r in replies if isinstance(r, VideoReply)]
-        assert video.path.is_file() and agent.models.lipsync() is not None
-        assert max(agent.models.lipsync().batches) > 1  # type: ignore[union-attr]
+        assert video.path.is_file() and agent.models.get(LIPSYNC) is not None
+        assert max(agent.models.get(LIPSYNC).batches) > 1  # type: ignore[union-attr]
         [refused] = bot.texts(await bot.send("!say --renderer wav2lip Hi"))  # the default persona is drawn art
         assert "photo and template-video personas" in refused
         assert "not set up" not in bot.texts(await bot.send("!help say"))[0].split("--renderer")[1]
@@ -358,7 +358,7 @@ def test_wav2lip_as_a_personas_own_renderer(tmp_path: Path, personas_dir: Path, 
     request = pipe.settings.request("neural", audio_path=speech_clip(tmp_path / "hi.wav", "Hi."))
     result = pipe(request, tmp_path / "neural.mp4", lambda *_: None, CancelToken())
     assert_valid_mp4(result.path, width=SIZE, height=SIZE, fps=10)
-    batcher = hub.lipsync()
+    batcher = hub.get(LIPSYNC)
     assert batcher is not None and sum(batcher.batches) == result.frames
     # The checkpoint is part of the cache key: another model makes another video.
     other = ModelHub(ModelSettings(lipsync=tmp_path / "other.pth"))
@@ -371,7 +371,7 @@ class RecordingBatcher:
     """Answers every chunk at once with grey mouths and records what is submitted and cancelled."""
 
     def __init__(self) -> None:
-        from engine.lipsync.batcher import Ticket
+        from engine.models.lipsync.batcher import Ticket
 
         self.ticket = Ticket
         self.submitted: list[object] = []
@@ -390,7 +390,7 @@ class RecordingBatcher:
 
 def test_wav2lip_a_render_stopped_early_takes_its_frames_out_of_the_batcher(tmp_path: Path) -> None:
     from engine.face.photo import PhotoRenderer
-    from engine.lipsync.render import CHUNK, Wav2LipRenderer
+    from engine.face.wav2lip import CHUNK, Wav2LipRenderer
     from engine.renderer import Clip
     from engine.timeline import from_speech
     from engine.types import MotionFrame, Speech, Viseme
@@ -411,7 +411,7 @@ def test_wav2lip_a_render_stopped_early_takes_its_frames_out_of_the_batcher(tmp_
 
 def test_wav2lip_cluster_actor_passes_priority_and_cancels_through(narrow_checkpoint: Path) -> None:
     """The Ray actor's class, called in-process as its threads would: the same batcher underneath."""
-    from engine.lipsync.cluster import LipSyncActor
+    from engine.models.lipsync.cluster import LipSyncActor
 
     actor = LipSyncActor(ModelSettings(lipsync=narrow_checkpoint, device="cpu", lipsync_precision="fp32"))
     actor.cancel("early")  # a cancel that overtakes its submission

@@ -27,10 +27,10 @@ from core.agent import Agent
 from core.config import Config
 from core.testing.fakes.telegram import FakeTelegramAPI, running_telegram, voice_recording
 from core.testing.testbot import MEMBER
-from engine.asr import WhisperRecognizer
-from engine.dialogue import CausalLMReplier
-from engine.models import ChatMessage
-from engine.neural_tts import SpeechT5Voice, VitsVoice
+from engine.models import ASR, LLM, SPEAKER_ENCODER, SPEECHT5, VITS, ChatMessage
+from engine.models.asr import WhisperRecognizer
+from engine.models.dialogue import CausalLMReplier
+from engine.models.voices import SpeechT5Voice, VitsVoice
 from engine.types import Speech
 from personas.memory import PersonaMemory
 from personas.registry import BUILTIN_DIR
@@ -116,8 +116,8 @@ class Pipeline:
 
 def watch(agent: Agent, monkeypatch: pytest.MonkeyPatch, voice: str) -> Pipeline:
     models = agent.models
-    recognizer, replier = models.recognizer(), models.replier()
-    tts = models.vits() if voice == "vits" else models.speecht5()
+    recognizer, replier = models.get(ASR), models.get(LLM)
+    tts = models.get(VITS) if voice == "vits" else models.get(SPEECHT5)
     assert isinstance(recognizer, WhisperRecognizer) and isinstance(replier, CausalLMReplier)
     assert isinstance(tts, VitsVoice if voice == "vits" else SpeechT5Voice)
     # The downloaded clip is deleted once the message is handled: keep its bytes.
@@ -194,7 +194,7 @@ async def test_console_voice_to_a_cloned_speecht5_voice(config: Config, clip: Pa
     persona = neural_persona(config, "echo", "speecht5", sample=sample)
     async with Agent(config) as agent:
         pipeline = watch(agent, monkeypatch, "speecht5")
-        encoder = agent.models.speaker_encoder()
+        encoder = agent.models.get(SPEAKER_ENCODER)
         assert encoder is not None
         embedded = spy(monkeypatch, encoder, "embed")
         caption, video = await talk_on_the_console(agent, f"!talk --persona {persona} {clip}")

@@ -13,6 +13,7 @@ from core.config import Config
 from core.testing.testbot import ADMIN, TestBot
 from engine.audio import write_wav
 from engine.errors import ModelError
+from engine.models import SPEAKER_ENCODER
 from engine.types import SAMPLE_RATE
 from personas import voices
 from tests.fakes.models import TinyModels, models_config
@@ -103,21 +104,24 @@ async def test_the_speaker_encoder_loads_off_the_event_loop_and_a_failed_load_ke
     hub = cloning_bot.agent.models
     loop_thread = threading.get_ident()
     loaded_on: list[int] = []
-    load = hub.speaker_encoder
+    get = hub.get
 
-    def recording_load():  # type: ignore[no-untyped-def]
-        loaded_on.append(threading.get_ident())
-        return load()
+    def recording_get(kind, language=None):  # type: ignore[no-untyped-def]
+        if kind is SPEAKER_ENCODER:
+            loaded_on.append(threading.get_ident())
+        return get(kind, language)
 
-    monkeypatch.setattr(hub, "speaker_encoder", recording_load)
+    monkeypatch.setattr(hub, "get", recording_get)
     replies = await cloning_bot.send("!voice", attachments=(clip,))
     assert any("Saved your voice sample" in t for t in cloning_bot.texts(replies)), replies
     assert loaded_on and loop_thread not in loaded_on
 
-    def broken_load():  # type: ignore[no-untyped-def]
-        raise ModelError('[models] speaker_encoder = "models/sv": the model there could not be loaded (broken).')
+    def broken_get(kind, language=None):  # type: ignore[no-untyped-def]
+        if kind is SPEAKER_ENCODER:
+            raise ModelError('[models] speaker_encoder = "models/sv": the model there could not be loaded (broken).')
+        return get(kind, language)
 
-    monkeypatch.setattr(hub, "speaker_encoder", broken_load)
+    monkeypatch.setattr(hub, "get", broken_get)
     assert cloning_bot.texts(await cloning_bot.send("!voice clear")) == ["Your voice sample is deleted."]
     [answer] = cloning_bot.texts(await cloning_bot.send("!voice", attachments=(clip,)))
     assert "could not be loaded" in answer

@@ -12,15 +12,18 @@ from __future__ import annotations
 import dataclasses
 import itertools
 from collections.abc import Callable, Iterator
-from typing import Any, Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
 
 from engine import yuv
-from engine.lipsync.features import mel_spectrogram, mel_windows
+from engine.models.lipsync.features import mel_spectrogram, mel_windows
 from engine.renderer import Clip, Renderer
 from engine.types import Viseme
+
+if TYPE_CHECKING:
+    from engine.models import FaceBatcher, FaceTicket
 
 SIZE = 96
 CHUNK = 32  # frames per request to the batcher
@@ -29,19 +32,6 @@ FEATHER = 0.12  # of the box's size: how far the blend fades at the mask's edges
 Box = tuple[int, int, int, int]  # top, left, bottom, right
 #: The face's landmarks (x, y) in frame ``i`` of the clip.
 FacePoints = Callable[[int, Clip], np.ndarray]
-
-
-class FaceTicket(Protocol):
-    def result(self) -> np.ndarray:
-        """The request's mouths, (n, 96, 96, 3) uint8 BGR (blocks until they are made)."""
-
-
-class FaceBatcher(Protocol):
-    """What the renderer needs of the model: ``LipSyncBatcher`` in-process, or its client on a Ray cluster."""
-
-    def submit(self, mels: np.ndarray, faces: np.ndarray, *, priority: int = 0) -> FaceTicket: ...
-
-    def cancel(self, ticket: Any) -> None: ...
 
 
 class Wav2LipRenderer:

@@ -21,7 +21,7 @@ from typing import Any
 import numpy as np
 
 from engine.errors import ModelError, RenderCancelled
-from engine.lipsync.batcher import HISTORY, Ticket
+from engine.models.lipsync.batcher import HISTORY, Ticket
 from engine.settings import ModelSettings
 
 PREFIX = "mouthpiece-lipsync"
@@ -34,9 +34,9 @@ class LipSyncActor:
     """The Ray actor: the in-process batcher, behind calls keyed by the client's ticket."""
 
     def __init__(self, settings: ModelSettings) -> None:
-        from engine.models import ModelHub
+        from engine.models import LIPSYNC, ModelHub
 
-        batcher = ModelHub(settings).lipsync()
+        batcher = ModelHub(settings).get(LIPSYNC)
         if batcher is None:
             raise ModelError("[models] lipsync is not set where the lip-sync actor runs.")
         self.batcher = batcher

@@ -19,15 +19,15 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from engine.audio import resample
-from engine.devices import model_dtype, resolve_device
 from engine.errors import ModelError, TextInputError
-from engine.loading import check_folder, load
+from engine.models.devices import model_dtype, resolve_device
+from engine.models.loading import check_folder, load
 from engine.types import SAMPLE_RATE, Speech, VoiceSettings
 
 if TYPE_CHECKING:
     import torch
 
-    from engine.speakers import SpeakerEncoder
+    from engine.models.speakers import SpeakerEncoder
 
 #: Characters per piece of text spoken in one go, and the pause between pieces.
 PIECE_CHARS = 300

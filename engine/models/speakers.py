@@ -15,9 +15,9 @@ from pathlib import Path
 import numpy as np
 
 from engine.audio import decode_audio
-from engine.devices import resolve_device
 from engine.errors import AudioInputError
-from engine.loading import check_folder, load
+from engine.models.devices import resolve_device
+from engine.models.loading import check_folder, load
 from engine.types import SAMPLE_RATE
 
 SAMPLE_MIN_SECONDS = 3.0

@@ -14,14 +14,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from engine.devices import model_dtype, resolve_device
 from engine.errors import ModelBusyError, ModelError
-from engine.loading import load
+from engine.models.devices import model_dtype, resolve_device
+from engine.models.loading import load
 
 if TYPE_CHECKING:
     import torch
 
-    from engine.models import ChatMessage
+    from engine.models.kinds import ChatMessage
 
 log = logging.getLogger(__name__)
 

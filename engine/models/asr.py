@@ -1,6 +1,6 @@
 """Speech → text with Whisper (``WhisperForConditionalGeneration`` + its processor) from a local folder.
 
-Features come from ``engine.features`` (``torch.stft`` on the model's device); clips longer
+Features come from ``engine.models.asr_features`` (``torch.stft`` on the model's device); clips longer
 than 30 s are cut into 30 s pieces, transcribed as one batch and joined.
 """
 
@@ -11,9 +11,9 @@ from pathlib import Path
 from typing import Any
 
 from engine.audio import decode_audio
-from engine.devices import model_dtype, resolve_device
-from engine.features import log_mel, split_chunks
-from engine.loading import check_folder, load
+from engine.models.asr_features import log_mel, split_chunks
+from engine.models.devices import model_dtype, resolve_device
+from engine.models.loading import check_folder, load
 
 #: Tokens Whisper's decoder spends on its prompt (start, language, task, no-timestamps).
 _PROMPT_TOKENS = 4

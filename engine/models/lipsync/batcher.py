@@ -25,7 +25,7 @@ import numpy as np
 import torch
 
 from engine.errors import RenderCancelled
-from engine.lipsync.model import Wav2Lip
+from engine.models.lipsync.model import Wav2Lip
 
 log = logging.getLogger(__name__)
 
