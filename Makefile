@@ -12,8 +12,9 @@ demo: $(SETUP_DONE)
 	@echo "==> rendering one demo video per built-in persona into out/ (a second or two each)"
 	$(BIN)/mouthpiece demo --out out
 
+# One pytest worker per core; a test file stays on one worker (the Ray tests share one cluster).
 test: $(SETUP_DONE)
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --dist loadfile
 
 lint: $(SETUP_DONE)
 	$(BIN)/ruff check .
