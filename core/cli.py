@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import atexit
 import gc
-import logging
 import os
 import sys
 from collections.abc import Callable, Iterator
@@ -15,14 +14,13 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 
-from core.cli_common import config_option, fail
-from core.cli_db import database_errors, db_app
+from core.cli_common import config_option, fail, load
+from core.cli_db import db_app
+from core.cli_serve import doctor, run, worker
 from core.cli_slack import slack_manifest
 from core.models_cli import app as models_app
 
 if TYPE_CHECKING:
-    from core.agent import Agent
-    from core.config import Config
     from core.rendering import RenderStack
     from engine.engine import Progress
     from engine.types import RenderRequest, RenderResult
@@ -42,6 +40,8 @@ def app() -> None:
 app.add_command(models_app)
 app.add_command(db_app)
 app.add_command(slack_manifest)
+for served in (run, doctor, worker):
+    app.add_command(served)
 
 
 def render_options(default_output: str) -> Callable[[F], F]:
@@ -70,35 +70,12 @@ def render_options(default_output: str) -> Callable[[F], F]:
     return decorate
 
 
-def _config(config_path: Path | None, *, serving: bool = False) -> Config:
-    """The chosen config; one-shot commands log only warnings and errors."""
-    from core.config import ConfigError, load_config
-
-    try:
-        config = load_config(config_path)
-    except ConfigError as error:
-        raise fail(str(error)) from None
-    level = logging.getLevelName(config.agent.log_level.upper())
-    logging.basicConfig(level=level if serving else max(level, logging.WARNING),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    return config
-
-
-def _agent(config_path: Path | None, *, serving: bool = False) -> Agent:
-    from core.agent import Agent
-    from core.config import Secrets
-
-    config = _config(config_path, serving=serving)
-    with database_errors():  # a database too new, unreachable or not upgradable: one clear line
-        return Agent(config, Secrets.from_env())
-
-
 def _stack(config_path: Path | None) -> RenderStack:
     """Personas and the render engine, with only the plugins that shape renders."""
     from core.plugins import RENDER_PLUGINS, build_plugin_manager
     from core.rendering import build_render_stack
 
-    config = _config(config_path)
+    config = load(config_path)
     return build_render_stack(config, build_plugin_manager(config.plugins.disabled, builtins=RENDER_PLUGINS))
 
 
@@ -277,15 +254,14 @@ def personas(ctx: click.Context, config: Path | None) -> None:
 @config_option()
 def personas_add(name: str, face: Path, voice: str | None, display_name: str | None, config: Path | None) -> None:
     """Make persona NAME from a photo or video, in the first of [personas] user_dirs."""
-    from core.config import ConfigError, load_config
     from engine.errors import InputError
     from personas.faces import create_face_persona
     from personas.model import VoiceConfig
 
-    try:
-        folder = load_config(config).personas.user_dirs[0]
-    except (ConfigError, IndexError) as error:
-        raise fail(str(error) or "config.toml's [personas] user_dirs is empty") from None
+    folders = load(config).personas.user_dirs
+    if not folders:
+        raise fail("config.toml's [personas] user_dirs is empty: name a folder for your personas there")
+    folder = folders[0]
     try:
         language, _, variant = (voice or "en-us").partition("+")
         voice_config = VoiceConfig(language=language, variant=variant or None) if voice else None
@@ -312,105 +288,6 @@ def demo(out: Path, clip: Path | None, config: Path | None) -> None:
     from core.demo import run_demo
 
     _with_engine(config, lambda stack: run_demo(stack, out, clip, render=_render, report=_report))
-
-
-@app.command()
-@config_option()
-@click.option("--as", "as_member", metavar="NAME",
-              help="try the console as the member NAME (no admin rights), even with tokens set")
-def run(config: Path | None, as_member: str | None) -> None:
-    """Serve every platform whose token is set (the console when none is).
-
-    All of them run in this one process, with the web dashboard when MOUTHPIECE_DASHBOARD_TOKEN is set.
-    """
-    import asyncio
-
-    from core.runner import CONSOLE, Runner, SettingsRefused, choose_adapters, console_as, keep_log_out_of_chat
-
-    gc.enable()
-
-    agent = _agent(config, serving=True)
-    try:
-        adapters = console_as(agent, as_member) if as_member is not None else choose_adapters(agent)
-    except SettingsRefused as error:
-        agent.storage.close()
-        raise fail(str(error)) from None
-    except ValueError as error:  # --as: a name no member could have
-        agent.storage.close()
-        raise fail(f"--as: {error}") from None
-    # On the console Ctrl-C stays an interrupt, as in any terminal program; a service stops gracefully.
-    serving_platforms = any(a.platform != CONSOLE for a in adapters)
-    if not serving_platforms:
-        keep_log_out_of_chat()
-    asyncio.run(Runner(agent, adapters).run(handle_signals=serving_platforms))
-
-
-@app.command()
-@config_option()
-def doctor(config: Path | None) -> None:
-    """Which platforms can start, and what each is missing.
-
-    Secrets themselves are never shown.
-    """
-    from core.config import ConfigError, Secrets, find_config_file, load_config
-    from core.database import describe
-    from core.runner import adapter_states
-
-    try:
-        settings = load_config(config)
-    except ConfigError as error:
-        raise fail(str(error)) from None
-    found = find_config_file(config)
-    click.echo(f"config:    {found or 'built-in defaults'}")
-    click.echo(f"database:  {describe(settings.agent.database)}")
-    models = settings.models
-    click.echo(f"models:    asr={models.asr or 'none'}, llm={models.llm or 'none'}, device={models.device}")
-    click.echo("adapters:")
-    states = adapter_states(Secrets.from_env(), settings)
-    for state in states:
-        click.echo(f"  {state.name:<10} {state.describe()}")
-    platforms = [s.name for s in states if s.ready and s.name != "console"]
-    serves = ", ".join(platforms) if platforms else "the console (no platform is ready)"
-    click.echo(f"'mouthpiece run' serves: {serves}")
-
-
-@app.command()
-@click.option("--address", help="the head node's host:port (for a worker node)")
-@click.option("--head", is_flag=True, help="start the cluster's head node (on the bot's machine)")
-@click.option("--renders", type=click.IntRange(min=0),
-              help="renders this node runs at once (default: one per core; 0 on a head)")
-@click.option("--port", type=int, default=6379, show_default=True, help="the head's port")
-@click.option("--ip", help="this node's address as the others reach it")
-@click.option("--object-store-mb", type=click.IntRange(min=64), help="Ray object store size in MB")
-@click.argument("extra", nargs=-1)
-def worker(address: str | None, head: bool, renders: int | None, port: int, ip: str | None,
-           object_store_mb: int | None, extra: tuple[str, ...]) -> None:
-    """Start this machine as a render-cluster node (`ray start`).
-
-    For [engine] executor = "ray".
-
-    RAY_AUTH_TOKEN must hold the cluster's shared token, the same on the bot and every node.
-    More `ray start` options (EXTRA) go after --.
-    """
-    import os
-    import subprocess
-
-    from core.cluster import ray_environment, ray_start_command
-
-    if head == (address is not None):
-        raise fail("give either --head (the first node) or --address HOST:PORT (a worker node)")
-    try:
-        env = ray_environment()
-    except ValueError as error:
-        raise fail(str(error)) from None
-    slots = renders if renders is not None else (0 if head else os.cpu_count() or 1)
-    command = ray_start_command(head=head, address=address, port=port, renders=slots, ip=ip,
-                                object_store_mb=object_store_mb, extra=list(extra or []))
-    click.echo(" ".join(command), err=True)
-    try:
-        raise SystemExit(subprocess.call(command, env=env))
-    except FileNotFoundError:
-        raise fail('Ray is not installed here: pip install "mouthpiece[ray]"') from None
 
 
 def main() -> None:

@@ -6,11 +6,15 @@ which matters when the whole command is one sentence rendered in a third of a se
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from pathlib import Path
-from typing import IO, Any, TypeVar
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 import click
+
+if TYPE_CHECKING:
+    from core.config import Config
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -32,3 +36,17 @@ class CommandFailed(click.ClickException):
 def fail(message: str) -> CommandFailed:
     """The exception to raise (``raise fail(...) from None``) when the user must change something."""
     return CommandFailed(message)
+
+
+def load(config_path: Path | None, *, serving: bool = False) -> Config:
+    """The chosen config, or exit with its problem; one-shot commands log only warnings and errors."""
+    from core.config import ConfigError, load_config
+
+    try:
+        config = load_config(config_path)
+    except ConfigError as error:
+        raise fail(str(error)) from None
+    level = logging.getLevelName(config.agent.log_level.upper())
+    logging.basicConfig(level=level if serving else max(level, logging.WARNING),
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    return config

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from core.cli_common import config_option, fail
+from core.cli_common import config_option, fail, load
 
 if TYPE_CHECKING:
     from sqlalchemy import Engine
@@ -23,15 +23,6 @@ if TYPE_CHECKING:
 @click.group("db", no_args_is_help=True)
 def db_app() -> None:
     """The database: its schema version, upgrades and backups."""
-
-
-def _config(path: Path | None) -> Config:
-    from core.config import ConfigError, load_config
-
-    try:
-        return load_config(path)
-    except ConfigError as error:
-        raise fail(str(error)) from None
 
 
 def _migration_folders(config: Config) -> list[Path]:
@@ -87,7 +78,7 @@ def upgrade(config: Path | None, no_backup: bool) -> None:
     """Bring the database to this version's schema (the agent also does it when it starts)."""
     from core.storage import Storage
 
-    settings = _config(config)
+    settings = load(config)
     with database_errors():
         storage = Storage(settings.agent.database, migrations=_migration_folders(settings),
                           data_dir=settings.agent.data_dir, backup_first=not no_backup)
@@ -102,7 +93,7 @@ def current(config: Path | None) -> None:
     """The revision(s) the database is at, and whether upgrades are waiting."""
     from core import migrate
 
-    settings = _config(config)
+    settings = load(config)
     script = migrate.scripts(_migration_folders(settings))
     with _engine(settings) as engine, database_errors(), engine.connect() as connection:
         heads = migrate.current(connection)
@@ -118,7 +109,7 @@ def history(config: Path | None) -> None:
     """Every revision this version knows, oldest first; those applied are marked."""
     from core import migrate
 
-    settings = _config(config)
+    settings = load(config)
     script = migrate.scripts(_migration_folders(settings))
     applied: set[str] = set()
     if _exists(settings):  # without a database the history is still worth showing
@@ -140,7 +131,7 @@ def backup(path: Path, config: Path | None) -> None:
     from core import backup as backups
     from core.database import database_url
 
-    settings = _config(config)
+    settings = load(config)
     if path.exists():
         raise fail(f"{path} exists already; name a new file")
     with database_errors():

@@ -9,7 +9,7 @@ from pathlib import Path
 
 import click
 
-from core.cli_common import config_option, fail
+from core.cli_common import config_option, load
 
 
 @click.command("slack-manifest")
@@ -20,13 +20,9 @@ def slack_manifest(config: Path | None, request_url: str | None) -> None:
     """Print the Slack app manifest (JSON) for the configured plugins' commands."""
     from adapters.slack_commands import manifest
     from core.commands import CommandRegistry
-    from core.config import ConfigError, load_config
     from core.plugins import build_plugin_manager
 
-    try:
-        settings = load_config(config)
-    except ConfigError as error:
-        raise fail(str(error)) from None
+    settings = load(config)
     registry = CommandRegistry(prefix=settings.agent.prefix)
     build_plugin_manager(settings.plugins.disabled).hook.register_commands(register=registry.register)
     click.echo(json.dumps(manifest(registry, request_url=request_url), indent=2, ensure_ascii=False))

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import click
 
-from core.cli_common import config_option, fail
+from core.cli_common import config_option, fail, load
 
 if TYPE_CHECKING:
     from core.config import Config
@@ -43,15 +43,6 @@ def _quiet_loader_log() -> Iterator[None]:
         logger.disabled = was
 
 
-def _config(path: Path | None) -> Config:
-    from core.config import ConfigError, load_config
-
-    try:
-        return load_config(path)
-    except ConfigError as error:
-        raise fail(str(error)) from None
-
-
 def _configured(config: Config, key: str) -> Path | None:
     """The folder ``[models]`` names for ``key`` (dotted for a table), or None."""
     setting, _, entry = key.partition(".")
@@ -65,7 +56,7 @@ def list_models(config: Path | None) -> None:
     """The models you can pull, the [models] setting each fills, and which are set up here."""
     from core.model_catalog import GROUPS, available
 
-    settings = _config(config)
+    settings = load(config)
     rows = [("NAME", "SETTING", "SIZE", "HERE", "WHAT")]
     for model in available():
         folder = _configured(settings, model.key)
@@ -89,7 +80,7 @@ def pull(name: str, config: Path | None) -> None:
     from core.config_edit import set_model_paths
     from core.model_catalog import CatalogError, download, endpoint, resolve
 
-    settings = _config(config)
+    settings = load(config)
     try:
         models = resolve(name)
     except CatalogError as error:
@@ -154,7 +145,7 @@ def check(config: Path | None) -> None:
     """Load every model the config names, as the agent would, and say which work."""
     from engine.settings import MODEL_KEYS
 
-    settings = _config(config)
+    settings = load(config)
     keys = [key for key in MODEL_KEYS if getattr(settings.models, key, None) is not None]
     keys += [f"vits_languages.{code}" for code in getattr(settings.models, "vits_languages", {}) or {}]
     if not keys:
