@@ -21,6 +21,8 @@ from core.cli_slack import slack_manifest
 from core.models_cli import app as models_app
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from core.rendering import RenderStack
     from engine.engine import Progress
     from engine.types import RenderRequest, RenderResult
@@ -100,23 +102,22 @@ def _render(stack: RenderStack, request: RenderRequest, output: Path | None) -> 
 
 @contextmanager
 def _progress_bar(persona: str) -> Iterator[Callable[[Progress], None] | None]:
-    """A rich progress bar on stderr when it is a terminal (rich is imported only then)."""
+    """A progress bar on stderr when it is a terminal and the render takes a while (see ``core.cli_progress``)."""
     if not sys.stderr.isatty():
         yield None
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, TaskProgressColumn, TextColumn, TimeRemainingColumn
-    from rich.progress import Progress as Bar
+    from core.cli_progress import LateProgressBar
 
-    columns = (TextColumn("{task.description}"), BarColumn(), TaskProgressColumn(), TimeRemainingColumn())
-    with Bar(*columns, transient=True, console=Console(stderr=True)) as bar:
-        task = bar.add_task(f"{persona}: starting", total=1)
+    def console() -> Console:
+        from rich.console import Console
 
-        def on_progress(progress: Progress) -> None:
-            bar.update(task, description=f"{persona}: {progress.stage}",
-                       completed=progress.done, total=max(progress.total, 1))
+        return Console(stderr=True)
 
-        yield on_progress
+    bar = LateProgressBar(persona, console)
+    try:
+        yield bar
+    finally:
+        bar.close()
 
 
 def _moved(result: RenderResult, path: Path) -> RenderResult:
