@@ -131,7 +131,10 @@ class Option:
 
     @property
     def metavar(self) -> str:
-        return self.placeholder or self.name.upper()
+        """The value as help shows it: the placeholder, a choice's one value ("--batch all"), else NAME."""
+        if self.placeholder:
+            return self.placeholder
+        return self.choices[0] if self.kind is Kind.CHOICE and len(self.choices) == 1 else self.name.upper()
 
     @property
     def sample(self) -> str:

@@ -32,9 +32,9 @@ PERSONA_OPTIONS = (
     Option.choice("batch", "render it once with every persona", ("all",)),
     Option.choice("mood", "the face it makes", tuple(e.value for e in Expression)),
 )
-FACE_OPTION = Option.choice("face", "me: your own profile picture says it (nobody can make another member's face talk)",
+FACE_OPTION = Option.choice("face", "your own profile picture says it (nobody can make another member's face talk)",
                             ("me",))
-RENDERER_OPTION = Option.choice("renderer", "wav2lip: neural lip-sync (photo and template personas)", ("wav2lip",),
+RENDERER_OPTION = Option.choice("renderer", "neural lip-sync (photo and template personas)", ("wav2lip",),
                                 needs=("lipsync",))
 SAY_OPTIONS = (*PERSONA_OPTIONS, Option.choice("voice", "speak in your own voice (stored with !voice)", ("mine",),
                                                 needs=CLONING_MODELS), LANG_OPTION)

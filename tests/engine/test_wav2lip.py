@@ -319,7 +319,7 @@ async def test_wav2lip_chat_say_with_a_members_face(tmp_path: Path, narrow_check
         [answer] = bot.texts(await bot.send("!say --renderer wav2lip Hi"))
         assert "[models] lipsync" in answer
         [say_help] = bot.texts(await bot.send("!help say"))
-        assert "--renderer RENDERER: wav2lip: neural lip-sync (photo and template personas) (not set up on this bot " \
+        assert "--renderer wav2lip: neural lip-sync (photo and template personas) (not set up on this bot " \
             "yet)" in say_help
     config.models.lipsync, config.models.device, config.models.lipsync_precision = narrow_checkpoint, "cpu", "fp32"
     async with Agent(config) as agent:

@@ -85,7 +85,7 @@ async def test_a_member_without_a_picture_is_told_so(testbot: TestBot) -> None:
 async def test_nobody_animates_another_members_face(testbot: TestBot, face: Path, someone: str) -> None:
     testbot.set_picture(ADMIN, face)
     [answer] = testbot.texts(await testbot.send(f"!say --face {someone} Hi"))
-    assert answer == (f"--face must be one of: me (got '{someone}') — me: your own profile picture says it "
+    assert answer == (f"--face must be one of: me (got '{someone}') — your own profile picture says it "
                       "(nobody can make another member's face talk).")
     assert not testbot.videos(testbot.last.replies if testbot.last else [])
 

@@ -57,7 +57,7 @@ async def test_help_marks_nothing_once_the_models_are_configured(cloning_bot: Te
     assert "not set up" not in ready and "--voice, --lang" in ready
     assert "!voice [clear] + a 3–10 s voice clip — store your voice sample" in ready
     [say] = cloning_bot.texts(await cloning_bot.send("!help say"))
-    assert "--voice VOICE: speak in your own voice (stored with !voice)\n" in say
+    assert "--voice mine: speak in your own voice (stored with !voice)\n" in say
 
 
 async def test_store_use_and_clear_a_voice_sample(cloning_bot: TestBot, clip: Path) -> None:
