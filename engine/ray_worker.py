@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import os
 import queue
+import shutil
 import tempfile
 import threading
 import time
@@ -37,6 +38,11 @@ RENDER_RESOURCE = "mouthpiece_render"
 REPORTS_PER_SECOND = 5
 #: How long a cancelled render may take to reach its next frame before the task ends anyway.
 STOP_WAIT_SECONDS = 30.0
+#: Where a machine keeps the persona folders the bot sent, one per persona version.
+PERSONA_COPIES = Path(tempfile.gettempdir()) / "mouthpiece-worker" / "personas"
+#: A persona copy no render has used for this long is deleted (each use renews it): personas change
+#: and servers add their own, and nothing else would ever remove the old versions.
+PERSONA_COPY_DAYS = 7
 
 Event = tuple[Any, ...]
 
@@ -99,18 +105,39 @@ def _persona(pipeline: Pipeline, job: RemoteJob) -> Persona:
     import ray
 
     fingerprint, name = job.persona_fingerprint, job.request.persona
+    copy = PERSONA_COPIES / fingerprint
     with _state_lock:
-        if fingerprint in _personas:
-            return _personas[fingerprint]
-    dest = Path(tempfile.gettempdir()) / "mouthpiece-worker" / "personas" / fingerprint / name
-    if not dest.is_dir():
-        unpack_folder(ray.get(job.persona_folder[0]), dest)
-    persona = pipeline.personas.load(dest)
+        cached = _personas.get(fingerprint)
+    try:
+        os.utime(copy)  # renewed first: a copy just used is never pruned
+        here = (copy / name).is_dir()
+    except FileNotFoundError:
+        here = False
+    if here and cached is not None:
+        return cached
+    if not here:  # new on this machine, or pruned after a week unused
+        unpack_folder(ray.get(job.persona_folder[0]), copy / name)
+        prune_persona_copies(PERSONA_COPIES, keep=copy)
+    persona = pipeline.personas.load(copy / name)
     if persona.fingerprint != fingerprint:
         raise ModelError(f"The persona {name} arrived damaged on a render worker; please try again.")
     with _state_lock:
         _personas[fingerprint] = persona
     return persona
+
+
+def prune_persona_copies(folder: Path, keep: Path, now: float | None = None) -> list[Path]:
+    """Delete the persona copies in ``folder`` unused for ``PERSONA_COPY_DAYS`` (never ``keep``); returns them."""
+    cutoff = (time.time() if now is None else now) - PERSONA_COPY_DAYS * 86400
+    removed = []
+    for copy in folder.iterdir():
+        try:
+            if copy != keep and copy.stat().st_mtime < cutoff:
+                shutil.rmtree(copy)
+                removed.append(copy)
+        except OSError:  # another worker of this machine removed or renewed it first
+            continue
+    return removed
 
 
 def check_fingerprints(pipeline: Pipeline, request: RenderRequest, bots: dict[str, str]) -> None:

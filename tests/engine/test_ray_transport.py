@@ -141,3 +141,22 @@ def test_a_ray_render_whose_worker_dies_is_tried_once_more_then_fails_clearly(
     outcomes[:] = [WorkerCrashedError(), NodeDiedError("gone")]
     with pytest.raises(ClusterError, match="stopped before finishing the video, twice"):
         executor(request, tmp_path / "again.mp4", lambda *a: None, CancelToken())
+
+
+def test_persona_copies_unused_for_a_week_are_pruned(tmp_path: Path) -> None:
+    """A machine keeps one folder per persona version the bot sent; those no render used for a week
+    go, the one being unpacked stays whatever its age, and recently used ones stay."""
+    import os
+    import time
+
+    from engine.ray_worker import PERSONA_COPY_DAYS, prune_persona_copies
+
+    now = time.time()
+    ages = {"stale": PERSONA_COPY_DAYS + 1, "fresh": PERSONA_COPY_DAYS - 1, "new-and-old": PERSONA_COPY_DAYS + 3}
+    for name, days in ages.items():
+        (tmp_path / name / "neon").mkdir(parents=True)
+        (tmp_path / name / "neon" / "persona.toml").write_text("name = 'neon'\n")
+        os.utime(tmp_path / name, (now - days * 86400, now - days * 86400))
+    removed = prune_persona_copies(tmp_path, keep=tmp_path / "new-and-old", now=now)
+    assert removed == [tmp_path / "stale"]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["fresh", "new-and-old"]
