@@ -11,6 +11,7 @@ import av
 import numpy as np
 
 from engine.errors import AudioInputError
+from engine.media_input import open_input
 from engine.types import SAMPLE_RATE, Speech
 
 #: Magic bytes of files people send by mistake, with what to call them.
@@ -51,7 +52,7 @@ def decode_audio(path: Path, *, max_bytes: int, max_seconds: float) -> Speech:
     check_file(path, max_bytes)
     _check_signature(path)
     try:
-        container = av.open(str(path), mode="r", container_options=_CONTAINER_OPTIONS)
+        container = open_input(path, container_options=_CONTAINER_OPTIONS)
     except av.FFmpegError as error:
         raise AudioInputError(
             f"Couldn't read '{path.name}' as audio — it may be damaged or in a format we don't support. "

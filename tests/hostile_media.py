@@ -90,6 +90,17 @@ def float_wav(path: Path, values: np.ndarray) -> Path:
     return path
 
 
+def with_foreign_tags(path: Path) -> Path:
+    """A WAV whose title tag (LIST/INFO) is not UTF-8, as old taggers and damaged files write."""
+    pcm = (tone(0.5, 16_000) * 32767).astype("<i2").tobytes()
+    title = b"\xe9t\xe9 \x80\x81!\x00"  # Latin-1 "été" and two bytes no encoding maps (even length)
+    info = b"INFO" + b"INAM" + struct.pack("<I", len(title)) + title
+    header = wav_header(channels=1, rate=16_000, data_bytes=len(pcm), riff_bytes=36 + 8 + len(info) + len(pcm))
+    fmt_end = header.index(b"data")
+    path.write_bytes(header[:fmt_end] + b"LIST" + struct.pack("<I", len(info)) + info + header[fmt_end:] + pcm)
+    return path
+
+
 def with_cover_art(path: Path, mb: int) -> Path:
     """An MP3 behind an ID3v2.3 tag holding a cover picture of ``mb`` megabytes."""
     picture = b"\x89PNG\r\n\x1a\n" + os.urandom(mb * 2**20)
@@ -165,6 +176,7 @@ def _corpus() -> dict[str, Maker]:
     cases["float wav far past full scale"] = lambda f: float_wav(f / "clip.wav", tone(0.5, 16_000) * 1000)
     cases["float wav only NaN"] = lambda f: float_wav(f / "clip.wav", np.full(8000, np.nan, np.float32))
     cases["mp3 with 8 MB of cover art"] = lambda f: with_cover_art(f / "clip.mp3", 8)
+    cases["wav with tags that aren't UTF-8"] = lambda f: with_foreign_tags(f / "clip.wav")
     cases["zero-length"] = written("clip.ogg", b"")
     cases["one byte"] = written("clip.ogg", b"\x00")
     cases["text"] = written("clip.mp3", b"not audio at all\n" * 50)

@@ -14,6 +14,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from engine.errors import FaceInputError
+from engine.media_input import open_input
 
 MAX_FACE_BYTES = 64 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # a picture's pixels before decoding: more is a bomb, not a photo
@@ -79,7 +80,7 @@ def probe_video(path: Path) -> tuple[float, int, int]:
 
     _check_size(path)
     try:
-        with av.open(str(path)) as container:
+        with open_input(path) as container:
             if not container.streams.video:
                 raise FaceInputError(f"{path.name} has no video in it.")
             stream = container.streams.video[0]
@@ -110,7 +111,7 @@ def video_frames(path: Path, fps: int) -> Iterator[np.ndarray]:
     import av
 
     try:
-        with av.open(str(path)) as container:
+        with open_input(path) as container:
             stream = container.streams.video[0]
             stream.thread_type = "AUTO"
             wanted = 0
@@ -128,9 +129,7 @@ def video_frames(path: Path, fps: int) -> Iterator[np.ndarray]:
 
 
 def _count_seconds(path: Path) -> float:
-    import av
-
-    with av.open(str(path)) as container:
+    with open_input(path) as container:
         stream = container.streams.video[0]
         last = 0.0
         for packet in container.demux(stream):
@@ -145,7 +144,7 @@ def _has_video(path: Path) -> bool:
     import av
 
     try:
-        with av.open(str(path)) as container:
+        with open_input(path) as container:
             # FFmpeg reads any file named like a picture as a one-frame "video" (image2 and the
             # *_pipe demuxers); one Pillow could not open is a damaged picture, not a template.
             still = container.format.name == "image2" or container.format.name.endswith("_pipe")

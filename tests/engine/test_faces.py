@@ -327,3 +327,23 @@ def test_an_unknown_renderer_is_named_when_a_persona_is_skipped(tmp_path: Path,
     (folder / "persona.toml").write_text('display_name = "Holo"\nstyle = "x"\nrenderer = "hologram"\n')
     assert "holo" not in PersonaRegistry(user_dirs=[tmp_path])
     assert "no renderer called 'hologram'; available: photo, sprite, video" in caplog.text
+
+
+def test_a_template_video_whose_tags_are_not_utf8_is_read(tmp_path: Path) -> None:
+    """Tags in another encoding (a phone's, an old editor's) don't make a good video unreadable."""
+    from engine.face.media import probe_video, video_frames
+
+    path = tmp_path / "template.avi"
+    with av.open(str(path), "w") as container:
+        container.metadata["title"] = "TITLE-TO-PATCH"
+        stream = container.add_stream("mpeg4", rate=25)
+        stream.width = stream.height = 64
+        for i in range(75):
+            frame = av.VideoFrame.from_ndarray(np.full((64, 64, 3), 3 * i, np.uint8), format="rgb24")
+            container.mux(stream.encode(frame))
+        container.mux(stream.encode())
+    data = path.read_bytes()
+    assert data.count(b"TITLE-TO-PATCH") == 1
+    path.write_bytes(data.replace(b"TITLE-TO-PATCH", b"\xe9t\xe9 \x80\x81 title!"))  # same length, not UTF-8
+    assert probe_video(path) == (3.0, 64, 64)
+    assert len(list(video_frames(path, 25))) == 75
