@@ -75,7 +75,11 @@ def _engine(config: Config) -> Iterator[Engine]:
 @click.option("--no-backup", is_flag=True,
               help="don't back up first (you made your own backup, e.g. without pg_dump here)")
 def upgrade(config: Path | None, no_backup: bool) -> None:
-    """Bring the database to this version's schema (the agent also does it when it starts)."""
+    """Bring the database to this version's schema.
+
+    The agent also does it when it starts. The database is backed up first when a revision changes a
+    table that holds rows.
+    """
     from core.storage import Storage
 
     settings = load(config)
@@ -90,7 +94,7 @@ def upgrade(config: Path | None, no_backup: bool) -> None:
 @db_app.command()
 @config_option()
 def current(config: Path | None) -> None:
-    """The revision(s) the database is at, and whether upgrades are waiting."""
+    """The database's revision, and the upgrades waiting."""
     from core import migrate
 
     settings = load(config)
@@ -106,7 +110,10 @@ def current(config: Path | None) -> None:
 @db_app.command()
 @config_option()
 def history(config: Path | None) -> None:
-    """Every revision this version knows, oldest first; those applied are marked."""
+    """Every revision this version knows; those applied are marked.
+
+    Oldest first.
+    """
     from core import migrate
 
     settings = load(config)
@@ -127,7 +134,10 @@ def history(config: Path | None) -> None:
 @click.argument("path", type=click.Path(path_type=Path))
 @config_option()
 def backup(path: Path, config: Path | None) -> None:
-    """Copy the database to PATH, a new file, while the bot runs (SQLite's online backup; pg_dump for PostgreSQL)."""
+    """Copy the database to a new file PATH, even while the bot runs.
+
+    SQLite's online backup; pg_dump for PostgreSQL.
+    """
     from core import backup as backups
     from core.database import database_url
 

@@ -53,7 +53,10 @@ def _configured(config: Config, key: str) -> Path | None:
 @app.command("list")
 @config_option(CONFIG_HELP)
 def list_models(config: Path | None) -> None:
-    """The models you can pull, the [models] setting each fills, and which are set up here."""
+    """The models you can pull, and which are set up here.
+
+    With the [models] setting each fills.
+    """
     from core.model_catalog import GROUPS, available
 
     settings = load(config)
@@ -74,8 +77,11 @@ def list_models(config: Path | None) -> None:
 @click.argument("name")
 @config_option(CONFIG_HELP)
 def pull(name: str, config: Path | None) -> None:
-    """Download NAME (a model or a group from 'mouthpiece models list') from the Hugging Face Hub, check
-    that it loads, and set it in the config."""
+    """Download NAME, check that it loads, and set it in the config.
+
+    NAME is a model or a group from 'mouthpiece models list'; it comes from the Hugging Face Hub
+    (or HF_ENDPOINT).
+    """
     from core.config import find_config_file
     from core.config_edit import set_model_paths
     from core.model_catalog import CatalogError, download, endpoint, resolve
@@ -142,7 +148,7 @@ def _reason(error: Exception) -> str:
 @app.command()
 @config_option(CONFIG_HELP)
 def check(config: Path | None) -> None:
-    """Load every model the config names, as the agent would, and say which work."""
+    """Load every configured model as the agent would; say which work."""
     from engine.settings import MODEL_KEYS
 
     settings = load(config)
