@@ -12,6 +12,7 @@ from core.adapter import Adapter, ChannelUnavailable
 from core.commands import Command, CommandError, CommandRegistry
 from core.config import Config, Secrets, ServerSettings
 from core.context import Context
+from core.dashboard_sessions import DashboardSession
 from core.events import Event, MemberJoinEvent, MessageEvent, VoteEvent
 from core.leader import Leadership
 from core.limits import Limits
@@ -36,7 +37,7 @@ log = logging.getLogger(__name__)
 
 #: The tables of the agent's own services (``core.storage`` has its two); plugins declare theirs
 #: through ``register_models``.
-CORE_MODELS = (PollVote, PollMessage, ServerOverride, ServerPersona, SignInLink)
+CORE_MODELS = (PollVote, PollMessage, ServerOverride, ServerPersona, SignInLink, DashboardSession)
 
 
 class Agent:

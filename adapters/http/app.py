@@ -29,7 +29,7 @@ def build_app(agent: Agent, token: str) -> FastAPI:
     app = FastAPI(title="Mouthpiece", version="1", summary="Talking-avatar videos: renders, personas and servers.",
                   openapi_url="/api/v1/openapi.json", docs_url=None, redoc_url=None)  # the docs UIs load from a CDN
     app.state.agent = agent
-    app.state.sessions = Sessions(token, timedelta(hours=settings.session_hours))
+    app.state.sessions = Sessions(token, timedelta(hours=settings.session_hours), agent.storage)
     app.state.renders = Renders(agent)
     app.state.flash = {}  # a notice for a session's next page ("Settings saved."), by session cookie
     errors.install(app)

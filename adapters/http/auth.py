@@ -2,22 +2,23 @@
 or a dashboard session (an HttpOnly, SameSite=Strict cookie) opened with that token or
 with a one-time ``!dashboard`` link, which limits it to one server.
 
-Sessions live in memory: a restart signs everyone out. A session's requests that change
-something must carry its CSRF token (a form field, or the ``X-CSRF-Token`` header).
+Sessions are kept in the database, so a restart signs nobody out; a new token signs everyone
+out. A session's requests that change something must carry its CSRF token (a form field, or
+the ``X-CSRF-Token`` header).
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
-import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from fastapi import HTTPException, Request
 
-from core.storage import utcnow
+from core.dashboard_sessions import SessionStore
+from core.storage import Storage, utcnow
 
 SESSION_COOKIE = "mouthpiece_session"
 CSRF_HEADER = "X-CSRF-Token"
@@ -43,18 +44,15 @@ class Principal:
 OPERATOR = Principal("api", "API")
 
 
-@dataclass
-class _Session:
-    principal: Principal
-    expires: datetime
-
-
 class Sessions:
-    def __init__(self, token: str, lifetime: timedelta, clock: Callable[[], datetime] = utcnow) -> None:
+    """The operator's token, and the sessions opened with it (kept in the database: ``core.dashboard_sessions``)."""
+
+    def __init__(self, token: str, lifetime: timedelta, storage: Storage,
+                 clock: Callable[[], datetime] = utcnow) -> None:
         self._token = hashlib.sha256(token.encode()).digest()
+        self._store = SessionStore(storage, token, MAX_SESSIONS)
         self.lifetime = lifetime
         self.clock = clock
-        self._sessions: dict[str, _Session] = {}
 
     def token_matches(self, offered: str) -> bool:
         # Both sides hashed to the same length first, so not even the token's length leaks.
@@ -62,32 +60,19 @@ class Sessions:
 
     def open(self, principal: Principal) -> str:
         """A new session for ``principal``; returns the cookie value."""
-        session_id = secrets.token_urlsafe(32)
         now = self.clock()
-        self._sessions = {k: s for k, s in self._sessions.items() if s.expires > now}
-        if len(self._sessions) >= MAX_SESSIONS:
-            oldest = min(self._sessions, key=lambda k: self._sessions[k].expires)
-            del self._sessions[oldest]
-        principal = Principal(principal.user_id, principal.name, principal.server, principal.server_name,
-                              csrf=secrets.token_urlsafe(24))
-        self._sessions[_key(session_id)] = _Session(principal, now + self.lifetime)
+        session_id, _ = self._store.open(principal.user_id, principal.name, principal.server, principal.server_name,
+                                         expires_at=now + self.lifetime, now=now)
         return session_id
 
     def get(self, session_id: str) -> Principal | None:
-        session = self._sessions.get(_key(session_id))
-        if session is None:
+        holder = self._store.get(session_id, self.clock())
+        if holder is None:
             return None
-        if session.expires <= self.clock():
-            del self._sessions[_key(session_id)]
-            return None
-        return session.principal
+        return Principal(holder.user_id, holder.name, holder.server, holder.server_name, csrf=holder.csrf)
 
     def close(self, session_id: str) -> None:
-        self._sessions.pop(_key(session_id), None)
-
-
-def _key(session_id: str) -> str:
-    return hashlib.sha256(session_id.encode("utf-8", "surrogatepass")).hexdigest()
+        self._store.close(session_id)
 
 
 class NotSignedIn(HTTPException):

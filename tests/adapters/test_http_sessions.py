@@ -6,6 +6,7 @@ import re
 from datetime import timedelta
 
 import httpx
+import sqlmodel
 
 from core import signin
 from core.storage import utcnow
@@ -113,3 +114,43 @@ async def test_pages_schedule_a_recurring_announcement_and_show_contests(api: Ap
     assert contests.status_code == 200 and "No contests yet" in contests.text
     personas = await api.client.get("/dashboard/personas")
     assert personas.text.count('<video controls playsinline preload="metadata"') >= 3
+
+
+async def test_a_session_outlives_a_restart_but_not_a_new_token(api: Api) -> None:
+    """Sessions are in the database: a new app over it (a restart) keeps the session and its CSRF
+    token; one with a new token signs everyone out. The database holds neither id nor token."""
+    import sqlite3
+
+    from adapters.http.app import build_app
+    from core.dashboard_sessions import DashboardSession
+
+    await _sign_in(api.client)
+    csrf = _csrf((await api.client.get("/dashboard")).text)
+    cookie = api.client.cookies["mouthpiece_session"]
+
+    async def as_restarted(token: str) -> httpx.AsyncClient:
+        app = build_app(api.agent, token)
+        return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://127.0.0.1",
+                                 cookies={"mouthpiece_session": cookie})
+
+    async with await as_restarted(TOKEN) as restarted:
+        page = await restarted.get("/dashboard")
+        assert page.status_code == 200 and _csrf(page.text) == csrf
+        changed = await restarted.post("/api/v1/renders", json={"text": "hello"}, headers={"X-CSRF-Token": csrf})
+        assert changed.status_code == 202
+    async with await as_restarted(TOKEN[::-1]) as new_token:
+        assert (await new_token.get("/dashboard")).headers["location"] == "/signin?expired=1"
+    with api.agent.storage.session() as db:
+        [row] = db.exec(sqlmodel.select(DashboardSession)).all()
+    database = api.agent.config.agent.database
+    stored = sqlite3.connect(database).execute("SELECT * FROM dashboardsession").fetchall()
+    assert row.key != cookie and all(cookie not in str(value) and TOKEN not in str(value) for value in stored[0])
+
+
+async def test_signing_out_ends_the_session_everywhere(api: Api) -> None:
+    await _sign_in(api.client)
+    cookie = api.client.cookies["mouthpiece_session"]
+    csrf = _csrf((await api.client.get("/dashboard")).text)
+    assert (await api.client.post("/signout", data={"csrf": csrf})).status_code == 303
+    app = api.client._transport.app  # type: ignore[attr-defined]
+    assert app.state.sessions.get(cookie) is None
