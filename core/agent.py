@@ -24,12 +24,13 @@ from core.scheduler import build_scheduler, set_running_agent
 from core.servers import ServerOverride, ServerSettingsStore
 from core.signin import SignInLink
 from core.storage import RenderRecord, Storage
-from engine.errors import RenderError
+from engine.errors import RenderError, UnknownPersonaError
 from personas.server_personas import ServerPersona, ServerPersonas
 
 if TYPE_CHECKING:
     from engine.engine import RenderEngine
     from engine.types import RenderResult
+    from personas.model import Persona
     from personas.registry import PersonaRegistry
 
 log = logging.getLogger(__name__)
@@ -225,6 +226,27 @@ class Agent:
     def server_settings(self, event: Event) -> ServerSettings:
         """The settings of the event's server, admins' changes by command included."""
         return self.servers.settings(event.platform, event.channel.server_id)
+
+    def persona_for(self, event: Event, wanted: str | None = None) -> Persona:
+        """``wanted`` as the event's server knows it: its own persona of that name (``!persona add``),
+        else the bot's by name or style (``UnknownPersonaError`` lists them). Without ``wanted``, the
+        persona speaking for the server (``!server persona``), else the default."""
+        if wanted:
+            own = self.server_personas.find(event.platform, event.channel.server_id, wanted)
+            return own or self.personas.get(wanted)
+        chosen = self.server_settings(event).persona
+        if chosen:
+            try:
+                return self.persona_for(event, chosen)
+            except UnknownPersonaError:  # removed since it was chosen
+                log.warning("the persona %r of %s:%s is gone; the default speaks instead", chosen,
+                            event.platform, event.channel.server_id)
+        return self.personas.default
+
+    def persona_setting(self, persona: Persona) -> str:
+        """What a server setting stores for ``persona``: its name, or for a server's own persona its name
+        in that server (``ServerPersonas.add`` makes that its display name; its own name is a private key)."""
+        return persona.name if persona.name in self.personas else persona.display_name
 
     def plugin_enabled(self, plugin: str, event: Event) -> bool:
         """False when ``plugin`` is switched off in the event's server."""

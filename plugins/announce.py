@@ -382,7 +382,7 @@ def _draft(ctx: Context, command: ParsedCommand, text: str) -> Announcement:
     if not text.strip():
         raise CommandError(f"Tell me what to announce, e.g. {ctx.agent.commands.prefix}announce \"We go live at 8!\"")
     settings = ctx.agent.server_settings(ctx.event)
-    persona = ctx.agent.personas.get(settings.persona) if settings.persona else ctx.agent.personas.default
+    persona = ctx.agent.persona_for(ctx.event)
     return Announcement(
         platform=ctx.event.platform, server_id=ctx.event.channel.server_id,
         channel_id=settings.announce_channel or ctx.event.channel.id, origin_channel_id=ctx.event.channel.id,

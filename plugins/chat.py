@@ -335,11 +335,7 @@ def _summarizer(agent: Agent, persona: Persona) -> Summarizer:
 
 
 def _persona(ctx: Context, wanted: object) -> Persona:
-    registry = ctx.agent.personas
-    if wanted:
-        return registry.get(str(wanted))
-    server_persona = ctx.agent.server_settings(ctx.event).persona
-    return registry.get(server_persona) if server_persona else registry.default
+    return ctx.agent.persona_for(ctx.event, str(wanted) if wanted else None)
 
 
 def _is_global(ctx: Context, persona: Persona) -> bool:

@@ -60,8 +60,8 @@ async def show(ctx: Context, _: list[str]) -> None:
 
 async def set_persona(ctx: Context, words: list[str]) -> None:
     name = _one_value(ctx, words, "persona", "NAME")
-    persona = ctx.agent.personas.get(name)  # a clear error lists the choices
-    store_setting(ctx, "persona", persona.name)
+    persona = ctx.agent.persona_for(ctx.event, name)  # the server's own first; a clear error lists the choices
+    store_setting(ctx, "persona", ctx.agent.persona_setting(persona))
     await ctx.reply(f"{persona.display_name} now speaks for this server.")
 
 

@@ -164,7 +164,7 @@ async def post_greeting(ctx: Context, settings: ServerSettings, text: str, prior
             log.warning("no welcome clips in %s channel %s: %s", event.platform, channel, error)
         return False
     state.unavailable_logged.discard((event.platform, channel))
-    persona = _persona(ctx.agent, settings)
+    persona = _persona(ctx.agent, event, settings)
     request = ctx.agent.config.engine.request(persona.name, text=text, expression="happy",
                                               lang=settings.welcome_language or settings.language or None)
     try:
@@ -187,15 +187,14 @@ def _opt_out_of(event: Event) -> SelectOfScalar[WelcomeOptOut]:
         WelcomeOptOut.user_id == event.user.id)
 
 
-def _persona(agent: Agent, settings: ServerSettings) -> Persona:
-    name = settings.welcome_persona or settings.persona
-    if not name:
-        return agent.personas.default
-    try:
-        return agent.personas.get(name)
-    except UnknownPersonaError:
-        log.warning("welcome persona %r is unknown; the default persona greets instead", name)
-        return agent.personas.default
+def _persona(agent: Agent, event: Event, settings: ServerSettings) -> Persona:
+    """Who greets: the welcome persona, else the server's (its own personas included)."""
+    if settings.welcome_persona:
+        try:
+            return agent.persona_for(event, settings.welcome_persona)
+        except UnknownPersonaError:
+            log.warning("welcome persona %r is unknown; the server's persona greets instead", settings.welcome_persona)
+    return agent.persona_for(event)
 
 
 # -- commands -----------------------------------------------------------------------------
@@ -268,8 +267,8 @@ async def set_persona(ctx: Context, words: list[str]) -> None:
         ctx.agent.servers.clear(ctx.event.platform, ctx.event.channel.server_id, "welcome_persona")
         await ctx.reply("The server's persona greets new members again.")
         return
-    persona = ctx.agent.personas.get(words[0])
-    store_setting(ctx, "welcome_persona", persona.name)
+    persona = ctx.agent.persona_for(ctx.event, words[0])
+    store_setting(ctx, "welcome_persona", ctx.agent.persona_setting(persona))
     await ctx.reply(f"{persona.display_name} now greets new members.")
 
 

@@ -11,6 +11,7 @@ from core.context import Context
 from core.events import MessageEvent, ParsedCommand
 from core.replies import PollReply, Responder, StatusMessage, VideoReply, VoteOption
 from engine.engine import Priority
+from engine.errors import UnknownPersonaError
 from plugins.contest import closing, models, timing
 from plugins.contest.models import Contest, ContestEntry, EntryVideo
 
@@ -173,10 +174,10 @@ async def _contest_channel(ctx: Context, running: Contest) -> Responder:
 
 def _personas(ctx: Context, wanted: object) -> list[str]:
     """The persona names of ``--personas a,b``, or the server's persona."""
-    registry = ctx.agent.personas
     if not isinstance(wanted, str) or not wanted:
-        return [registry.get(ctx.agent.server_settings(ctx.event).persona or registry.default.name).name]
-    names = list(dict.fromkeys(registry.get(name).name for name in str(wanted).split(",") if name.strip()))
+        return [ctx.agent.persona_for(ctx.event).name]
+    names = list(dict.fromkeys(ctx.agent.persona_for(ctx.event, name.strip()).name
+                               for name in str(wanted).split(",") if name.strip()))
     limit = ctx.agent.config.contest.max_personas
     if not names:
         raise CommandError("Name at least one persona after --personas, e.g. --personas friendly,neon.")
@@ -186,8 +187,16 @@ def _personas(ctx: Context, wanted: object) -> list[str]:
 
 
 def _display_names(ctx: Context, names: list[str]) -> str:
-    shown = [ctx.agent.personas.get(n).display_name if n in ctx.agent.personas else n for n in names]
+    shown = [_display_name(ctx, n) for n in names]
     return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " and " + shown[-1]
+
+
+def _display_name(ctx: Context, name: str) -> str:
+    """A contest persona's name to show (a server's own persona is stored by its private key)."""
+    try:
+        return ctx.agent.personas.get(name).display_name
+    except UnknownPersonaError:  # removed since the contest began
+        return name
 
 
 def _zone(ctx: Context) -> ZoneInfo:

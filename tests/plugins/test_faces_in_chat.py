@@ -208,3 +208,34 @@ async def test_a_name_is_taken_once_per_server(testbot: TestBot, face: Path) -> 
     assert there.startswith("bob is a persona of this server now")
     assert len(persona_folders(testbot.agent.config)) == 2
     assert CHANNEL.server_id != other_admin_channel.server_id
+
+
+async def test_a_server_persona_speaks_for_its_server_everywhere(testbot: TestBot, face: Path) -> None:
+    """A server's own persona can speak for the server (!server persona), talk, announce, greet and
+    perform in contests; once removed, the default persona speaks again."""
+    from sqlmodel import col, select
+
+    from core.storage import RenderRecord
+
+    agent = testbot.agent
+
+    def last_persona() -> str:
+        with agent.storage.session() as db:
+            return db.exec(select(RenderRecord).order_by(col(RenderRecord.id).desc())).first().persona  # type: ignore[union-attr]
+
+    await testbot.send("!persona add bob", user=ADMIN, attachments=(face,))
+    bob = agent.server_personas.find(testbot.platform, CHANNEL.server_id, "bob")
+    assert bob is not None
+    assert testbot.texts(await testbot.send("!server persona bob", user=ADMIN)) == ["bob now speaks for this server."]
+    assert "persona: bob" in testbot.texts(await testbot.send("!server show", user=ADMIN))[0]
+    only_video(await testbot.send("!talk Hello there"))
+    assert last_persona() == bob.name
+    await testbot.send("!announce The stream starts at eight", user=ADMIN)
+    assert last_persona() == bob.name
+    assert testbot.texts(await testbot.send("!welcome persona bob", user=ADMIN)) == ["bob now greets new members."]
+    [started] = testbot.texts(await testbot.send('!contest start "Best laugh" --ends 2h --personas bob,neon',
+                                                 user=ADMIN))
+    assert "bob and Neon" in started, started
+    assert testbot.texts(await testbot.send("!persona remove bob", user=ADMIN)) == ["The persona bob is deleted."]
+    only_video(await testbot.send("!talk Are you still there?"))
+    assert last_persona() == agent.personas.default.name
