@@ -157,7 +157,7 @@ def _choose_personas(ctx: Context, command: ParsedCommand) -> list[Persona]:
     if "persona" in command.options and "style" in command.options:
         raise CommandError("Use --persona or --style, not both.")
     if wanted := command.options.get("persona"):
-        return [own.find(platform, server_id, str(wanted)) or registry.get(str(wanted))]
+        return [ctx.agent.persona_for(ctx.event, str(wanted))]
     wanted = command.options.get("style")
     return [registry.get(str(wanted)) if wanted else registry.default]
 
