@@ -193,8 +193,12 @@ async def settings_page(request: Request, server: str, admin: Admin) -> Response
 
 def _settings_page(request: Request, admin: Principal, ref: ServerRef, status: int = 200, error: str = "") -> Response:
     agent = _agent(request)
+    # The server's own personas too (by their name in the server, as !server persona takes them).
+    personas = [(p.name, p.display_name) for p in agent.personas.all()]
+    personas += [(name, f"{name} (this server's)") for name, _ in agent.server_personas.listed(ref.platform,
+                                                                                               ref.server_id)]
     return _page(request, "settings.html", admin, status=status, error=error, server=str(ref),
-                 settings=community.settings_of(agent, ref), personas=agent.personas.all(), section="settings")
+                 settings=community.settings_of(agent, ref), personas=personas, section="settings")
 
 
 @router.post("/dashboard/servers/{server}/settings")

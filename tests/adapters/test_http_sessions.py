@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from datetime import timedelta
 
@@ -154,3 +155,19 @@ async def test_signing_out_ends_the_session_everywhere(api: Api) -> None:
     assert (await api.client.post("/signout", data={"csrf": csrf})).status_code == 303
     app = api.client._transport.app  # type: ignore[attr-defined]
     assert app.state.sessions.get(cookie) is None
+
+
+async def test_the_settings_page_offers_the_servers_own_personas(api: Api, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from tests.faces import save_picture
+
+    platform, server_id = SERVER.split(":")
+    api.agent.server_personas.add(platform, server_id, "bob", save_picture(tmp_path / "bob.png"), created_by="ada")
+    await _sign_in(api.client)
+    page = (await api.client.get(f"/dashboard/servers/{SERVER}/settings")).text
+    assert '<option value="bob" >bob (this server\'s)</option>' in html.unescape(page) and ">Neon</option>" in page
+    saved = await api.client.post(f"/dashboard/servers/{SERVER}/settings",
+                                  data={"csrf": _csrf(page), "persona": "bob", "timezone": "UTC"})
+    assert saved.status_code == 303
+    assert api.agent.servers.settings(platform, server_id).persona == "bob"
+    again = (await api.client.get(f"/dashboard/servers/{SERVER}/settings")).text
+    assert '<option value="bob" selected>bob (this server\'s)</option>' in html.unescape(again)
