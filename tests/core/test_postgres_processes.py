@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from apscheduler.schedulers.base import STATE_RUNNING
 
 from core.agent import Agent
 from core.config import Config
@@ -88,6 +89,13 @@ async def schedule(bot: TestBot, text: str) -> int:
     return int(answer.removeprefix("Scheduled announcement #").split()[0])
 
 
+def runs_schedule(agent: Agent) -> bool:
+    """This process leads and its scheduler runs. ``leadership.held`` alone turns true a moment earlier,
+    in the thread that took the lock, before the jobs are registered again from their rows (which
+    would undo a ``make_due`` made in between) and the scheduler resumed."""
+    return agent.leadership.held and agent.scheduler.state == STATE_RUNNING
+
+
 def make_due(agent: Agent, announcement_id: int) -> None:
     """Move the stored job to now, as the clock reaching it would (the row keeps its 2099 date)."""
     agent.scheduler.modify_job(job_id(announcement_id), next_run_time=datetime.now(UTC))
@@ -111,7 +119,7 @@ async def test_postgres_a_scheduled_announcement_is_posted_once_and_taken_over_w
         second = await schedule(bot, "Quiz night!")
         process.send_signal(signal.SIGKILL)  # the leader dies without a word
         await asyncio.to_thread(process.wait)
-        await eventually(lambda: agent.leadership.held, "this process to take over the schedule")
+        await eventually(lambda: runs_schedule(agent), "this process to take over the schedule")
         make_due(agent, second)
         posted = await eventually(lambda: bot.videos(bot.posts(CHANNEL.id)), "the new leader to post")
         assert [v.caption for v in posted] == ["Quiz night!"]
@@ -126,7 +134,7 @@ async def test_postgres_a_leader_that_stops_hands_the_schedule_over(tmp_path: Pa
     assert first.leadership.held and not second.leadership.held
     await first.stop()
     try:
-        await eventually(lambda: second.leadership.held, "the second process to take over")
+        await eventually(lambda: runs_schedule(second), "the second process to take over")
     finally:
         await second.stop()
 
