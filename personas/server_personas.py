@@ -61,12 +61,7 @@ class ServerPersonas:
     def find(self, platform: str, server_id: str, name: str) -> Persona | None:
         """The server's own persona called ``name``, if it has one."""
         row = self._row(platform, server_id, name)
-        if row is None:
-            return None
-        try:
-            return self.registry.get(row.key)
-        except InputError:
-            return None  # its folder failed to load at start-up (logged then)
+        return None if row is None else self._loaded(row)
 
     def listed(self, platform: str, server_id: str) -> list[tuple[str, Persona]]:
         """The server's own personas with their names, by name."""
@@ -74,7 +69,13 @@ class ServerPersonas:
             query = select(ServerPersona).where(col(ServerPersona.platform) == platform,
                                                 col(ServerPersona.server_id) == server_id)
             rows = sorted(session.exec(query), key=lambda r: r.name)
-        return [(row.name, persona) for row in rows if (persona := self.find(platform, server_id, row.name))]
+        return [(row.name, persona) for row in rows if (persona := self._loaded(row))]
+
+    def _loaded(self, row: ServerPersona) -> Persona | None:
+        try:
+            return self.registry.get(row.key)
+        except InputError:
+            return None  # its folder failed to load at start-up (logged then)
 
     def add(self, platform: str, server_id: str, name: str, face: Path, *, created_by: str) -> Persona:
         """Make ``face`` (a photo or 1–30 s video, checked) the server's persona ``name``. ``InputError``
