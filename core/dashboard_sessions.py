@@ -11,11 +11,11 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 
 from sqlmodel import Field, SQLModel, col, delete, func, select
 
-from core.storage import Storage
+from core.storage import Storage, as_utc
 
 
 class DashboardSession(SQLModel, table=True):
@@ -70,7 +70,7 @@ class SessionStore:
             row = db.get(DashboardSession, self._key(session_id))
             if row is None:
                 return None
-            if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or UTC) <= now:
+            if as_utc(row.expires_at) <= now:
                 db.delete(row)
                 db.commit()
                 return None

@@ -9,11 +9,11 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 
 from sqlmodel import Field, SQLModel, col, delete, select
 
-from core.storage import Storage, utcnow
+from core.storage import Storage, as_utc, utcnow
 
 
 class SignInLink(SQLModel, table=True):
@@ -64,7 +64,7 @@ def redeem(storage: Storage, code: str, now: datetime | None = None) -> Grant | 
             return None
         session.delete(row)
         session.commit()
-    if row.expires_at.replace(tzinfo=row.expires_at.tzinfo or UTC) <= moment:
+    if as_utc(row.expires_at) <= moment:
         return None
     return Grant(row.platform, row.server_id, row.server_name, row.user_id, row.user_name)
 

@@ -20,6 +20,12 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def as_utc(moment: datetime) -> datetime:
+    """A datetime read back from the database, in UTC: SQLite hands them back without their zone,
+    and they are stored in UTC."""
+    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
+
+
 class RenderRecord(SQLModel, table=True):
     """One finished render: who asked, for which persona, where the file is."""
 

@@ -42,7 +42,7 @@ from core.plugins import hookimpl
 from core.replies import Responder, TextReply, VideoReply
 from core.scheduler import running_agent
 from core.schedules import cron_trigger, describe_moment, parse_crontab, parse_moment
-from core.storage import utcnow
+from core.storage import as_utc, utcnow
 from engine.engine import Priority
 from engine.text import clean_text
 
@@ -154,7 +154,7 @@ class Announcer:
         for row in rows:
             assert row.id is not None
             self._keep_video(row)  # also for announcements scheduled before videos were kept
-            due = _utc(row.next_post_at)
+            due = as_utc(row.next_post_at)
             if due <= now:
                 log.info("announcement %s was due at %s while the agent was down", row.id, due)
             # Made anew each start, so a stored job always has the current trigger type.
@@ -276,12 +276,12 @@ class Announcer:
     @staticmethod
     def _trigger(row: Announcement) -> BaseTrigger:
         if row.crontab:
-            return cron_trigger(row.crontab, row.timezone, _utc(row.next_post_at))
-        return DateTrigger(_utc(row.next_post_at))
+            return cron_trigger(row.crontab, row.timezone, as_utc(row.next_post_at))
+        return DateTrigger(as_utc(row.next_post_at))
 
     def _latest_due(self, row: Announcement, now: datetime) -> datetime:
         """The stored next post, or for a recurring one the latest of its times not after ``now``."""
-        due = _utc(row.next_post_at)
+        due = as_utc(row.next_post_at)
         if not row.crontab:
             return due
         trigger = self._trigger(row)
@@ -357,7 +357,7 @@ async def list_announcements(ctx: Context) -> None:
     zone = ZoneInfo(ctx.agent.server_settings(ctx.event).timezone)
     lines = []
     for row in rows:
-        when = describe_moment(_utc(row.next_post_at), zone)
+        when = describe_moment(as_utc(row.next_post_at), zone)
         repeat = f' (repeats "{row.crontab}", {row.timezone})' if row.crontab else ""
         text = row.text if len(row.text) <= 80 else row.text[:79] + "…"
         lines.append(f"#{row.id} · {when}{repeat} · {text}")
@@ -401,11 +401,6 @@ async def _checked_channel(ctx: Context, channel_id: str) -> Responder:
 
 def _where(ctx: Context, channel_id: str) -> str:
     return "this channel" if channel_id == ctx.event.channel.id else f"channel {channel_id}"
-
-
-def _utc(moment: datetime) -> datetime:
-    """SQLite hands datetimes back without their zone; they are stored in UTC."""
-    return moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
 
 
 @hookimpl
