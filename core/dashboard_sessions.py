@@ -48,10 +48,9 @@ class SessionStore:
         self.limit = limit
 
     def open(self, user_id: str, name: str, server: str | None, server_name: str, expires_at: datetime,
-             now: datetime) -> tuple[str, Holder]:
-        """A new session; returns its id (for the cookie) and its holder with a fresh CSRF token."""
+             now: datetime) -> str:
+        """A new session, with a fresh CSRF token; returns its id (for the cookie)."""
         session_id = secrets.token_urlsafe(32)
-        holder = Holder(user_id, name, server, server_name, secrets.token_urlsafe(24))
         with self.storage.session() as db:
             db.exec(delete(DashboardSession).where(col(DashboardSession.expires_at) <= now))
             count = db.exec(select(func.count()).select_from(DashboardSession)).one()
@@ -60,9 +59,10 @@ class SessionStore:
                     count - self.limit + 1)
                 db.exec(delete(DashboardSession).where(col(DashboardSession.key).in_(nearest)))
             db.add(DashboardSession(key=self._key(session_id), user_id=user_id, name=name,
-                                    server=server, server_name=server_name, csrf=holder.csrf, expires_at=expires_at))
+                                    server=server, server_name=server_name, csrf=secrets.token_urlsafe(24),
+                                    expires_at=expires_at))
             db.commit()
-        return session_id, holder
+        return session_id
 
     def get(self, session_id: str, now: datetime) -> Holder | None:
         """The holder of a live session opened under this token; an expired one is deleted."""

@@ -61,9 +61,8 @@ class Sessions:
     def open(self, principal: Principal) -> str:
         """A new session for ``principal``; returns the cookie value."""
         now = self.clock()
-        session_id, _ = self._store.open(principal.user_id, principal.name, principal.server, principal.server_name,
-                                         expires_at=now + self.lifetime, now=now)
-        return session_id
+        return self._store.open(principal.user_id, principal.name, principal.server, principal.server_name,
+                                expires_at=now + self.lifetime, now=now)
 
     def get(self, session_id: str) -> Principal | None:
         holder = self._store.get(session_id, self.clock())
