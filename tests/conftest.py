@@ -1,1 +1,1 @@
-pytest_plugins = ["tests.fakes", "tests.postgres", "tests.dashboard_kit"]
+pytest_plugins = ["tests.fakes", "tests.postgres", "tests.dashboard_kit", "tests.faces"]

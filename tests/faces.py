@@ -7,6 +7,7 @@ from pathlib import Path
 
 import av
 import numpy as np
+import pytest
 from PIL import Image
 
 
@@ -40,3 +41,9 @@ def swaying_template(path: Path, seconds: float, fps: int = 25, size: int = 320)
         dx = int(6 * np.sin(i / 8))
         frames.append(np.ascontiguousarray(photo[0:size, 70 + dx:70 + dx + size]))
     return save_video(path, frames, fps)
+
+
+@pytest.fixture
+def face(tmp_path: Path) -> Path:
+    """The astronaut portrait as a PNG: a real face for a render."""
+    return save_picture(tmp_path / "astronaut.png")

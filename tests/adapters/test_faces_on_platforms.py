@@ -13,7 +13,6 @@ from core.testing.fakes.discord_interactions import SlashDriver
 from core.testing.fakes.telegram import TelegramDriver, voice_recording
 from core.testing.platforms import Delivered, PlatformDriver
 from core.testing.testbot import ADMIN, MEMBER, test_config
-from tests.faces import save_picture
 from tests.media import assert_valid_mp4, decode_frames, speech_clip
 
 SIZE = 128
@@ -24,11 +23,6 @@ def bot_config(tmp_path: Path) -> Config:
     config = test_config(tmp_path)
     config.engine.width = config.engine.height = SIZE
     return config
-
-
-@pytest.fixture
-def face(tmp_path: Path) -> Path:
-    return save_picture(tmp_path / "astronaut.png")
 
 
 def video_of(delivered: list[Delivered], folder: Path) -> np.ndarray:

@@ -15,7 +15,7 @@ from core.events import Channel
 from core.replies import VideoReply
 from core.testing.testbot import ADMIN, CHANNEL, MEMBER, TestBot, test_config
 from personas.server_personas import SERVER_PERSONAS_DIR
-from tests.faces import save_picture, swaying_template
+from tests.faces import swaying_template
 from tests.media import decode_frames, speech_clip
 
 SIZE = 128
@@ -27,11 +27,6 @@ def bot_config(tmp_path: Path) -> Config:
     config = test_config(tmp_path)
     config.engine.width = config.engine.height = SIZE
     return config
-
-
-@pytest.fixture
-def face(tmp_path: Path) -> Path:
-    return save_picture(tmp_path / "astronaut.png")
 
 
 @pytest.fixture
